@@ -1,0 +1,31 @@
+# The two commands of the quick start: `make demo` and `make test`. Each sets itself up.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-all bench clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first (a local CPU build here), or a dependency may pull a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev,tensorboard]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/fitdoctor demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+test-all: $(STAMP)
+	$(PY) -m pytest -q -m ''
+
+bench: $(STAMP)
+	$(PY) bench/diagnose_speed.py
+	$(PY) bench/diagnosis_accuracy.py
+
+clean:
+	rm -rf $(VENV) fitdoctor-demo build *.egg-info src/*.egg-info

@@ -1,0 +1,156 @@
+"""``read_history(path)``: sniff the format of a training history and read it.
+
+Formats: ``console`` (text logs), ``csv`` (Lightning, Keras, timm, Ultralytics, generic),
+``hf`` (Hugging Face ``trainer_state.json``), ``jsonl`` (DeiT/DETR ``log.txt``, mmcv
+``*.log.json``), ``json`` (a list of per-epoch objects), ``tensorboard`` (event files)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from ...errors import LogFormatError, UsageError
+from ..core import History, make_history
+from .hf import read_trainer_state
+from .tables import parse_jsonl, read_csv, read_json_records
+from .tensorboard import is_event_file, read_tensorboard
+from .text import read_text
+
+FORMATS = ("console", "csv", "hf", "jsonl", "json", "tensorboard")
+__all__ = ["FORMATS", "read_histories", "read_history"]
+
+
+def _load_text(path: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise LogFormatError(f"{path}: no such file. Give a log file, a run directory or a "
+                             "run id from `fitdoctor runs list`.") from None
+    except OSError as exc:
+        raise LogFormatError(f"{path}: cannot be read ({exc.strerror}).") from None
+    if not data.strip():
+        raise LogFormatError(f"{path}: the file is empty.")
+    if b"\x00" in data[:8192]:
+        raise LogFormatError(f"{path}: binary data, not a text log. Expected console text, CSV, "
+                             "JSON or a TensorBoard event file (name containing 'tfevents').")
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    return text.replace("\r\n", "\n")
+
+
+_HEADER = re.compile(r"^[A-Za-z_][\w /().\-\[\]@]*$")
+
+
+def _looks_like_csv(text: str) -> bool:
+    lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
+    if len(lines) < 2 or lines[0].count(",") < 1:
+        return False
+    header = [h.strip() for h in lines[0].split(",")]
+    if not all(_HEADER.match(h) for h in header if h):
+        return False
+    return sum(ln.count(",") == lines[0].count(",") for ln in lines[1:]) >= 0.8 * (len(lines) - 1)
+
+
+def _sniff(path: str, text: str) -> str:
+    head = text.lstrip()[:1]
+    if head in "{[":
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            return "jsonl" if head == "{" else "json"
+        if isinstance(doc, dict) and "log_history" in doc:
+            return "hf"
+        return "jsonl" if isinstance(doc, dict) else "json"
+    return "csv" if _looks_like_csv(text) else "console"
+
+
+def _read_json(path: str, text: str, fmt: str):
+    if fmt == "hf":
+        try:
+            state = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise LogFormatError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); expected a "
+                                 "Hugging Face trainer_state.json.") from None
+        if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
+            raise LogFormatError(f"{path}: JSON without a 'log_history' list; expected a Hugging "
+                                 "Face trainer_state.json.")
+        return read_trainer_state(path, state), "hf-trainer-state"
+    if fmt == "json":
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise LogFormatError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}).") from None
+        if isinstance(doc, dict):
+            doc = next((v for v in doc.values() if isinstance(v, list)), None)
+        if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc) or not doc:
+            raise LogFormatError(f"{path}: expected a JSON list of per-epoch objects such as "
+                                 '[{"epoch": 0, "train_loss": 1.2, "val_acc": 0.6}, ...].')
+        return read_json_records(path, doc, "json-list"), "json-list"
+    records = parse_jsonl(path, text)
+    if not records:
+        raise LogFormatError(f"{path}: no JSON objects found; expected JSON-lines, one object per "
+                             "epoch.")
+    flavour = "mmcv-json" if any("mode" in r for r in records[:50]) else "jsonl"
+    return read_json_records(path, records, flavour), flavour
+
+
+def _read_runs(path: str, fmt: str | None):
+    if fmt is not None and fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, but got {fmt=}.")
+    if os.path.isdir(path):
+        for name in ("trainer_state.json", "metrics.csv", "results.csv", "summary.csv", "log.txt"):
+            if os.path.exists(os.path.join(path, name)) and fmt != "tensorboard":
+                return _read_runs(os.path.join(path, name), fmt)
+        if is_event_file(path):
+            return read_tensorboard(path), "tensorboard"
+        raise LogFormatError(f"{path}: a directory with no training history in it (looked for "
+                             "trainer_state.json, metrics.csv, results.csv, summary.csv, log.txt "
+                             "and TensorBoard event files).")
+    if fmt == "tensorboard" or (fmt is None and is_event_file(path)):
+        return read_tensorboard(path), "tensorboard"
+    text = _load_text(path)
+    fmt = fmt or _sniff(path, text)
+    if fmt == "csv":
+        return read_csv(path, text)
+    if fmt in ("hf", "json", "jsonl"):
+        return _read_json(path, text, fmt)
+    try:
+        return read_text(path, text), "console"
+    except LogFormatError:
+        if _looks_like_csv(text):
+            raise LogFormatError(f"{path}: looks like CSV but has no usable columns.") from None
+        raise
+
+
+def read_histories(path: str, fmt: str | None = None) -> list[History]:
+    """Every run in the file: several when the epoch counter restarts (appended or resumed runs)."""
+    runs, flavour = _read_runs(str(path), fmt)
+    base = os.path.basename(os.path.normpath(str(path)))
+    out = []
+    for i, (table, meta) in enumerate(runs, 1):
+        name = base if len(runs) == 1 else f"{base}#{i}"
+        h = make_history(table, source=str(path), format=flavour, name=name,
+                         val_size=meta.get("val_size"), config=meta.get("config"),
+                         final_metrics=meta.get("final"), notes=meta.get("notes"))
+        if h.monitor is None:
+            raise LogFormatError(f"{path}: read as {flavour} but found no metric columns "
+                                 f"(columns: {', '.join(map(str, table.columns))}).")
+        out.append(h)
+    return out
+
+
+def read_history(path: str, fmt: str | None = None, run: int | None = None) -> History:
+    """One run. A file that holds several runs needs ``run`` (1-based), or an error that lists
+    them and says how to pick one: runs are never silently merged."""
+    runs = read_histories(path, fmt)
+    if run is not None:
+        if not 1 <= run <= len(runs):
+            raise UsageError(f"{path}: --run must be between 1 and {len(runs)}, got {run=}.")
+        return runs[run - 1]
+    if len(runs) > 1:
+        listing = "; ".join(f"run {i}: epochs {h.epochs[0]:g}-{h.epochs[-1]:g} ({h.n} rows)"
+                            for i, h in enumerate(runs, 1))
+        raise LogFormatError(f"{path}: holds {len(runs)} runs (the epoch counter restarts): "
+                             f"{listing}. Pick one with --run N, or diagnose each with --run all.")
+    return runs[0]

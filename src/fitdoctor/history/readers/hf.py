@@ -1,0 +1,59 @@
+"""Hugging Face Trainer ``trainer_state.json``: one row per evaluation (training loss averaged
+over the logging steps since the previous evaluation, the last learning rate before it); a
+history without evaluations gets one row per logging step."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..names import canonical_name
+
+_DROP = ("runtime", "samples_per_second", "steps_per_second")
+_FINAL = ("train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos",
+          "train_loss")
+
+
+def read_trainer_state(path: str, state: dict) -> list[tuple[pd.DataFrame, dict]]:
+    log = [r for r in state.get("log_history", []) if isinstance(r, dict)]
+    notes: list[str] = []
+    final: dict = {}
+    train_rows, eval_rows = [], {}
+    for rec in log:
+        if "train_runtime" in rec:
+            final.update({f"summary_{k}": v for k, v in rec.items() if k in _FINAL})
+            continue
+        evals = {k: v for k, v in rec.items() if k.startswith("eval_") and
+                 isinstance(v, (int, float)) and not k.endswith(_DROP)}
+        if evals:
+            row = eval_rows.setdefault(rec.get("step"), {"step": rec.get("step"),
+                                                          "epoch": rec.get("epoch")})
+            row.update({canonical_name(k): v for k, v in evals.items()})
+        elif "loss" in rec or "learning_rate" in rec:
+            train_rows.append(rec)
+    train = pd.DataFrame(train_rows)
+    rename = {"loss": "train_loss", "learning_rate": "lr"}
+    train = train.rename(columns=rename)
+    keep = [c for c in ("step", "epoch", "train_loss", "lr", "grad_norm") if c in train.columns]
+    train = train[keep] if len(train) else train
+    if eval_rows:
+        ev = pd.DataFrame(list(eval_rows.values())).sort_values("step", kind="stable")
+        if len(train):
+            train = train.sort_values("step", kind="stable")
+            bins = [-1] + list(ev["step"])
+            train["_eval"] = pd.cut(train["step"], bins=bins, labels=list(ev["step"]),
+                                    right=True).astype(float)
+            agg = {c: ("last" if c == "lr" else "mean") for c in train.columns
+                   if c not in ("step", "epoch", "_eval")}
+            per_eval = train.groupby("_eval").agg(agg)
+            ev = ev.merge(per_eval, left_on="step", right_index=True, how="left")
+            notes.append("one row per evaluation; training loss averaged over the logging steps "
+                         "since the previous evaluation")
+        table = ev
+    else:
+        table = train
+        notes.append("no evaluation entries: one row per logging step (training loss only)")
+    config = {k: state[k] for k in ("best_metric", "best_model_checkpoint", "global_step",
+                                    "num_train_epochs", "train_batch_size", "eval_steps")
+              if state.get(k) is not None}
+    return [(table.reset_index(drop=True), {"notes": notes, "final": final, "config": config,
+                                            "val_size": None})]

@@ -1,0 +1,44 @@
+"""TensorBoard event files (a file or a directory of them), read with TensorBoard's own event
+reader: the optional extra ``pip install 'fitdoctor[tensorboard]'``."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from ...errors import LogFormatError
+from ..names import canonical_name
+
+
+def is_event_file(path: str) -> bool:
+    if os.path.isdir(path):
+        return any("tfevents" in f for _, _, files in os.walk(path) for f in files)
+    return "tfevents" in os.path.basename(path)
+
+
+def read_tensorboard(path: str) -> list[tuple[pd.DataFrame, dict]]:
+    try:
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    except ImportError:
+        raise LogFormatError(f"{path}: TensorBoard event files need the optional extra: "
+                             "pip install 'fitdoctor[tensorboard]'.") from None
+    acc = EventAccumulator(path, size_guidance={"scalars": 0})
+    try:
+        acc.Reload()
+    except Exception as exc:  # the reader raises several internal types on damaged files
+        raise LogFormatError(f"{path}: damaged TensorBoard event file ({exc}).") from None
+    rows: dict[int, dict] = {}
+    for tag in acc.Tags().get("scalars", []):
+        name = canonical_name(tag)
+        for ev in acc.Scalars(tag):
+            rows.setdefault(ev.step, {"step": ev.step})[name] = ev.value
+    if not rows:
+        raise LogFormatError(f"{path}: TensorBoard event file(s) with no scalar summaries.")
+    df = pd.DataFrame([rows[k] for k in sorted(rows)])
+    notes = []
+    if "epoch" not in df.columns:
+        notes.append("no 'epoch' scalar: TensorBoard steps used as the x axis")
+    else:
+        df["epoch"] = df["epoch"].ffill()
+    return [(df, {"notes": notes, "final": {}, "config": {}, "val_size": None})]

@@ -1,0 +1,154 @@
+"""Console text: seed style (``epoch 3: train loss :: 1.419, dev acc :: 0.383``), Keras console
+(``Epoch 3/50`` then ``... - loss: 0.31 - val_loss: ...``), Python logging lines, and any
+``key: value`` / ``key=value`` / ``key :: value`` lines that carry an epoch number, one or
+several lines per epoch."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ...errors import LogFormatError
+from ..names import KNOWN_METRICS, canonical_name, metric_of
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_DEBRIS = re.compile(r"[\u2580-\u259f\u2500-\u257f\u25a0-\u25ff]+")       # █▌ ━ ■ and friends
+_BAR = re.compile(r"\[[=>.\-#* ]*\]\s*\d+/\d+|\d+%\|.*?\|")                # [====] 40/40, 40%|██|
+_EPOCH = re.compile(r"(?i)\bepoch\b\s*[:=#]?\s*\[?\s*(\d+)\s*(?:/\s*(\d+))?\s*\]?\s*:?")
+_NUM = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf|infinity)"
+_KV = re.compile(rf"(?i)^\s*([a-z][a-z0-9_ ./()\-@]*?)\s*(?:::|:|=)\s*({_NUM})\s*(%)?\s*$")
+_COUNT = re.compile(r"\(\s*\d+\s*/\s*(\d+)\s*\)")                    # (correct/total)
+_CMD_FLAG = re.compile(r"--([A-Za-z][\w\-]*)(?:[ =](?!--)(\S+))?")
+_CONFIG_KV = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*[:=]\s*(\S.*?)\s*$")
+_LOG_PREFIX = re.compile(r"^\s*\d{4}-\d\d-\d\d[ T][\d:,.]+\s*(?:-\s*\w+\s*-\s*)?")
+_SEPARATORS = re.compile(r",\s*|\s+-\s+|\s*\|\s*|;\s*|\t")
+_IGNORED_KEYS = ("eta", "time", "s/step", "ms/step", "it/s")
+
+
+@dataclass
+class _Run:
+    rows: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    final: dict = field(default_factory=dict)
+    counts: set = field(default_factory=set)
+
+
+def _parse_value(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        low = text.lower()
+        return {"true": True, "false": False}.get(low, text)
+
+
+def parse_command_line(line: str) -> dict:
+    """``python run.py --lr 1e-5 --epochs 50 --use_gpu`` -> {'lr': 1e-05, 'epochs': 50, 'use_gpu': True}."""
+    return {k: (_parse_value(v) if v is not None else True) for k, v in _CMD_FLAG.findall(line)
+            for v in [v or None]}
+
+
+def clean_line(line: str) -> str:
+    line = line.rsplit("\r", 1)[-1]
+    line = _ANSI.sub("", line)
+    line = _DEBRIS.sub(" ", line)
+    return line.strip()
+
+
+def _metrics(text: str) -> tuple[dict, set]:
+    """key/value pairs of one line (after its epoch marker was removed)."""
+    out: dict = {}
+    counts = {int(t) for t in _COUNT.findall(text)}
+    for chunk in _SEPARATORS.split(_COUNT.sub(" ", text)):
+        m = _KV.match(chunk)
+        if not m:
+            continue
+        key, value, pct = m.groups()
+        if key.strip().lower() in _IGNORED_KEYS or key.strip().lower().startswith("epoch"):
+            continue
+        v = float(value)
+        if pct:
+            v /= 100.0
+        out[key.strip()] = v
+    return out, counts
+
+
+def read_text(path: str, text: str) -> list[tuple[pd.DataFrame, dict]]:
+    """Parse console text into runs: [(table, meta)] with meta keys config/final/notes/val_size."""
+    config: dict = {}
+    runs: list[_Run] = [_Run()]
+    current: dict | None = None        # the epoch row being filled
+    inline_votes = [0, 0]              # marker lines with / without metrics on them
+    last_epoch = None
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = clean_line(raw)
+        if not line or "it/s]" in line or "s/it]" in line:
+            continue
+        if line.count("--") >= 2 and not _EPOCH.search(line):
+            config.update(parse_command_line(line))
+            continue
+        body = _LOG_PREFIX.sub("", line)
+        body = _BAR.sub(" ", body)
+        m = _EPOCH.search(body)
+        if m:
+            epoch = int(m.group(1))
+            if m.group(2):
+                config.setdefault("epochs", int(m.group(2)))
+            metrics, counts = _metrics(body[:m.start()] + " , " + body[m.end():])
+            inline_votes[0 if metrics else 1] += 1
+            run = runs[-1]
+            if last_epoch is not None and epoch <= last_epoch:
+                previous = run.rows[-1] if run.rows else None
+                if epoch == last_epoch and previous is not None and \
+                        all(previous.get(k) == v for k, v in metrics.items()):
+                    run.notes.append(f"line {lineno}: epoch {epoch} repeated; kept one copy")
+                    current = previous
+                    continue
+                runs.append(_Run(notes=[f"epoch counter restarts at line {lineno} "
+                                        f"(epoch {epoch} after {last_epoch})"]))
+                run = runs[-1]
+            current = {"epoch": float(epoch), **metrics}
+            run.rows.append(current)
+            run.counts |= counts
+            last_epoch = epoch
+            continue
+        metrics, counts = _metrics(body)
+        if not metrics:
+            if current is None:
+                cm = _CONFIG_KV.match(body)
+                if cm:
+                    config[cm.group(1)] = _parse_value(cm.group(2))
+            continue
+        if current is None:                       # header lines before the first epoch
+            config.update(metrics)
+            continue
+        inline = inline_votes[0] >= inline_votes[1]
+        if not inline and not (set(metrics) & set(current)):
+            current.update(metrics)               # another line of the same epoch
+            runs[-1].counts |= counts
+        else:
+            runs[-1].final.update(metrics)        # a summary line after the epochs
+    runs = [r for r in runs if r.rows]
+    if not runs or sum(len(r.rows) for r in runs) < 1 or \
+            not any(len(row) > 1 for r in runs for row in r.rows):
+        raise LogFormatError(f"{path}: no epoch lines with metrics found. Expected console lines "
+                             "such as 'epoch 3: train loss :: 1.42, dev acc :: 0.38' or "
+                             "'Epoch 3/50 ... loss: 0.31 - val_loss: 0.35'.")
+    out = []
+    for run in runs:
+        rows = [{canonical_name(k): v for k, v in row.items()} for row in run.rows]
+        final = {name: v for k, v in run.final.items()
+                 if metric_of(name := canonical_name(k, bare_split="val")) in KNOWN_METRICS}
+        # evaluation-set sizes vary by a few examples between epochs in some logs: take the median
+        val_size = int(sorted(run.counts)[len(run.counts) // 2]) if run.counts else None
+        notes = list(run.notes)
+        if val_size:
+            notes.append(f"evaluation-set size {val_size} read from '(correct/total)' counts")
+        out.append((pd.DataFrame(rows), {"config": dict(config), "final": final,
+                                         "notes": notes, "val_size": val_size}))
+    return out
