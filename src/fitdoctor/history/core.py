@@ -32,6 +32,7 @@ class History:
     final_metrics: Mapping[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     monitor_reason: str = ""
+    non_finite: Mapping[str, float] = field(default_factory=dict)   # column -> first epoch
 
     @property
     def n(self) -> int:
@@ -61,7 +62,7 @@ class History:
         if monitor is not None:
             col = resolve_column(self, monitor)
             changes.update(monitor=col, mode=mode or infer_mode(col),
-                           monitor_reason="chosen with --metric")
+                           monitor_reason="chosen")
         elif mode is not None:
             changes["mode"] = mode
         if mode is not None and mode not in ("max", "min"):
@@ -87,29 +88,29 @@ def resolve_column(history: History, name: str) -> str:
 
 
 def default_monitor(columns: list[str]) -> tuple[str | None, str]:
-    """The default monitored metric and why: the validation accuracy-like metric if there is
-    one, else validation loss, else a test metric, else the training loss."""
+    """The default monitored metric and a reason code (see ``i18n.LABELS['reason.*']``): the
+    validation accuracy-like metric if there is one, else validation loss, else a test metric,
+    else the training loss."""
     for split in ("val", "test"):
         cols = [c for c in columns if c.startswith(split + "_")]
         for metric in _MONITOR_PREFERENCE:
             hits = [c for c in cols if metric_of(c) == metric]
             if hits:
-                why = f"{split} accuracy-like metric" if split == "val" else \
-                    "no validation metric; the log's evaluation metric is used"
-                return hits[0], why
+                return hits[0], f"{split}_accuracy_like"
         loss = [c for c in cols if metric_of(c) == "loss"]
         if loss:
-            return loss[0], f"no accuracy-like {split} metric; {split} loss is used"
+            return loss[0], f"{split}_loss"
     if "train_loss" in columns:
-        return "train_loss", "no validation or test metric; training loss is used"
+        return "train_loss", "train_loss"
     others = [c for c in columns if c not in ("epoch", "step") and not c.startswith("lr")]
-    return (others[0], "first metric column") if others else (None, "no metric column")
+    return (others[0], "first_metric") if others else (None, "none")
 
 
 def make_history(table: pd.DataFrame, *, source: str, format: str, name: str = "",
                  val_size: int | None = None, config: Mapping[str, Any] | None = None,
                  final_metrics: Mapping[str, float] | None = None,
-                 notes: list[str] | None = None) -> History:
+                 notes: list[str] | None = None,
+                 non_finite: Mapping[str, float] | None = None) -> History:
     """Normalise a reader's table into a History: numeric columns, percent rescaled to [0, 1]
     for proportions, an epoch axis, sorted rows, a default monitor."""
     notes = list(notes or [])
@@ -134,6 +135,11 @@ def make_history(table: pd.DataFrame, *, source: str, format: str, name: str = "
                 df[c] = col / 100.0
                 notes.append(f"{c} was in percent; rescaled to 0-1")
     df = df.sort_values("epoch", kind="stable").reset_index(drop=True)
+    bad = {str(k): float(v) for k, v in (non_finite or {}).items()}
+    for c in df.columns:
+        inf = np.isinf(df[c].to_numpy(dtype=float))
+        if inf.any() and c not in ("epoch", "step"):
+            bad[c] = min(bad.get(c, np.inf), float(df["epoch"].to_numpy()[inf.argmax()]))
     front = [c for c in ("epoch", "step", "lr") if c in df.columns]
     df = df[front + [c for c in df.columns if c not in front]]
     monitor, why = default_monitor(list(df.columns))
@@ -141,4 +147,4 @@ def make_history(table: pd.DataFrame, *, source: str, format: str, name: str = "
     return History(table=df, source=source, format=format, name=name or source,
                    monitor=monitor, mode=infer_mode(monitor) if monitor else None,
                    val_size=val_size, config=dict(config or {}), final_metrics=finals,
-                   notes=tuple(notes), monitor_reason=why)
+                   notes=tuple(notes), monitor_reason=why, non_finite=bad)

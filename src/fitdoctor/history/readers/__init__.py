@@ -132,7 +132,8 @@ def read_histories(path: str, fmt: str | None = None) -> list[History]:
         name = base if len(runs) == 1 else f"{base}#{i}"
         h = make_history(table, source=str(path), format=flavour, name=name,
                          val_size=meta.get("val_size"), config=meta.get("config"),
-                         final_metrics=meta.get("final"), notes=meta.get("notes"))
+                         final_metrics=meta.get("final"), notes=meta.get("notes"),
+                         non_finite=meta.get("non_finite"))
         if h.monitor is None:
             raise LogFormatError(f"{path}: read as {flavour} but found no metric columns "
                                  f"(columns: {', '.join(map(str, table.columns))}).")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import numpy as np
 import pandas as pd
 
 from ...errors import LogFormatError
@@ -34,6 +35,20 @@ def split_restarts(df: pd.DataFrame, notes: list[str], what: str = "row") -> lis
     if len(parts) > 1:
         notes.append(f"epoch counter restarts {len(parts) - 1} time(s): split into {len(parts)} runs")
     return [p.reset_index(drop=True) for p in parts]
+
+
+def _literal_non_finite(df: pd.DataFrame, numeric: pd.DataFrame) -> dict:
+    """Columns where the log wrote nan/inf (not an empty cell), with the first epoch."""
+    out = {}
+    for c in df.columns:
+        if df[c].dtype != object and not pd.api.types.is_string_dtype(df[c]):
+            continue
+        lit = df[c].astype(str).str.strip().str.lower().isin(["nan", "inf", "-inf", "infinity"])
+        if lit.any():
+            first = lit.to_numpy().argmax()
+            ep = numeric["epoch"].iloc[first] if "epoch" in numeric else first
+            out[canonical_name(c)] = float(ep) if pd.notna(ep) else float(first)
+    return out
 
 
 def _rename(df: pd.DataFrame, bare_split: str) -> pd.DataFrame:
@@ -88,7 +103,8 @@ def _ultralytics(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
 
 def read_csv(path: str, text: str) -> tuple[list[Run], str]:
     try:
-        df = pd.read_csv(io.StringIO(text), skipinitialspace=True)
+        df = pd.read_csv(io.StringIO(text), skipinitialspace=True, keep_default_na=False,
+                         na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise LogFormatError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]}). "
                              "Expected a header row and one row per epoch.") from None
@@ -99,6 +115,7 @@ def read_csv(path: str, text: str) -> tuple[list[Run], str]:
     cols = set(df.columns)
     notes: list[str] = []
     numeric = df.apply(pd.to_numeric, errors="coerce")
+    bad = _literal_non_finite(df, numeric)
     if "epoch" in cols and "step" in cols and (df.isna().any(axis=1).mean() > 0.3 or
                                                any(c.endswith(("_step", "_epoch")) or
                                                    c.startswith("lr-") for c in cols)):
@@ -115,7 +132,7 @@ def read_csv(path: str, text: str) -> tuple[list[Run], str]:
         flavour = "keras-csv" if keras else "timm-csv" if timm else "csv"
         numeric = numeric.dropna(how="all")
         tables = [_rename(t, "train") for t in split_restarts(numeric, notes)]
-    return [(t, _meta(notes)) for t in tables if len(t)], flavour
+    return [(t, {**_meta(notes), "non_finite": bad}) for t in tables if len(t)], flavour
 
 
 def _flatten(rec: dict) -> dict:
@@ -135,6 +152,7 @@ def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]
     """Per-epoch records (DeiT/DETR log.txt, mmcv log.json, a plain list) -> runs."""
     notes: list[str] = []
     config: dict = {}
+    renamed_test = False
     if flavour == "mmcv-json":
         config = {k: v for k, v in records[0].items() if "mode" not in records[0] and
                   isinstance(v, (int, float, str))}
@@ -166,12 +184,22 @@ def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]
         if flavour == "jsonl" and any(c.startswith("test_") for c in df.columns) and \
                 not any(c.startswith(("val_", "valid_", "eval_")) for c in df.columns):
             df.columns = [("val_" + c[5:]) if c.startswith("test_") else c for c in df.columns]
+            renamed_test = True
             notes.append("DeiT/DETR-style 'test_*' keys are evaluations on the validation set: "
                          "read as val_*")
     df = df.drop(columns=[c for c in df.columns if c in ("n_parameters",)], errors="ignore")
+    bad: dict = {}
+    for rec in records:
+        for k, val in _flatten(rec).items():
+            if isinstance(val, float) and not np.isfinite(val):
+                bad.setdefault(k, float(rec.get("epoch", 0)))
+    if renamed_test:
+        bad = {("val_" + k[5:]) if k.startswith("test_") else k: e for k, e in bad.items()}
+    bad = {canonical_name(k, bare_split=bare): e for k, e in bad.items()}
     if df.empty or len(df.columns) < 2:
         raise LogFormatError(f"{path}: JSON records carry no numeric metrics.")
-    return [(_rename(t, bare), _meta(notes, config=config)) for t in split_restarts(df, notes)]
+    return [(_rename(t, bare), {**_meta(notes, config=config), "non_finite": bad})
+            for t in split_restarts(df, notes)]
 
 
 def parse_jsonl(path: str, text: str) -> list[dict]:

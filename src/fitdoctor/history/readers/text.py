@@ -33,6 +33,7 @@ class _Run:
     notes: list[str] = field(default_factory=list)
     final: dict = field(default_factory=dict)
     counts: set = field(default_factory=set)
+    bad: dict = field(default_factory=dict)          # column -> first epoch with NaN/inf
 
 
 def _parse_value(text: str):
@@ -113,6 +114,9 @@ def read_text(path: str, text: str) -> list[tuple[pd.DataFrame, dict]]:
                                         f"(epoch {epoch} after {last_epoch})"]))
                 run = runs[-1]
             current = {"epoch": float(epoch), **metrics}
+            for k, val in metrics.items():
+                if val != val or val in (float("inf"), float("-inf")):
+                    run.bad.setdefault(canonical_name(k), float(epoch))
             run.rows.append(current)
             run.counts |= counts
             last_epoch = epoch
@@ -150,5 +154,6 @@ def read_text(path: str, text: str) -> list[tuple[pd.DataFrame, dict]]:
         if val_size:
             notes.append(f"evaluation-set size {val_size} read from '(correct/total)' counts")
         out.append((pd.DataFrame(rows), {"config": dict(config), "final": final,
-                                         "notes": notes, "val_size": val_size}))
+                                         "notes": notes, "val_size": val_size,
+                                         "non_finite": run.bad}))
     return out

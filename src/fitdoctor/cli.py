@@ -1,0 +1,132 @@
+"""The command line: parse, call the library, render. A FitDoctorError becomes a one-line
+message on stderr and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from importlib import resources
+from typing import Iterator, List, Optional
+
+import typer
+from rich.console import Console
+
+from . import __version__
+from .diagnosis import DiagnoseOptions, diagnose, to_document
+from .errors import FitDoctorError, UsageError
+from .history import FORMATS, History, read_histories, read_history
+from .i18n import LANGS
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="fitdoctor: read training histories and tell, with statistics, whether "
+                       "and when a run over- or under-fits and what to try next.")
+out_console = Console()
+err_console = Console(stderr=True)
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except FitDoctorError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGS:
+        raise UsageError(f"--lang must be one of {', '.join(LANGS)}, but got {lang=}.")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "run"
+
+
+def _histories(paths: list[str], fmt: str | None, run: str | None) -> list[History]:
+    out: list[History] = []
+    for path in paths:
+        if run == "all":
+            out += read_histories(path, fmt)
+        elif run is not None:
+            if not run.isdigit():
+                raise UsageError(f"--run must be a run number (1, 2, ...) or 'all', got {run=}.")
+            out.append(read_history(path, fmt, int(run)))
+        else:
+            out.append(read_history(path, fmt))
+    return out
+
+
+@app.command("diagnose")
+def diagnose_cmd(
+    paths: List[str] = typer.Argument(..., help="Training histories: console logs, CSV, JSON, "
+                                      "trainer_state.json, TensorBoard event files or run directories."),
+    metric: Optional[str] = typer.Option(None, "--metric", help="Metric to monitor (default: the "
+                                         "validation accuracy-like metric, else validation loss)."),
+    mode: Optional[str] = typer.Option(None, "--mode", help="max or min (default: inferred from the name)."),
+    val_size: Optional[int] = typer.Option(None, "--val-size", help="Validation-set size: adds the "
+                                           "sampling error sqrt(p(1-p)/N) to intervals."),
+    fmt: Optional[str] = typer.Option(None, "--format", help=f"Force a format: {', '.join(FORMATS)}."),
+    run: Optional[str] = typer.Option(None, "--run", help="For a file holding several runs (the epoch "
+                                      "counter restarts): a run number, or 'all'."),
+    as_json: bool = typer.Option(False, "--json", help="Print the diagnosis document(s) as JSON."),
+    out: Optional[str] = typer.Option(None, "--out", help="Write report.md, report.html, curves.png "
+                                      "and diagnosis.json into this directory."),
+    lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
+) -> None:
+    """Diagnose one or more training histories."""
+    with _user_errors():
+        _check_lang(lang)
+        histories = [h.with_options(monitor=metric, mode=mode, val_size=val_size)
+                     for h in _histories(paths, fmt, run)]
+        results = [(h, diagnose(h, DiagnoseOptions())) for h in histories]
+        if out:
+            from .report import write_reports
+            for h, d in results:
+                target = out if len(results) == 1 else os.path.join(out, _slug(h.name))
+                written = write_reports(h, d, target, lang)
+                if not as_json:
+                    err_console.print(f"report: {written['html']}", highlight=False)
+        if as_json:
+            docs = [to_document(d) for _, d in results]
+            typer.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
+            return
+        from .report import render_terminal
+        for _, d in results:
+            render_terminal(d, out_console, lang)
+
+
+@app.command("demo")
+def demo_cmd(
+    out: str = typer.Option("fitdoctor-demo", "--out", help="Where to write the reports."),
+    lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
+) -> None:
+    """Diagnose the bundled real logs (SST-5 fine-tuning, dev set of 1,101) and write reports."""
+    with _user_errors():
+        _check_lang(lang)
+        from .report import render_terminal, write_reports
+        data = resources.files("fitdoctor") / "data"
+        for name in ("sst-try1.log", "sst-try4.log"):
+            with resources.as_file(data / name) as path:
+                h = read_history(str(path)).with_options(val_size=1101)
+                d = diagnose(h)
+                render_terminal(d, out_console, lang)
+                written = write_reports(h, d, os.path.join(out, _slug(name.removesuffix(".log"))), lang)
+                out_console.print(f"report: {os.path.abspath(written['html'])}\n", highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fitdoctor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    pass
+
+
+def main() -> None:
+    app(prog_name="fitdoctor")

@@ -1,0 +1,58 @@
+"""The JSON document of a diagnosis (schema ``fitdoctor.diagnosis/1``), as plain data."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from .types import Diagnosis
+
+SCHEMA = "fitdoctor.diagnosis/1"
+
+
+def clean(x: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN/inf to None, tuples to lists."""
+    if isinstance(x, dict):
+        return {str(k): clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [clean(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        x = float(x)
+        return x if math.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def to_document(d: Diagnosis) -> dict[str, Any]:
+    b = d.best
+    doc = {
+        "schema": SCHEMA,
+        "source": d.source,
+        "format": d.format,
+        "name": d.name,
+        "monitor": {"name": d.monitor, "mode": d.mode, "reason": d.monitor_reason},
+        "n_points": d.n_points,
+        "verdict": d.verdict,
+        "best": {"epoch": b.epoch, "value": b.value, "ci95": list(b.ci95) if b.ci95 else None,
+                 "tied_epochs": list(b.tied_epochs), "expected": b.expected,
+                 "noise_sigma": b.noise, "sampling_se": b.sampling_se},
+        "final": {"epoch": d.final_epoch, "value": d.final_value},
+        "overfitting": dict(d.overfitting),
+        "phases": [dataclasses.asdict(p) for p in d.phases],
+        "findings": [{"code": f.code, "severity": f.severity, "message": f.message,
+                      "evidence": f.evidence} for f in d.findings],
+        "recommendations": [{"code": r.code, "title": r.title, "patch": r.patch,
+                             "rationale": r.rationale, "because": list(r.because)}
+                            for r in d.recommendations],
+        "lr": d.lr,
+        "schedule": dataclasses.asdict(d.schedule) if d.schedule else None,
+        "val_size": d.val_size,
+        "notes": list(d.notes),
+    }
+    return clean(doc)

@@ -1,0 +1,217 @@
+"""Detectors of how a run fits: overfitting (with onset), still improving, underfitting, plateau,
+noisy validation, instability, divergence / non-finite values, metric disagreement.
+
+Every threshold is a noise multiple: a change counts only when it exceeds what the curve's own
+epoch-to-epoch noise would produce (see ``Curve.tol``). Histories shorter than 5 points get no
+noise estimate, and the detectors that need one return nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..history.names import is_proportion
+from ..i18n import message
+from .curves import Context, Curve, make_curve
+from .stats import slope_test
+from .types import Best, Finding
+
+
+def tail_length(n: int) -> int:
+    """How many final points judge "at the end": a quarter of the run, at least 5."""
+    return min(n, max(5, n // 4))
+
+
+def _spacing(epochs: np.ndarray) -> float:
+    d = np.diff(epochs[np.isfinite(epochs)])
+    d = d[d > 0]
+    return float(np.median(d)) if len(d) else 1.0
+
+
+def _first(mask: np.ndarray, start: int = 0) -> int | None:
+    idx = np.flatnonzero(mask[start:])
+    return int(idx[0]) + start if len(idx) else None
+
+
+def reach_index(v: Curve, z: float) -> int:
+    """First point where the smoothed curve is within noise of its best level."""
+    return int(np.argmax(v.trend >= v.trend.max() - v.tol(z)))
+
+
+def overfitting(ctx: Context, best: Best) -> tuple[dict, list[Finding]]:
+    v, z, e = ctx.val, ctx.options.z, ctx.epochs
+    out: dict = {"detected": False, "onset_epoch": None, "reach_epoch": None,
+                 "gap_at_best": None, "gap_at_end": None, "gap_trend": None}
+    gap = ctx.gap
+    if gap is not None:
+        out["gap_at_best"] = float(gap.raw[best.index])
+        out["gap_at_end"] = float(gap.raw[-1])
+    if not v.known:
+        return out, []
+    reach = reach_index(v, z)
+    out["reach_epoch"] = float(e[reach])
+    after = v.n - 1 - reach
+    if after < max(5, int(0.15 * v.n)):     # too few points after it to say it stopped
+        return out, []
+    # validation must not still be rising after it first reached its best level
+    _, t_val = slope_test(v.g[reach:], v.sigma)
+    if np.isfinite(t_val) and t_val > z:
+        return out, []
+    tr = ctx.train or ctx.train_loss
+    if tr is None or not tr.known:
+        return out, []
+    train_gain = float(tr.trend[-1] - tr.trend[reach])
+    if not train_gain > max(tr.tol(z), 0.0):
+        if gap is not None and gap.known and out["gap_at_end"] is not None:
+            ev = {"gap_end": out["gap_at_end"], "reach": float(e[reach])}
+            return out, [Finding("stable_gap", "info", message("stable_gap", ev), ev)]
+        return out, []
+    peak = float(v.trend.max())
+    decline = peak - float(v.trend[-1])
+    if gap is not None and gap.known:
+        growth = gap.trend - gap.trend[reach]
+        onset = _first(growth > gap.tol(z), reach)
+        slope, t = slope_test(gap.g[reach:], gap.sigma)
+        out["gap_trend"] = {"slope_per_epoch": slope / _spacing(e), "t": t}
+    else:                              # no same-metric training curve: validation must fall
+        onset = _first(v.trend < peak - v.tol(z), int(np.argmax(v.trend)))
+    if onset is None:
+        return out, []
+    out.update(detected=True, onset_epoch=float(e[onset]))
+    severity = "critical" if decline > v.tol(z) else "warning"
+    ev = {"onset": float(e[onset]), "reach": float(e[reach]),
+          "train_from": tr.value(float(tr.trend[reach])), "train_to": tr.value(float(tr.trend[-1])),
+          "gap_start": float(gap.trend[reach]) if gap is not None else float("nan"),
+          "gap_end": float(gap.trend[-1]) if gap is not None else float("nan"),
+          "decline": decline if decline > v.tol(z) else None, "train_column": tr.name}
+    return out, [Finding("overfitting", severity, message("overfitting", ev), ev)]
+
+
+def still_improving(ctx: Context) -> Finding | None:
+    v, z = ctx.val, ctx.options.z
+    if not v.known:
+        return None
+    k = tail_length(v.n)
+    slope, t = slope_test(v.g[-k:], v.sigma)
+    if not (np.isfinite(t) and t > z and v.trend[-1] >= v.trend.max() - v.tol(z)):
+        return None
+    ev = {"monitor": v.name, "k": k, "slope": slope / _spacing(ctx.epochs), "t": t}
+    return Finding("still_improving", "warning", message("still_improving", ev), ev)
+
+
+def underfitting(ctx: Context) -> Finding | None:
+    """The training metric (a proportion such as accuracy) is low and still rising. A loss
+    alone cannot say "low", so histories without a training accuracy-like metric get none."""
+    z, opts = ctx.options.z, ctx.options
+    tr = ctx.train
+    if tr is None or not tr.known or not (is_proportion(tr.name) and tr.mode == "max"):
+        return None
+    k = tail_length(tr.n)
+    slope, t = slope_test(tr.g[-k:], tr.sigma)
+    end = tr.value(float(tr.trend[-1]))
+    if not (np.isfinite(t) and t > z and end < opts.underfit_level):
+        return None
+    ev = {"train_col": tr.name, "train_end": end, "slope": slope / _spacing(ctx.epochs), "t": t}
+    return Finding("underfitting", "warning", message("underfitting", ev), ev)
+
+
+def plateau(ctx: Context) -> Finding | None:
+    v, z = ctx.val, ctx.options.z
+    if not v.known or v.n < 8:
+        return None
+    k = tail_length(v.n)
+    _, t = slope_test(v.g[-k:], v.sigma)
+    if not np.isfinite(t) or abs(t) > z:
+        return None
+    tr = ctx.train or ctx.train_loss
+    if tr is not None and tr.known:
+        _, tt = slope_test(tr.g[-k:], tr.sigma)
+        if np.isfinite(tt) and abs(tt) > z:
+            return None
+    if v.trend.max() - v.trend[0] <= v.tol(z):
+        return None                    # never improved: not a plateau after learning
+    ev = {"start": float(ctx.epochs[-k]), "end": float(ctx.epochs[-1]), "k": k}
+    return Finding("plateau", "info", message("plateau", ev), ev)
+
+
+def noisy_validation(ctx: Context, best: Best) -> Finding | None:
+    v, o = ctx.val, ctx.options
+    if not v.known:
+        return None
+    spread = float(v.trend.max() - v.trend.min())
+    ratio = v.sigma / spread if spread > 0 else float("inf")
+    if ratio <= o.noisy_ratio:
+        return None
+    ev = {"sigma": v.sigma, "ratio": min(ratio, 9.99), "mdd": o.z * np.sqrt(2) * v.sigma,
+          "sampling": best.sampling_se, "val_size": ctx.history.val_size}
+    return Finding("noisy_validation", "warning", message("noisy_validation", ev), ev)
+
+
+def _log_curve(c: Curve) -> Curve | None:
+    raw = c.raw
+    if c.mode == "min" and np.all(raw[np.isfinite(raw)] > 0):
+        return make_curve(c.name, np.log(raw), "min")
+    return c
+
+
+def instability(ctx: Context) -> list[Finding]:
+    out = []
+    for c in (ctx.val, ctx.train_loss):
+        if c is None or not c.known or c.n < 8:
+            continue
+        c = _log_curve(c) or c
+        zs = (c.g - c.trend) / c.sigma if c.sigma > 0 else np.zeros(c.n)
+        zs[:2] = 0.0                   # the first epochs move too fast for any trend
+        hits = np.flatnonzero(np.isfinite(c.raw) & (np.abs(zs) > ctx.options.spike_z))
+        if len(hits):
+            epochs = [float(ctx.epochs[i]) for i in hits]
+            ev = {"column": c.name, "epochs": ", ".join(f"{x:g}" for x in epochs[:8]),
+                  "epoch_list": epochs, "max_z": float(np.max(np.abs(zs[hits])))}
+            out.append(Finding("instability", "warning", message("instability", ev), ev))
+    return out
+
+
+def non_finite(ctx: Context) -> Finding | None:
+    bad = dict(ctx.history.non_finite)
+    if not bad:
+        return None
+    column, epoch = min(bad.items(), key=lambda kv: kv[1])
+    ev = {"column": column, "epoch": float(epoch), "columns": sorted(bad)}
+    return Finding("non_finite", "critical", message("non_finite", ev), ev)
+
+
+def divergence(ctx: Context) -> Finding | None:
+    z = ctx.options.z
+    base = ctx.train_loss or (ctx.val if ctx.val.mode == "min" else None)
+    if base is None or not base.known:
+        return None
+    c = _log_curve(base) or base
+    i = int(np.argmax(c.trend))        # oriented: the lowest loss
+    if i >= c.n - 3:
+        return None
+    rise = float(c.trend[i] - c.trend[-1])
+    factor = np.exp(rise) if c is not base else None
+    # in logged units, the loss must climb back a quarter of the way to where it started:
+    # 0.003 -> 0.04 after starting at 2.0 is noise at the floor, not a breakdown
+    climb = float(base.trend[i] - base.trend[-1]) / max(float(base.trend[i] - base.trend[0]), 1e-12)
+    if not (rise > max(c.tol(z), 0) and (factor is None or factor >= 2.0) and climb >= 0.25):
+        return None
+    onset = _first(c.trend[i] - c.trend > c.tol(z), i) or (c.n - 1)
+    v = ctx.val
+    collapse = v is not base and v.known and (v.trend.max() - v.trend[-1]) > v.tol(z)
+    ev = {"column": base.name, "epoch": float(ctx.epochs[onset]), "best": base.value(float(base.g[i])),
+          "end": float(base.raw[-1]), "collapse": True if collapse else None}
+    return Finding("divergence", "critical", message("divergence", ev), ev)
+
+
+def metric_disagreement(ctx: Context) -> Finding | None:
+    v, vl, z = ctx.val, ctx.val_loss, ctx.options.z
+    if vl is None or v.mode == "min" or not (v.known and vl.known) or v.name == vl.name:
+        return None
+    li, ai = int(np.argmax(vl.trend)), int(np.argmax(v.trend))
+    gain = float(v.trend[ai] - v.trend[li])
+    loss_rise = float(vl.trend[li] - vl.trend[-1])
+    if not (ai > li and gain > v.tol(z) and loss_rise > vl.tol(z)):
+        return None
+    ev = {"loss_epoch": float(ctx.epochs[li]), "acc_epoch": float(ctx.epochs[ai]), "gain": gain,
+          "monitor": v.name, "loss_rise": loss_rise}
+    return Finding("metric_disagreement", "warning", message("metric_disagreement", ev), ev)

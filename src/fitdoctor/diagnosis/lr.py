@@ -1,0 +1,40 @@
+"""The LR at the moments that matter (best epoch, overfitting onset) and whether this history
+can say anything about the LR's effect at all."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..i18n import message
+from .curves import Context
+from .types import Best, Finding
+
+
+def _at(ctx: Context, epoch: float | None) -> float | None:
+    if epoch is None or ctx.lr is None:
+        return None
+    i = int(np.argmin(np.abs(ctx.epochs - epoch)))
+    return float(ctx.lr[i]) if np.isfinite(ctx.lr[i]) else None
+
+
+def analyse_lr(ctx: Context, best: Best, onset: float | None) -> tuple[dict | None, list[Finding]]:
+    lr = ctx.lr
+    if lr is None:
+        return None, []
+    ok = np.isfinite(lr)
+    if ok.sum() < 2:
+        return None, []
+    peak = float(np.max(lr[ok]))
+    info: dict = {"peak": peak, "at_best": _at(ctx, best.epoch), "at_onset": _at(ctx, onset)}
+    for key in ("at_best", "at_onset"):
+        info[key + "_frac"] = (info[key] / peak) if info[key] is not None and peak > 0 else None
+    varies = np.ptp(lr[ok]) > 1e-3 * peak
+    r = float(np.corrcoef(lr[ok], ctx.epochs[ok])[0, 1]) if varies and ok.sum() >= 3 else 0.0
+    info["corr_with_epoch"] = r
+    findings = []
+    if abs(r) > ctx.options.lr_confound_r:
+        ev = {"r": r, "lr_at_onset": info["at_onset"], "lr_at_best": info["at_best"]}
+        severity = "warning" if onset is not None else "info"
+        findings.append(Finding("lr_epoch_confounded", severity,
+                                message("lr_epoch_confounded", ev), ev))
+    return info, findings

@@ -1,0 +1,127 @@
+"""Findings -> ranked next experiments, each a patch in fitdoctor's YAML config keys with the
+rule and the evidence that triggered it. No finding, no advice."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+from ..i18n import recommendation
+from .types import Finding, Recommendation, ScheduleFit
+
+
+def _declared(config: Mapping[str, Any], *keys: str) -> float | None:
+    for k in keys:
+        for ck, cv in config.items():
+            if ck.lower().split(".")[-1] == k and isinstance(cv, (int, float)) and \
+                    not isinstance(cv, bool):
+                return float(cv)
+    return None
+
+
+def _rec(code: str, patch: dict, evidence: dict, because: tuple[str, ...]) -> Recommendation:
+    title, rationale = recommendation(code, evidence)
+    return Recommendation(code, title, patch, rationale, because, evidence)
+
+
+def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: float,
+              first_epoch: float, peak_lr: float | None, config: Mapping[str, Any],
+              schedule: ScheduleFit | None, window: int) -> tuple[Recommendation, ...]:
+    f = {x.code: x for x in findings}
+    lr = peak_lr or _declared(config, "learning_rate", "lr")
+    dropout = _declared(config, "dropout", "hidden_dropout_prob", "dropout_rate")
+    wd = _declared(config, "weight_decay", "lambda_l2")
+    smoothing = max(3, min(5, window))
+    out: list[Recommendation] = []
+
+    broke = f.get("non_finite") or f.get("divergence")
+    if broke:
+        patch: dict = {"training": {"max_grad_norm": 1.0, "warmup_epochs": 2}}
+        if lr:
+            patch["training"]["learning_rate"] = float(f"{lr * 0.3:.3g}")
+        out.append(_rec("stabilise", patch, dict(broke.evidence), (broke.code,)))
+
+    if "overfitting" in f:
+        ev = f["overfitting"].evidence
+        onset, reach = ev["onset"], ev["reach"]
+        n_reach = max(1.0, reach - first_epoch + 1)
+        patience = int(min(20, max(3, round(0.25 * n_reach) + 2)))
+        stop = int(math.ceil(onset - first_epoch + 1 + patience))
+        rec_ev = {"reach": reach, "onset": onset, "wasted": int(round(epochs_run - onset)),
+                  "patience": patience, "smoothing": smoothing, "monitor": monitor}
+        out.append(_rec("early_stop_at_onset", {"training": {
+            "epochs": stop, "early_stopping": {"monitor": monitor, "mode": mode,
+                                               "patience": patience, "smoothing": smoothing}}},
+            rec_ev, ("overfitting",)))
+        new_wd = float(f"{(wd * 2 if wd else 0.01):.2g}")
+        patch = {"training": {"weight_decay": new_wd}}
+        if dropout is None or dropout < 0.5:      # more dropout only where there is room
+            patch["model"] = {"dropout": round((dropout if dropout is not None else 0.1) + 0.1, 2)}
+        else:
+            patch["loss"] = {"label_smoothing": 0.1}
+        what = ", ".join(f"{sect}.{k} {v:g}" for sect, kv in patch.items() for k, v in kv.items())
+        out.append(_rec("regularize", patch, {**ev, "what": what}, ("overfitting",)))
+        t0 = int(max(2, round(n_reach)))
+        params: dict = {"T_0": t0, "T_mult": 2}
+        if lr:
+            params["eta_min"] = float(f"{lr * 0.01:.3g}")
+        out.append(_rec("warm_restarts", {"training": {
+            "scheduler": "CosineAnnealingWarmRestarts", "scheduler_params": params}},
+            {"t0": t0}, ("overfitting",)))
+
+    if "lr_epoch_confounded" in f:
+        ev = f["lr_epoch_confounded"].evidence
+        control_lr = ev.get("lr_at_onset") or ev.get("lr_at_best") or lr
+        if control_lr:
+            out.append(_rec("constant_lr_control", {"training": {
+                "scheduler": None, "learning_rate": float(f"{control_lr:.3g}")}},
+                {"r": ev["r"], "lr": control_lr}, ("lr_epoch_confounded",)))
+
+    if "still_improving" in f:
+        ev = f["still_improving"].evidence
+        n = int(math.ceil((epochs_run - first_epoch + 1) * 1.5))
+        patch = {"training": {"epochs": n}}
+        if schedule is not None and schedule.family == "cosine":
+            patch["training"]["scheduler_params"] = {"T_max": n}
+        out.append(_rec("train_longer", patch, {**ev, "epochs": n}, ("still_improving",)))
+
+    if "underfitting" in f:
+        ev = f["underfitting"].evidence
+        new_dropout = round(max(0.0, dropout - 0.2), 2) if dropout is not None else 0.1
+        n = int(math.ceil((epochs_run - first_epoch + 1) * 2))
+        out.append(_rec("reduce_regularization", {"model": {"dropout": new_dropout},
+                                                  "training": {"epochs": n}},
+                        {**ev, "dropout": new_dropout, "epochs": n}, ("underfitting",)))
+
+    for m in [x for x in findings if x.code == "schedule_mismatch"
+              and x.evidence.get("kind") in ("stopped_early", "rises_again")]:
+        ev = m.evidence
+        run_len = int(round(epochs_run - first_epoch + 1))
+        length = ev.get("length", 0)
+        out.append(_rec("fit_schedule_to_run", {"training": {"scheduler_params": {"T_max": run_len}}},
+                        {"family": schedule.family if schedule else "LR", "length": length,
+                         "end": epochs_run}, ("schedule_mismatch",)))
+        break
+
+    if "metric_disagreement" in f:
+        ev = f["metric_disagreement"].evidence
+        out.append(_rec("select_by_accuracy", {
+            "training": {"early_stopping": {"monitor": monitor, "mode": mode}},
+            "loss": {"label_smoothing": 0.1}}, ev, ("metric_disagreement",)))
+
+    noisy = f.get("noisy_validation") or f.get("lucky_best")
+    if noisy:
+        k = max(smoothing, 5)
+        out.append(_rec("smooth_selection", {"training": {"early_stopping": {"smoothing": k}}},
+                        {"sigma": noisy.evidence.get("sigma", float("nan")), "k": k},
+                        (noisy.code,)))
+
+    if "plateau" in f and "overfitting" not in f:
+        ev = f["plateau"].evidence
+        k = int(ev.get("k", 5))
+        out.append(_rec("plateau_schedule", {"training": {
+            "scheduler": "ReduceLROnPlateau",
+            "scheduler_params": {"mode": mode, "factor": 0.5, "patience": max(2, k // 2)},
+            "early_stopping": {"monitor": monitor, "mode": mode, "patience": k}}},
+            ev, ("plateau",)))
+    return tuple(out)

@@ -1,0 +1,83 @@
+"""Small statistical helpers over one series: fill gaps, smooth, estimate epoch-to-epoch noise,
+test a trend. Pure numpy/scipy, no I/O."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy.signal import savgol_coeffs, savgol_filter
+
+Z95 = 1.959963984540054
+MIN_POINTS = 5          # below this, noise and trends are not estimated (documented)
+
+
+def fill_gaps(y: np.ndarray) -> np.ndarray:
+    """Linear interpolation over NaN (edges held constant); all-NaN stays all-NaN."""
+    y = np.asarray(y, dtype=float)
+    ok = np.isfinite(y)
+    if ok.all() or not ok.any():
+        return y.copy()
+    idx = np.arange(len(y))
+    return np.interp(idx, idx[ok], y[ok])
+
+
+def window_for(n: int) -> int:
+    """Smoothing window: about a sixth of the run, odd, at least 5 (or n when shorter)."""
+    w = max(5, int(round(n / 6)) | 1)
+    return w if w <= n else (n if n % 2 else n - 1)
+
+
+def smooth(y: np.ndarray, window: int | None = None) -> np.ndarray:
+    """Local quadratic (Savitzky-Golay) trend; keeps peaks where a moving average flattens
+    them. Works along the last axis, so a (B, n) batch of bootstrap series smooths at once."""
+    n = y.shape[-1]
+    w = window or window_for(n)
+    if n < MIN_POINTS or w < 3:
+        return np.array(y, dtype=float)
+    return savgol_filter(y, w, polyorder=min(2, w - 1), mode="interp", axis=-1)
+
+
+@lru_cache(maxsize=256)
+def smoothing_gain(window: int) -> float:
+    """Variance of a smoothed point relative to one raw point (centre of the window)."""
+    if window < 3:
+        return 1.0
+    c = savgol_coeffs(window, min(2, window - 1))
+    return float(np.sum(c ** 2))
+
+
+def noise_sigma(y: np.ndarray) -> float:
+    """Epoch-to-epoch noise around a locally linear trend, from second differences:
+    Var(y[t-1] - 2y[t] + y[t+1]) = 6 sigma^2 for independent noise; the median absolute
+    deviation makes it robust to the early steep part of a curve and to spikes."""
+    y = np.asarray(y, dtype=float)
+    y = y[np.isfinite(y)]
+    if len(y) < MIN_POINTS:
+        return float("nan")
+    d2 = y[:-2] - 2 * y[1:-1] + y[2:]
+    mad = np.median(np.abs(d2 - np.median(d2)))
+    sigma = 1.4826 * mad / np.sqrt(6.0)
+    if sigma == 0.0:                       # quantised or constant series
+        sigma = float(np.std(d2) / np.sqrt(6.0))
+    return float(sigma)
+
+
+def slope_test(y: np.ndarray, sigma: float) -> tuple[float, float]:
+    """OLS slope per point of ``y`` and its t statistic, with the noise ``sigma`` known."""
+    y = np.asarray(y, dtype=float)
+    ok = np.isfinite(y)
+    y = y[ok]
+    if len(y) < 3 or not np.isfinite(sigma) or sigma <= 0:
+        return float("nan"), float("nan")
+    x = np.arange(len(y), dtype=float)[: len(y)]
+    xc = x - x.mean()
+    sxx = float(np.sum(xc ** 2))
+    slope = float(np.sum(xc * (y - y.mean())) / sxx)
+    return slope, slope / (sigma / np.sqrt(sxx))
+
+
+def robust_z(residuals: np.ndarray, sigma: float) -> np.ndarray:
+    if not np.isfinite(sigma) or sigma <= 0:
+        return np.zeros_like(residuals)
+    return residuals / sigma

@@ -1,0 +1,103 @@
+"""Frozen results of a diagnosis. Plain data: renderers and the JSON document read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("info", "warning", "critical")
+
+
+@dataclass(frozen=True)
+class DiagnoseOptions:
+    """Knobs of the detectors; defaults are the documented behaviour."""
+
+    z: float = 1.959963984540054          # two-sided 95 %
+    spike_z: float = 4.0                  # robust z beyond which a point is a spike or dip
+    underfit_level: float = 0.9           # a proportion metric below this on train is "low"
+    noisy_ratio: float = 0.1              # noise / improvement range above which validation is noisy
+    lr_confound_r: float = 0.9            # |corr(lr, epoch)| above which LR and epoch are confounded
+    bootstrap: int = 200                  # parametric bootstrap draws for the best-value interval
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    code: str
+    title: str
+    patch: dict[str, Any]
+    rationale: str
+    because: tuple[str, ...] = ()         # the finding codes that triggered it
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Phase:
+    label: str                            # underfit | fit | overfit | plateau | diverged
+    start: float
+    end: float
+    mean_lr: float | None
+    train: float | None
+    val: float | None
+    gap: float | None
+
+
+@dataclass(frozen=True)
+class Best:
+    epoch: float
+    value: float
+    index: int
+    ci95: tuple[float, float] | None      # for the true best level of the curve
+    expected: float | None                # bias-corrected estimate of that level
+    tied_epochs: tuple[float, ...]
+    noise: float | None                   # epoch-to-epoch noise (sigma)
+    sampling_se: float | None             # sqrt(p(1-p)/N) when the validation size is known
+
+
+@dataclass(frozen=True)
+class ScheduleFit:
+    family: str                           # constant, step, multistep, plateau, exponential, ...
+    params: dict[str, Any]
+    warmup: float                         # epochs of warmup in front (0 if none)
+    rmse: float                           # fit error relative to the peak LR
+    description: str
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    source: str
+    format: str
+    name: str
+    monitor: str
+    mode: str
+    monitor_reason: str
+    n_points: int
+    best: Best
+    final_epoch: float
+    final_value: float
+    overfitting: dict[str, Any]
+    phases: tuple[Phase, ...]
+    findings: tuple[Finding, ...]
+    recommendations: tuple[Recommendation, ...]
+    lr: dict[str, Any] | None
+    schedule: ScheduleFit | None
+    verdict: str
+    notes: tuple[str, ...]
+    val_size: int | None
+    train_column: str | None
+    gap_column_kind: str | None            # "same metric" or None
+
+    def finding(self, code: str) -> Finding | None:
+        return next((f for f in self.findings if f.code == code), None)
+
+    @property
+    def codes(self) -> list[str]:
+        return [f.code for f in self.findings]

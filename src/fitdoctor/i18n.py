@@ -1,0 +1,319 @@
+"""Report text in English and Chinese. A finding's message is rendered from its code and its
+evidence, so the same Diagnosis reads in either language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGS = ("en", "zh")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "best": {
+        "en": "Best {monitor} {value:.4g} at epoch {epoch:g}; the curve's true best level is "
+              "{expected:.4g} (95% CI {lo:.4g}-{hi:.4g}); {n_tied} other epoch(s) are "
+              "statistically tied with it.",
+        "zh": "最佳 {monitor} = {value:.4g}（epoch {epoch:g}）；曲线真实最佳水平约 {expected:.4g}"
+              "（95% 置信区间 {lo:.4g}-{hi:.4g}）；另有 {n_tied} 个 epoch 与之在统计上无差别。",
+    },
+    "lucky_best": {
+        "en": "The best {monitor} {value:.4g} at epoch {epoch:g} stands {excess:.3g} above the "
+              "smoothed curve there ({trend:.4g}), while the noise is {sigma:.3g}: the peak is "
+              "mostly luck. Expect about {trend:.4g} on a rerun; {n_tied} epochs are tied with it.",
+        "zh": "epoch {epoch:g} 的最佳 {monitor} {value:.4g} 比该处平滑曲线（{trend:.4g}）高出 "
+              "{excess:.3g}，而噪声为 {sigma:.3g}：这个峰值主要来自运气。重跑预计约 {trend:.4g}；"
+              "有 {n_tied} 个 epoch 与其并列。",
+    },
+    "overfitting": {
+        "en": "Overfitting from epoch {onset:g}: validation stopped improving at epoch "
+              "{reach:g} while training kept improving ({train_from:.4g} -> {train_to:.4g}) and "
+              "the train-val gap grew from {gap_start:.3g} to {gap_end:.3g}{decline}.",
+        "zh": "从 epoch {onset:g} 起过拟合：验证指标在 epoch {reach:g} 停止提升，而训练指标继续提升"
+              "（{train_from:.4g} -> {train_to:.4g}），训练-验证差距从 {gap_start:.3g} 增大到 "
+              "{gap_end:.3g}{decline}。",
+    },
+    "stable_gap": {
+        "en": "The train-val gap is large ({gap_end:.3g}) but not growing beyond noise after "
+              "epoch {reach:g}: this is not overfitting.",
+        "zh": "训练-验证差距较大（{gap_end:.3g}），但在 epoch {reach:g} 之后没有超出噪声的增长："
+              "这不是过拟合。",
+    },
+    "still_improving": {
+        "en": "Still improving when it stopped: over the last {k} epochs {monitor} rose by "
+              "{slope:.3g} per epoch (t = {t:.1f}, beyond noise). Train longer.",
+        "zh": "停止时仍在提升：最后 {k} 个 epoch 中 {monitor} 每个 epoch 提升 {slope:.3g}"
+              "（t = {t:.1f}，超出噪声）。应训练更久。",
+    },
+    "underfitting": {
+        "en": "Underfitting: the training metric {train_col} is only {train_end:.4g} and still "
+              "rising ({slope:.3g} per epoch, t = {t:.1f}); the model has not fit the training "
+              "data yet (heavy regularization, a low LR or too few epochs).",
+        "zh": "欠拟合：训练指标 {train_col} 只有 {train_end:.4g} 且仍在上升（每 epoch {slope:.3g}，"
+              "t = {t:.1f}）；模型尚未拟合训练数据（正则过强、学习率过低或 epoch 太少）。",
+    },
+    "plateau": {
+        "en": "Plateau: neither validation nor training changed beyond noise over epochs "
+              "{start:g}-{end:g}.",
+        "zh": "平台期：epoch {start:g}-{end:g} 期间验证和训练指标都没有超出噪声的变化。",
+    },
+    "noisy_validation": {
+        "en": "Noisy validation: epoch-to-epoch noise is {sigma:.3g}, {ratio:.0%} of the whole "
+              "improvement; differences under {mdd:.3g} between two epochs are not meaningful."
+              "{sampling}",
+        "zh": "验证指标噪声大：epoch 间噪声为 {sigma:.3g}，占总提升的 {ratio:.0%}；两个 epoch 之间"
+              "小于 {mdd:.3g} 的差异没有意义。{sampling}",
+    },
+    "instability": {
+        "en": "Instability: {column} spikes or dips at epoch(s) {epochs} (robust z up to "
+              "{max_z:.1f}).",
+        "zh": "不稳定：{column} 在 epoch {epochs} 出现尖峰或骤降（稳健 z 值最高 {max_z:.1f}）。",
+    },
+    "non_finite": {
+        "en": "Non-finite values: {column} is NaN or infinite from epoch {epoch:g} on; the run "
+              "broke down there (lower the LR, clip gradients, check the data).",
+        "zh": "出现非有限值：{column} 从 epoch {epoch:g} 起为 NaN 或无穷大；训练在此崩溃"
+              "（降低学习率、裁剪梯度、检查数据）。",
+    },
+    "divergence": {
+        "en": "Divergence from epoch {epoch:g}: {column} rose from its best {best:.4g} to "
+              "{end:.4g}{collapse}. This is a breakdown of optimisation, not overfitting.",
+        "zh": "从 epoch {epoch:g} 起发散：{column} 从最佳 {best:.4g} 升至 {end:.4g}{collapse}。"
+              "这是优化崩溃，不是过拟合。",
+    },
+    "metric_disagreement": {
+        "en": "Metrics disagree: validation loss bottomed out at epoch {loss_epoch:g} while "
+              "{monitor} kept improving until epoch {acc_epoch:g} (+{gain:.3g}). The model grows "
+              "over-confident on the examples it gets wrong; select by {monitor}, not by loss.",
+        "zh": "指标不一致：验证损失在 epoch {loss_epoch:g} 见底，而 {monitor} 持续提升到 epoch "
+              "{acc_epoch:g}（+{gain:.3g}）。模型对判错的样本越来越自信；应按 {monitor} 而不是"
+              "损失选择模型。",
+    },
+    "lr_epoch_confounded": {
+        "en": "LR and epoch move together (r = {r:.2f}): this history cannot tell 'a lower LR "
+              "causes overfitting' from 'more epochs cause overfitting'. A constant-LR control "
+              "(or warm restarts) would.",
+        "zh": "学习率与 epoch 同步变化（r = {r:.2f}）：这份记录无法区分“学习率降低导致过拟合”和"
+              "“训练更多 epoch 导致过拟合”。恒定学习率对照实验（或热重启）才能区分。",
+    },
+    "schedule": {
+        "en": "Schedule: {description}.",
+        "zh": "学习率调度：{description}。",
+    },
+    "schedule_mismatch.stopped_early": {
+        "en": "Schedule mismatch: the run stopped at epoch {end:g}, long before its {family} "
+              "schedule finished (fitted length {length:g} epochs); the LR was still at "
+              "{lr_frac:.0%} of its peak.",
+        "zh": "调度不匹配：训练在 epoch {end:g} 停止，远早于 {family} 调度结束（拟合长度 {length:g} "
+              "个 epoch）；学习率仍为峰值的 {lr_frac:.0%}。",
+    },
+    "schedule_mismatch.rises_again": {
+        "en": "Schedule mismatch: the LR falls to its minimum at epoch {low:g} and then rises "
+              "again smoothly: the cosine's T_max ({length:g}) is shorter than the run.",
+        "zh": "调度不匹配：学习率在 epoch {low:g} 降到最低后又平滑回升：余弦的 T_max（{length:g}）"
+              "短于训练长度。",
+    },
+    "schedule_mismatch.declared_lr": {
+        "en": "Schedule mismatch: the declared learning rate is {declared:.3g} but the logged "
+              "peak LR is {logged:.3g}.",
+        "zh": "调度不匹配：声明的学习率为 {declared:.3g}，而记录的学习率峰值为 {logged:.3g}。",
+    },
+    "schedule_mismatch.declared_scheduler": {
+        "en": "Schedule mismatch: the config declares {declared} but the logged LR looks like "
+              "{family}.",
+        "zh": "调度不匹配：配置声明的是 {declared}，但记录的学习率看起来是 {family}。",
+    },
+    "short_history": {
+        "en": "Only {n} points: too few to estimate noise or trends; findings are limited.",
+        "zh": "只有 {n} 个数据点：不足以估计噪声或趋势，诊断有限。",
+    },
+}
+
+# Recommendations: a title and a rationale each, rendered from the recommendation's evidence.
+RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "stabilise": {
+        "en": ("Lower the LR, clip gradients, warm up",
+               "The run broke down at epoch {epoch:g} ({column}). A smaller LR, gradient "
+               "clipping and a short warmup are the usual cure."),
+        "zh": ("降低学习率、裁剪梯度、加预热",
+               "训练在 epoch {epoch:g} 崩溃（{column}）。更小的学习率、梯度裁剪和短预热是常用的解决办法。"),
+    },
+    "early_stop_at_onset": {
+        "en": ("Stop at the overfitting onset",
+               "Validation stopped improving at epoch {reach:g} and overfitting began at epoch "
+               "{onset:g}; the {wasted} epochs after it bought nothing. Early stopping with "
+               "patience {patience} on the {smoothing}-epoch average of {monitor} stops there "
+               "without reacting to noise."),
+        "zh": ("在过拟合起点停止",
+               "验证指标在 epoch {reach:g} 停止提升，过拟合从 epoch {onset:g} 开始；此后的 {wasted} "
+               "个 epoch 没有收益。对 {monitor} 的 {smoothing} 轮移动平均使用 patience={patience} 的早停，"
+               "可以在此停止且不被噪声误触发。"),
+    },
+    "regularize": {
+        "en": ("Regularize more",
+               "The train-val gap grew from {gap_start:.3g} to {gap_end:.3g} after epoch "
+               "{reach:g} while training kept improving: the model memorises. More "
+               "regularization ({what}) trades training fit for generalisation."),
+        "zh": ("加强正则化",
+               "epoch {reach:g} 之后训练-验证差距从 {gap_start:.3g} 增大到 {gap_end:.3g}，训练指标仍在提升："
+               "模型在记忆训练集。更强的正则化（{what}）用训练拟合换取泛化。"),
+    },
+    "warm_restarts": {
+        "en": ("Warm restarts at the convergence epoch",
+               "Validation converged after about {t0:g} epochs; restarting the cosine every "
+               "{t0:g} epochs (T_mult 2) lifts the LR back before the model settles into "
+               "memorising, and tests whether the low LR late in the run matters."),
+        "zh": ("在收敛点使用热重启",
+               "验证指标约在 {t0:g} 个 epoch 后收敛；每 {t0:g} 个 epoch 重启余弦（T_mult=2）会在模型开始"
+               "记忆之前把学习率拉回，也能检验后期低学习率是否是原因。"),
+    },
+    "constant_lr_control": {
+        "en": ("Run a constant-LR control",
+               "LR and epoch are confounded (r = {r:.2f}). One run at a constant LR of {lr:.3g} "
+               "(the LR at the onset) separates the two: if it overfits at the same epoch, the "
+               "number of epochs drives it, not the LR."),
+        "zh": ("做一次恒定学习率对照",
+               "学习率与 epoch 混杂（r = {r:.2f}）。用恒定学习率 {lr:.3g}（起点处的学习率）跑一次即可区分："
+               "若它在同一 epoch 开始过拟合，则原因是训练轮数而不是学习率。"),
+    },
+    "train_longer": {
+        "en": ("Train longer",
+               "{monitor} was still rising by {slope:.3g} per epoch over the last {k} epochs "
+               "(t = {t:.1f}). Give it {epochs} epochs (and stretch the schedule with it)."),
+        "zh": ("训练更久",
+               "最后 {k} 个 epoch 中 {monitor} 仍以每 epoch {slope:.3g} 的速度上升（t = {t:.1f}）。"
+               "训练 {epochs} 个 epoch（并相应拉长学习率调度）。"),
+    },
+    "reduce_regularization": {
+        "en": ("Regularize less or train longer",
+               "The training metric {train_col} is {train_end:.3g} and still rising: the model "
+               "cannot fit the training data yet. Lower the dropout to {dropout:g} and train for "
+               "{epochs} epochs."),
+        "zh": ("减弱正则化或训练更久",
+               "训练指标 {train_col} 只有 {train_end:.3g} 且仍在上升：模型尚未拟合训练数据。"
+               "把 dropout 降到 {dropout:g}，训练 {epochs} 个 epoch。"),
+    },
+    "fit_schedule_to_run": {
+        "en": ("Make the schedule end where training ends",
+               "The {family} schedule was fitted to {length:g} epochs but the run ended at epoch "
+               "{end:g}. Set its length to the epochs you actually train."),
+        "zh": ("让学习率调度与训练长度一致",
+               "{family} 调度拟合长度为 {length:g} 个 epoch，但训练在 epoch {end:g} 结束。"
+               "把调度长度设为实际训练的 epoch 数。"),
+    },
+    "select_by_accuracy": {
+        "en": ("Select by the accuracy, smooth the labels",
+               "Validation loss bottomed out at epoch {loss_epoch:g} while {monitor} improved "
+               "until {acc_epoch:g}. Monitor {monitor} for early stopping and checkpoints; label "
+               "smoothing 0.1 curbs the over-confidence that makes the loss rise."),
+        "zh": ("按准确率选模型，使用标签平滑",
+               "验证损失在 epoch {loss_epoch:g} 见底，而 {monitor} 提升到 epoch {acc_epoch:g}。"
+               "早停和保存检查点应监控 {monitor}；0.1 的标签平滑能抑制导致损失上升的过度自信。"),
+    },
+    "smooth_selection": {
+        "en": ("Decide on a smoothed metric",
+               "Epoch-to-epoch noise is {sigma:.3g}: single-epoch peaks are luck. Early-stop and "
+               "select on the {k}-epoch moving average, and repeat the run with 3 seeds before "
+               "ranking configurations."),
+        "zh": ("基于平滑后的指标做决策",
+               "epoch 间噪声为 {sigma:.3g}：单个 epoch 的峰值是运气。早停和模型选择应基于 {k} 轮移动平均，"
+               "并在比较配置前用 3 个随机种子重复实验。"),
+    },
+    "plateau_schedule": {
+        "en": ("Drop the LR on the plateau",
+               "Nothing moved beyond noise over epochs {start:g}-{end:g}. ReduceLROnPlateau "
+               "(factor 0.5) gives the run a lower LR to settle further, and early stopping ends "
+               "it when that no longer helps."),
+        "zh": ("在平台期降低学习率",
+               "epoch {start:g}-{end:g} 期间没有超出噪声的变化。ReduceLROnPlateau（factor 0.5）"
+               "让模型在更低学习率下继续收敛，早停在无效时结束训练。"),
+    },
+}
+
+# Optional clauses: inserted where the template has {name} and the evidence has a value for it.
+FRAGMENTS: dict[str, dict[str, str]] = {
+    "decline": {"en": "; validation fell {decline:.3g} below its best",
+                "zh": "；验证指标比最佳下降了 {decline:.3g}"},
+    "sampling": {"en": " With {val_size} validation examples the sampling error alone is "
+                       "{sampling:.3g}.",
+                 "zh": "验证集有 {val_size} 个样本，仅抽样误差就有 {sampling:.3g}。"},
+    "collapse": {"en": " while the validation metric fell too (a collapse)",
+                 "zh": "，同时验证指标也下降（崩溃）"},
+}
+
+VERDICTS: dict[str, dict[str, str]] = {
+    "non_finite": {"en": "broke down (non-finite loss)", "zh": "训练崩溃（损失出现非有限值）"},
+    "divergence": {"en": "diverged", "zh": "发散"},
+    "overfitting": {"en": "overfitting", "zh": "过拟合"},
+    "underfitting": {"en": "underfitting", "zh": "欠拟合"},
+    "still_improving": {"en": "still improving: stopped too early", "zh": "仍在提升：停得太早"},
+    "plateau": {"en": "converged (plateau)", "zh": "已收敛（平台期）"},
+    "healthy": {"en": "no problem found beyond noise", "zh": "未发现超出噪声的问题"},
+    "too_short": {"en": "too short to judge", "zh": "太短，无法判断"},
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "verdict": {"en": "Verdict", "zh": "结论"},
+    "monitor": {"en": "Monitored metric", "zh": "监控指标"},
+    "best": {"en": "Best", "zh": "最佳"},
+    "final": {"en": "Final", "zh": "最终"},
+    "phases": {"en": "Phases", "zh": "阶段"},
+    "findings": {"en": "Findings", "zh": "发现"},
+    "recommendations": {"en": "Recommendations", "zh": "建议"},
+    "phase": {"en": "Phase", "zh": "阶段"},
+    "epochs": {"en": "Epochs", "zh": "Epoch 范围"},
+    "mean_lr": {"en": "Mean LR", "zh": "平均学习率"},
+    "train": {"en": "Train", "zh": "训练"},
+    "val": {"en": "Val", "zh": "验证"},
+    "gap": {"en": "Gap", "zh": "差距"},
+    "severity": {"en": "Severity", "zh": "严重程度"},
+    "code": {"en": "Code", "zh": "代码"},
+    "message": {"en": "Message", "zh": "说明"},
+    "patch": {"en": "Config patch", "zh": "配置补丁"},
+    "why": {"en": "Why", "zh": "依据"},
+    "notes": {"en": "Reader notes", "zh": "读取说明"},
+    "reason.val_accuracy_like": {"en": "the validation accuracy-like metric",
+                                  "zh": "验证集上的准确率类指标"},
+    "reason.val_loss": {"en": "no accuracy-like validation metric: validation loss",
+                        "zh": "没有准确率类验证指标：使用验证损失"},
+    "reason.test_accuracy_like": {"en": "no validation metric: the log's evaluation (test) metric",
+                                  "zh": "没有验证指标：使用日志中的评估（test）指标"},
+    "reason.test_loss": {"en": "no validation metric: the test loss", "zh": "没有验证指标：使用 test 损失"},
+    "reason.train_loss": {"en": "no validation or test metric: the training loss",
+                          "zh": "没有验证或测试指标：使用训练损失"},
+    "reason.first_metric": {"en": "the first metric column", "zh": "第一个指标列"},
+    "reason.chosen": {"en": "chosen with --metric", "zh": "由 --metric 指定"},
+    "report_title": {"en": "fitdoctor diagnosis", "zh": "fitdoctor 诊断报告"},
+    "source": {"en": "Source", "zh": "来源"},
+    "curves": {"en": "Curves", "zh": "曲线"},
+    "none": {"en": "none", "zh": "无"},
+    "underfit": {"en": "underfit", "zh": "欠拟合"},
+    "fit": {"en": "fit", "zh": "拟合良好"},
+    "overfit": {"en": "overfit", "zh": "过拟合"},
+    "plateau": {"en": "plateau", "zh": "平台期"},
+    "diverged": {"en": "diverged", "zh": "发散"},
+    "info": {"en": "info", "zh": "提示"},
+    "warning": {"en": "warning", "zh": "警告"},
+    "critical": {"en": "critical", "zh": "严重"},
+}
+
+
+def message(code: str, evidence: dict[str, Any], lang: str = "en") -> str:
+    """Render a finding's message from its code and evidence."""
+    values = dict(evidence)
+    for name, texts in FRAGMENTS.items():
+        if "{" + name + "}" in MESSAGES[code][lang]:
+            values[name] = texts[lang].format(**evidence) if evidence.get(name) is not None else ""
+    return MESSAGES[code][lang].format(**values)
+
+
+def recommendation(code: str, evidence: dict[str, Any], lang: str = "en") -> tuple[str, str]:
+    title, rationale = RECOMMENDATIONS[code][lang]
+    return title, rationale.format(**evidence)
+
+
+def label(key: str, lang: str = "en") -> str:
+    entry = LABELS.get(key)
+    return entry[lang] if entry else key
+
+
+def verdict(code: str, lang: str = "en") -> str:
+    return VERDICTS[code][lang]

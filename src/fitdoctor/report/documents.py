@@ -1,0 +1,126 @@
+"""Markdown and self-contained HTML reports, and writing every output file atomically
+(temp file + rename) so that a crash never leaves half a report."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import tempfile
+
+from ..diagnosis.document import to_document
+from ..diagnosis.types import Diagnosis
+from ..history.core import History
+from ..i18n import label
+from .plots import plot_curves
+from .text import finding_text, headline, patch_yaml, phase_header, phase_rows, recommendation_text
+
+
+def write_atomic(path: str, data: str | bytes) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _md_cell(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(d: Diagnosis, lang: str = "en", image: str | None = "curves.png") -> str:
+    h = headline(d, lang)
+    out = [f"# {label('report_title', lang)}: {_md_cell(d.name)}", "",
+           f"- **{label('source', lang)}**: `{d.source}` ({d.format})",
+           f"- **{label('verdict', lang)}**: {h['verdict']}",
+           f"- **{label('monitor', lang)}**: {_md_cell(h['monitor'])}",
+           f"- **{label('best', lang)}**: {h['best']}",
+           f"- **{label('final', lang)}**: {h['final']}", ""]
+    if image:
+        out += [f"![{label('curves', lang)}]({image})", ""]
+    if d.phases:
+        header = phase_header(d, lang)
+        out += [f"## {label('phases', lang)}", "", "| " + " | ".join(header) + " |",
+                "|" + "---|" * len(header)]
+        out += ["| " + " | ".join(row) + " |" for row in phase_rows(d, lang)]
+        out.append("")
+    out += [f"## {label('findings', lang)}", ""]
+    out += [f"- **{label(f.severity, lang)}** `{f.code}`: {finding_text(f, lang)}" for f in d.findings]
+    out += ["", f"## {label('recommendations', lang)}", ""]
+    for i, r in enumerate(d.recommendations, 1):
+        title, why = recommendation_text(r, lang)
+        out += [f"{i}. **{title}** — {why}", "", "   ```yaml"]
+        out += ["   " + ln for ln in patch_yaml(r.patch).splitlines()]
+        out += ["   ```", ""]
+    if not d.recommendations:
+        out += [label("none", lang), ""]
+    if d.notes:
+        out += [f"## {label('notes', lang)}", ""] + [f"- {_md_cell(n)}" for n in d.notes] + [""]
+    return "\n".join(out)
+
+
+_CSS = """body{font-family:system-ui,-apple-system,'Segoe UI','Noto Sans CJK SC',sans-serif;
+max-width:980px;margin:2em auto;padding:0 1em;color:#222}h1{font-size:1.5em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;
+text-align:left}.critical{color:#b00020;font-weight:bold}.warning{color:#a15c00}.info{color:#00639b}
+.verdict{font-size:1.2em;font-weight:bold}pre{background:#f6f8fa;padding:.6em;overflow:auto}
+img{max-width:100%}.rec{margin-bottom:1em}"""
+
+
+def render_html(d: Diagnosis, lang: str = "en", png: bytes | None = None) -> str:
+    e = html.escape
+    h = headline(d, lang)
+    parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>",
+             f"<title>{e(label('report_title', lang))}: {e(d.name)}</title>",
+             f"<style>{_CSS}</style></head><body>",
+             f"<h1>{e(label('report_title', lang))}: {e(d.name)}</h1>",
+             f"<p>{e(label('source', lang))}: <code>{e(d.source)}</code> ({e(d.format)})</p>",
+             f"<p class='verdict'>{e(label('verdict', lang))}: {e(h['verdict'])}</p><ul>"]
+    parts += [f"<li><b>{e(label(k, lang))}</b>: {e(h[k])}</li>" for k in ("monitor", "best", "final")]
+    parts.append("</ul>")
+    if png:
+        parts.append(f"<img alt='{e(label('curves', lang))}' src='data:image/png;base64,"
+                     f"{base64.b64encode(png).decode('ascii')}'>")
+    if d.phases:
+        parts.append(f"<h2>{e(label('phases', lang))}</h2><table><tr>")
+        parts += [f"<th>{e(c)}</th>" for c in phase_header(d, lang)]
+        parts.append("</tr>")
+        for row in phase_rows(d, lang):
+            parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
+        parts.append("</table>")
+    parts.append(f"<h2>{e(label('findings', lang))}</h2><ul>")
+    for f in d.findings:
+        parts.append(f"<li><span class='{e(f.severity)}'>[{e(label(f.severity, lang))}]</span> "
+                     f"<code>{e(f.code)}</code>: {e(finding_text(f, lang))}</li>")
+    parts.append(f"</ul><h2>{e(label('recommendations', lang))}</h2>")
+    for i, r in enumerate(d.recommendations, 1):
+        title, why = recommendation_text(r, lang)
+        parts.append(f"<div class='rec'><b>{i}. {e(title)}</b><p>{e(why)}</p>"
+                     f"<pre>{e(patch_yaml(r.patch))}</pre></div>")
+    if d.notes:
+        parts.append(f"<h2>{e(label('notes', lang))}</h2><ul>")
+        parts += [f"<li>{e(n)}</li>" for n in d.notes]
+        parts.append("</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_reports(h: History, d: Diagnosis, out_dir: str, lang: str = "en") -> dict[str, str]:
+    """report.md, report.html (plot embedded), curves.png and diagnosis.json in ``out_dir``."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = {k: os.path.join(out_dir, n) for k, n in (("png", "curves.png"), ("md", "report.md"),
+                                                      ("html", "report.html"),
+                                                      ("json", "diagnosis.json"))}
+    plot_curves(h, d, paths["png"], lang)
+    with open(paths["png"], "rb") as fh:
+        png = fh.read()
+    write_atomic(paths["md"], render_markdown(d, lang))
+    write_atomic(paths["html"], render_html(d, lang, png))
+    write_atomic(paths["json"], json.dumps(to_document(d), indent=2, ensure_ascii=False))
+    return paths

@@ -1,0 +1,97 @@
+"""curves.png: train/val metric, gap and LR on one epoch axis, phases shaded, best epoch, onset
+and the noise band marked. matplotlib is imported here only, when a plot is asked for."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+
+from ..diagnosis.types import Diagnosis
+from ..history.core import History
+from ..i18n import label
+
+_PHASE_COLOURS = {"underfit": "#dbe9f6", "fit": "#dff0d8", "overfit": "#f8d7da",
+                  "plateau": "#eeeeee", "diverged": "#f5c6cb"}
+
+
+def _shade(ax, d: Diagnosis, lang: str = "en", names: bool = False) -> None:
+    for p in d.phases:
+        ax.axvspan(p.start - 0.5, p.end + 0.5, color=_PHASE_COLOURS.get(p.label, "#ffffff"),
+                   alpha=0.6, lw=0)
+        if names:
+            ax.text((p.start + p.end) / 2, 1.0, label(p.label, lang), fontsize=7, ha="center",
+                    va="bottom", transform=ax.get_xaxis_transform(), color="#555555")
+
+
+def plot_curves(h: History, d: Diagnosis, path: str, lang: str = "en") -> str:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from ..diagnosis.curves import make_curve
+
+    if lang == "zh":
+        plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei",
+                                           "DejaVu Sans"]
+    e = h.epochs
+    has_lr = h.has("lr")
+    rows = 2 + int(has_lr)
+    fig, axes = plt.subplots(rows, 1, figsize=(9, 2.6 * rows + 0.6), sharex=True,
+                             gridspec_kw={"height_ratios": [3] + [1.4] * (rows - 1)})
+    ax = axes[0]
+    _shade(ax, d, lang, names=True)
+    val = h.values(d.monitor)
+    ax.plot(e, val, "o-", ms=3, lw=1.2, color="#c0392b", label=d.monitor)
+    if d.train_column:
+        ax.plot(e, h.values(d.train_column), "o-", ms=3, lw=1.2, color="#2c3e50",
+                label=d.train_column)
+    c = make_curve(d.monitor, val, d.mode)
+    if c is not None and c.known:
+        trend = c.value(c.trend)
+        band = 1.96 * c.sigma
+        ax.plot(e, trend, "-", lw=1, color="#e67e22", label="trend")
+        ax.fill_between(e, trend - band, trend + band, color="#e67e22", alpha=0.15,
+                        label="noise band (95%)")
+    ax.axvline(d.best.epoch, color="#27ae60", ls="--", lw=1)
+    ax.annotate(f"best {d.best.value:.4g}", (d.best.epoch, d.best.value),
+                textcoords="offset points", xytext=(4, 6), fontsize=8, color="#27ae60")
+    onset = d.overfitting.get("onset_epoch")
+    if onset is not None:
+        for a in axes:
+            a.axvline(onset, color="#8e44ad", ls=":", lw=1.2)
+        ax.annotate("onset", (onset, np.nanmin(val)), textcoords="offset points",
+                    xytext=(4, 0), fontsize=8, color="#8e44ad")
+    ax.set_ylabel(d.monitor)
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title(f"{d.name} - {label('verdict', lang)}: {d.verdict}", fontsize=10, pad=14)
+    gx = axes[1]
+    _shade(gx, d)
+    if d.train_column:
+        gap = h.values(d.train_column) - val
+        gx.plot(e, gap if d.mode == "max" else -gap, "-", color="#34495e")
+        gx.axhline(0, color="k", lw=0.5)
+        gx.set_ylabel(label("gap", lang))
+    else:
+        for col in ("train_loss", "val_loss"):
+            if h.has(col):
+                gx.plot(e, h.values(col), "-", label=col)
+        gx.set_ylabel("loss")
+        gx.legend(fontsize=8)
+    if has_lr:
+        lx = axes[2]
+        lx.plot(e, h.values("lr"), "-", color="#16a085")
+        lx.set_ylabel("LR")
+        lx.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
+    axes[-1].set_xlabel("epoch")
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(os.path.abspath(path)))
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,65 @@
+"""Localised text of a diagnosis' parts, shared by every renderer."""
+
+from __future__ import annotations
+
+import yaml
+
+from ..diagnosis.types import Diagnosis, Finding, Recommendation
+from ..i18n import label, message, recommendation, verdict
+
+
+def finding_text(f: Finding, lang: str) -> str:
+    kind = f.evidence.get("kind")
+    return message(f"{f.code}.{kind}" if kind else f.code, f.evidence, lang)
+
+
+def recommendation_text(r: Recommendation, lang: str) -> tuple[str, str]:
+    return recommendation(r.code, r.evidence, lang)
+
+
+def patch_yaml(patch: dict) -> str:
+    return yaml.safe_dump(patch, sort_keys=False, default_flow_style=False, allow_unicode=True).strip()
+
+
+def fmt(x: float | None, digits: int = 4) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.{digits}g}"
+
+
+def headline(d: Diagnosis, lang: str) -> dict[str, str]:
+    b = d.best
+    ci = ""
+    if b.ci95 and b.expected is not None:
+        ci = {"en": f"; true level {fmt(b.expected, 3)} (95% CI {fmt(b.ci95[0], 3)}-"
+                    f"{fmt(b.ci95[1], 3)}), {len(b.tied_epochs)} epoch(s) tied",
+              "zh": f"；真实水平 {fmt(b.expected, 3)}（95% 置信区间 {fmt(b.ci95[0], 3)}-"
+                    f"{fmt(b.ci95[1], 3)}），{len(b.tied_epochs)} 个 epoch 并列"}[lang]
+    elif b.ci95:
+        ci = f" (95% CI {fmt(b.ci95[0], 3)}-{fmt(b.ci95[1], 3)})"
+    return {
+        "verdict": verdict(d.verdict, lang),
+        "monitor": f"{d.monitor} ({d.mode}) - {label('reason.' + d.monitor_reason, lang)}",
+        "best": f"{fmt(b.value)} @ epoch {b.epoch:g}{ci}",
+        "final": f"{fmt(d.final_value)} @ epoch {d.final_epoch:g}",
+    }
+
+
+def _phase_columns(d: Diagnosis) -> list[str]:
+    cols = ["phase", "epochs", "mean_lr", "train", "val", "gap"]
+    for key, attr in (("mean_lr", "mean_lr"), ("train", "train"), ("gap", "gap")):
+        if all(getattr(p, attr) is None for p in d.phases):
+            cols.remove(key)
+    return cols
+
+
+def phase_rows(d: Diagnosis, lang: str) -> list[list[str]]:
+    cells = {"phase": lambda p: label(p.label, lang), "epochs": lambda p: f"{p.start:g}-{p.end:g}",
+             "mean_lr": lambda p: fmt(p.mean_lr, 3), "train": lambda p: fmt(p.train),
+             "val": lambda p: fmt(p.val), "gap": lambda p: fmt(p.gap, 3)}
+    cols = _phase_columns(d)
+    return [[cells[c](p) for c in cols] for p in d.phases]
+
+
+def phase_header(d: Diagnosis, lang: str) -> list[str]:
+    return [label(k, lang) for k in _phase_columns(d)]
