@@ -29,16 +29,21 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
         raise FitDoctorError(f"{history.source}: the monitored metric {history.monitor!r} has "
                              "fewer than 2 finite values; nothing to diagnose. Pick another "
                              "with --metric.")
-    best = best_estimate(ctx)
     findings: list[Finding] = []
+    breakdown = [f for f in (fitting.non_finite(ctx), fitting.divergence(ctx)) if f is not None]
+    stop = None
+    if breakdown:     # the best of the curve is estimated on the part before the breakdown
+        first = min(f.evidence["epoch"] for f in breakdown)
+        stop = int(np.searchsorted(ctx.epochs, first, side="left")) + 1
+    best = best_estimate(ctx, stop)
     if ctx.n < MIN_POINTS:
         ev = {"n": ctx.n}
         findings.append(Finding("short_history", "info", message("short_history", ev), ev))
     findings += best_findings(ctx, best)
     overfit, of_findings = fitting.overfitting(ctx, best)
     findings += of_findings
-    for detector in (fitting.non_finite, fitting.divergence, fitting.still_improving,
-                     fitting.underfitting, fitting.metric_disagreement):
+    findings += breakdown
+    for detector in (fitting.still_improving, fitting.underfitting, fitting.metric_disagreement):
         found = detector(ctx)
         if found is not None:
             findings.append(found)

@@ -16,6 +16,11 @@ from .stats import slope_test
 from .types import Best, Finding
 
 
+# A validation curve whose slope after its best level has t above this may still be rising:
+# no overfitting is called (one-sided, ~84 %: a deliberately cautious veto against false alarms).
+VAL_RISING_T = 1.0
+
+
 def tail_length(n: int) -> int:
     """How many final points judge "at the end": a quarter of the run, at least 5."""
     return min(n, max(5, n // 4))
@@ -54,7 +59,7 @@ def overfitting(ctx: Context, best: Best) -> tuple[dict, list[Finding]]:
         return out, []
     # validation must not still be rising after it first reached its best level
     _, t_val = slope_test(v.g[reach:], v.sigma)
-    if np.isfinite(t_val) and t_val > z:
+    if np.isfinite(t_val) and t_val > VAL_RISING_T:
         return out, []
     tr = ctx.train or ctx.train_loss
     if tr is None or not tr.known:
@@ -69,9 +74,17 @@ def overfitting(ctx: Context, best: Best) -> tuple[dict, list[Finding]]:
     decline = peak - float(v.trend[-1])
     if gap is not None and gap.known:
         growth = gap.trend - gap.trend[reach]
-        onset = _first(growth > gap.tol(z), reach)
         slope, t = slope_test(gap.g[reach:], gap.sigma)
         out["gap_trend"] = {"slope_per_epoch": slope / _spacing(e), "t": t}
+        # the gap must grow materially by the end, not just drift: twice the noise threshold
+        # and a quarter of the gap it started from
+        needed = max(2 * gap.tol(z), 0.25 * abs(float(gap.trend[reach])))
+        if not (growth[-1] > needed and t > z):
+            ev = {"gap_end": float(gap.trend[-1]), "reach": float(e[reach])}
+            return out, [Finding("stable_gap", "info", message("stable_gap", ev), ev)]
+        onset = _first(growth > gap.tol(z), reach)
+        if onset is not None:         # no later than the smoothed validation peak
+            onset = min(onset, reach + int(np.argmax(v.trend[reach:])))
     else:                              # no same-metric training curve: validation must fall
         onset = _first(v.trend < peak - v.tol(z), int(np.argmax(v.trend)))
     if onset is None:
