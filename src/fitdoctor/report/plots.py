@@ -16,6 +16,15 @@ _PHASE_COLOURS = {"underfit": "#dbe9f6", "fit": "#dff0d8", "overfit": "#f8d7da",
                   "plateau": "#eeeeee", "diverged": "#f5c6cb"}
 
 
+def _cjk_font() -> str | None:
+    from matplotlib import font_manager
+
+    wanted = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+              "SimHei", "Microsoft YaHei", "PingFang SC", "Source Han Sans SC")
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((w for w in wanted if w in names), None)
+
+
 def _shade(ax, d: Diagnosis, lang: str = "en", names: bool = False) -> None:
     for p in d.phases:
         ax.axvspan(p.start - 0.5, p.end + 0.5, color=_PHASE_COLOURS.get(p.label, "#ffffff"),
@@ -31,9 +40,12 @@ def plot_curves(h: History, d: Diagnosis, path: str, lang: str = "en") -> str:
     import matplotlib.pyplot as plt
     from ..diagnosis.curves import make_curve
 
-    if lang == "zh":
-        plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei",
-                                           "DejaVu Sans"]
+    if lang == "zh":                   # Chinese labels only where a CJK font is installed
+        font = _cjk_font()
+        if font is None:
+            lang = "en"
+        else:
+            plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
     e = h.epochs
     has_lr = h.has("lr")
     rows = 2 + int(has_lr)

@@ -53,15 +53,20 @@ def _looks_like_csv(text: str) -> bool:
 
 
 def _sniff(path: str, text: str) -> str:
-    head = text.lstrip()[:1]
-    if head in "{[":
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "["):
         try:
             doc = json.loads(text)
         except json.JSONDecodeError:
-            return "jsonl" if head == "{" else "json"
-        if isinstance(doc, dict) and "log_history" in doc:
-            return "hf"
-        return "jsonl" if isinstance(doc, dict) else "json"
+            first = stripped.splitlines()[0]
+            try:
+                return "jsonl" if isinstance(json.loads(first), dict) else "json"
+            except json.JSONDecodeError:
+                pass                          # "[2025-03-02 10:00] ..." is a console line
+        else:
+            if isinstance(doc, dict) and "log_history" in doc:
+                return "hf"
+            return "jsonl" if isinstance(doc, dict) else "json"
     return "csv" if _looks_like_csv(text) else "console"
 
 

@@ -170,7 +170,7 @@ def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]
                     key = "lr" if k == "lr" else "train_" + k
                     row[key] = v if key == "lr" else row.get(key, 0.0) + v
             else:
-                row.update({("val_" + k): v for k, v in flat.items()})
+                row.update({("val_" + k): v for k, v in flat.items() if k != "lr"})
         for row in rows.values():
             n = row.pop("_n") or 1
             for k in [k for k in row if k.startswith("train_")]:

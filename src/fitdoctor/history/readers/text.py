@@ -20,10 +20,15 @@ _EPOCH = re.compile(r"(?i)\bepoch\b\s*[:=#]?\s*\[?\s*(\d+)\s*(?:/\s*(\d+))?\s*\]
 _NUM = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf|infinity)"
 _KV = re.compile(rf"(?i)^\s*([a-z][a-z0-9_ ./()\-@]*?)\s*(?:::|:|=)\s*({_NUM})\s*(%)?\s*$")
 _COUNT = re.compile(r"\(\s*\d+\s*/\s*(\d+)\s*\)")                    # (correct/total)
+_TQDM = re.compile(r"\d+%\||\d(?:it/s|s/it)\b|\[\d\d:\d\d<")              # tqdm progress lines
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")                 # 1,234,890
 _CMD_FLAG = re.compile(r"--([A-Za-z][\w\-]*)(?:[ =](?!--)(\S+))?")
 _CONFIG_KV = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*[:=]\s*(\S.*?)\s*$")
-_LOG_PREFIX = re.compile(r"^\s*\d{4}-\d\d-\d\d[ T][\d:,.]+\s*(?:-\s*\w+\s*-\s*)?")
-_SEPARATORS = re.compile(r",\s*|\s+-\s+|\s*\|\s*|;\s*|\t")
+_LOG_PREFIX = re.compile(r"^\s*\[?\d{4}-\d\d-\d\d[ T][\d:,.]+\]?\s*(?:-\s*\w+\s*-\s*)?")
+# between pairs: a comma, " - ", "|", ";", a tab, or plain spaces after a number when the next
+# "key: number" / "key=number" follows (``loss=0.3 acc=0.9``, ``Loss: 1.62 Test Acc: 59%``)
+_SEPARATORS = re.compile(r",\s*|\s+-\s+|\s*\|\s*|;\s*|\t|(?<=[\d%])\s+(?=[A-Za-z_][\w./\- ]*?"
+                         r"\s*(?:::|:|=)\s*[-+.\d])")
 _IGNORED_KEYS = ("eta", "time", "s/step", "ms/step", "it/s")
 
 
@@ -65,6 +70,7 @@ def _metrics(text: str) -> tuple[dict, set]:
     """key/value pairs of one line (after its epoch marker was removed)."""
     out: dict = {}
     counts = {int(t) for t in _COUNT.findall(text)}
+    text = _THOUSANDS.sub("", text)
     for chunk in _SEPARATORS.split(_COUNT.sub(" ", text)):
         m = _KV.match(chunk)
         if not m:
@@ -86,9 +92,9 @@ def read_text(path: str, text: str) -> list[tuple[pd.DataFrame, dict]]:
     current: dict | None = None        # the epoch row being filled
     inline_votes = [0, 0]              # marker lines with / without metrics on them
     last_epoch = None
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(text.split("\n"), 1):
         line = clean_line(raw)
-        if not line or "it/s]" in line or "s/it]" in line:
+        if not line or _TQDM.search(line):
             continue
         if line.count("--") >= 2 and not _EPOCH.search(line):
             config.update(parse_command_line(line))
@@ -147,7 +153,7 @@ def read_text(path: str, text: str) -> list[tuple[pd.DataFrame, dict]]:
     for run in runs:
         rows = [{canonical_name(k): v for k, v in row.items()} for row in run.rows]
         final = {name: v for k, v in run.final.items()
-                 if metric_of(name := canonical_name(k, bare_split="val")) in KNOWN_METRICS}
+                 if metric_of(name := canonical_name(k, bare_split="final")) in KNOWN_METRICS}
         # evaluation-set sizes vary by a few examples between epochs in some logs: take the median
         val_size = int(sorted(run.counts)[len(run.counts) // 2]) if run.counts else None
         notes = list(run.notes)

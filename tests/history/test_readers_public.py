@@ -1,0 +1,79 @@
+"""Every real public log in ../shared/public-logs reads into the right History."""
+
+import pytest
+
+from fitdoctor.errors import LogFormatError
+from fitdoctor.history import read_histories, read_history
+
+from ..conftest import public
+
+# name part, format, runs, monitor, rows of run 1, columns that must be there
+CASES = [
+    ("yolov8-cwfid", "ultralytics-csv", 1, "val_map", 102, {"lr", "train_loss", "val_loss", "val_map50"}),
+    ("yolov8-fire", "ultralytics-csv", 1, "val_map", 25, {"lr", "lr_pg0", "train_box_loss"}),
+    ("islp-nyse", "lightning-csv", 1, "val_r2", 201, {"train_loss", "val_loss", "test_r2"}),
+    ("convnextv2-garbage", "lightning-csv", 1, "val_acc", 10, {"lr", "train_loss", "val_loss"}),
+    ("imagebind-meld", "lightning-csv", 1, "val_acc", 23, {"train_acc", "val_acc5", "val_loss"}),
+    ("tomato-cnn", "keras-csv", 1, "val_acc", 29, {"train_acc", "train_loss", "val_loss"}),
+    ("resnet50-appended", "keras-csv", 4, "val_acc", 5, {"lr", "train_acc"}),
+    ("seq2seq-reducelr", "keras-csv", 1, "val_acc", 63, {"lr", "train_acc"}),
+    ("car-brand-cnn", "keras-csv", 1, "val_acc", 100, {"train_acc", "val_loss"}),
+    ("cifar10-cnn", "console", 1, "test_acc", 35, {"train_loss"}),
+    ("alz-earlystop", "console", 1, "val_acc", 39, {"train_loss"}),
+    ("bilstm-lm-resumed", "console", 2, "test_acc", 100, {"train_loss"}),
+    ("deit-s-300ep", "jsonl", 1, "val_96_acc", 300, {"lr", "train_loss", "val_384_acc"}),
+    ("cond-detr-swin", "jsonl", 1, "val_map", 50, {"lr", "train_loss", "val_loss", "val_map50"}),
+    ("mt5-azsumm", "hf-trainer-state", 1, "val_loss", 70, {"lr", "train_loss", "val_rouge1"}),
+    ("multigroup-30ep", "hf-trainer-state", 1, "val_g0_acc", 31, {"val_g5_acc", "train_loss"}),
+    ("codebert-10ep", "hf-trainer-state", 1, "val_acc", 10, {"lr", "val_f1", "train_loss", "grad_norm"}),
+    ("convnext-eeg", "hf-trainer-state", 1, "val_acc", 34, {"lr", "train_loss"}),
+    ("vit-lungcancer", "hf-trainer-state", 1, "val_acc", 12, {"lr", "train_loss"}),
+]
+
+
+@pytest.mark.parametrize("part, fmt, runs, monitor, rows, columns", CASES, ids=[c[0] for c in CASES])
+def test_public_log_reads(part, fmt, runs, monitor, rows, columns):
+    histories = read_histories(public(part))
+    assert len(histories) == runs
+    h = histories[0]
+    assert h.format == fmt
+    assert h.monitor == monitor
+    assert h.n == rows
+    assert columns <= set(h.columns)
+    assert h.epochs[0] <= h.epochs[-1]
+
+
+def test_keras_append_and_resumed_runs_are_split_never_merged():
+    runs = read_histories(public("resnet50-appended"))
+    assert [h.n for h in runs] == [5, 4, 10, 5]
+    assert [h.values("lr")[0] for h in runs][2] == pytest.approx(1e-5, rel=1e-3)
+    with pytest.raises(LogFormatError, match=r"holds 4 runs.*--run N"):
+        read_history(public("resnet50-appended"))
+    resumed = read_histories(public("bilstm-lm-resumed"))
+    assert (resumed[0].epochs[0], resumed[0].epochs[-1]) == (1, 100)
+    assert (resumed[1].epochs[0], resumed[1].epochs[-1]) == (71, 270)
+    assert read_history(public("bilstm-lm-resumed"), run=2).n == 200
+
+
+def test_percent_and_counts_are_normalised():
+    h = read_history(public("cifar10-cnn"))
+    assert h.values("test_acc")[0] == pytest.approx(0.5986)
+    assert h.final_metrics["best_test_acc"] == pytest.approx(0.8538)
+    assert h.config["learning_rate"] == pytest.approx(0.001)
+    bilstm = read_histories(public("bilstm-lm-resumed"))[0]
+    assert bilstm.values("test_acc")[0] == pytest.approx(0.2078)
+    assert 2_466_000 < bilstm.val_size < 2_467_000      # from "(correct/total)"
+
+
+def test_hf_crlf_and_eval_rows():
+    h = read_history(public("codebert-10ep"))          # CRLF line endings
+    assert list(h.epochs) == pytest.approx([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    assert h.config["best_model_checkpoint"] == "./results\\checkpoint-1626"
+    assert h.values("train_loss")[0] > h.values("train_loss")[-1]
+
+
+def test_lightning_interleaved_rows_merge_per_epoch():
+    h = read_history(public("convnextv2-garbage"))
+    assert list(h.epochs) == list(range(10))
+    assert h.values("lr")[0] == pytest.approx(1e-4)
+    assert not h.table[["train_loss", "val_acc", "val_loss"]].isna().any().any()

@@ -1,0 +1,103 @@
+"""The command line, as a user calls it, on real files."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from fitdoctor.cli import app
+
+from .conftest import FIXTURES, SEED_LOGS, public
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_diagnose_json_document():
+    r = run("diagnose", SEED_LOGS / "sst-try1.log", "--val-size", "1101", "--json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["schema"] == "fitdoctor.diagnosis/1" and doc["format"] == "console"
+    assert doc["best"]["epoch"] == 13 and doc["best"]["value"] == pytest.approx(0.419)
+    assert doc["overfitting"]["detected"] is True
+
+
+def test_several_paths_give_a_json_list_and_run_all_splits():
+    r = run("diagnose", SEED_LOGS / "sst-try3.log", SEED_LOGS / "sst-try4.log", "--json")
+    assert r.exit_code == 0
+    docs = json.loads(r.stdout)
+    assert [d["overfitting"]["detected"] for d in docs] == [False, True]
+    r = run("diagnose", public("resnet50-appended"), "--run", "all", "--json")
+    assert r.exit_code == 0 and len(json.loads(r.stdout)) == 4
+
+
+def test_terminal_summary_puts_the_verdict_first():
+    r = run("diagnose", SEED_LOGS / "sst-try4.log")
+    assert r.exit_code == 0
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
+    assert "Verdict: overfitting" in lines[1]
+    assert "Phases" in r.stdout and "Recommendations" in r.stdout and "early_stopping" in r.stdout
+
+
+def test_out_dir_writes_all_reports(tmp_path):
+    r = run("diagnose", SEED_LOGS / "sst-try4.log", "--out", tmp_path, "--lang", "zh")
+    assert r.exit_code == 0
+    for name in ("report.md", "report.html", "curves.png", "diagnosis.json"):
+        assert (tmp_path / name).stat().st_size > 100
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html and "过拟合" in html
+    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((tmp_path / "diagnosis.json").read_text())["verdict"] == "overfitting"
+    assert not list(tmp_path.glob(".tmp-*"))                  # nothing half-written left
+
+
+def test_strings_from_logs_are_escaped_in_html(tmp_path):
+    evil = tmp_path / "<img src=x onerror=alert(1)>.log"
+    evil.write_text((SEED_LOGS / "sst-try4.log").read_text())
+    r = run("diagnose", evil, "--out", tmp_path / "out")
+    assert r.exit_code == 0
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+@pytest.mark.parametrize("args, message", [
+    (["diagnose", FIXTURES / "two-runs.log"], "--run N"),
+    (["diagnose", "does-not-exist.log"], "no such file"),
+    (["diagnose", FIXTURES / "history.json", "--metric", "val_bleu"], "Available: lr, train_loss"),
+    (["diagnose", FIXTURES / "history.json", "--lang", "fr"], "--lang must be one of"),
+    (["diagnose", FIXTURES / "history.json", "--format", "xml"], "--format must be one of"),
+    (["diagnose", FIXTURES / "history.json", "--val-size", "0"], "--val-size"),
+    (["diagnose", FIXTURES / "history.json", "--run", "x"], "--run must be"),
+])
+def test_user_mistakes_exit_2_with_a_message(args, message):
+    r = run(*args)
+    assert r.exit_code == 2
+    assert message in r.stderr and "Traceback" not in r.output + r.stderr
+
+
+def test_module_entry_point_exits_2_without_traceback(tmp_path):
+    bad = tmp_path / "garbage.csv"
+    bad.write_text("a,b\n")
+    p = subprocess.run([sys.executable, "-m", "fitdoctor", "diagnose", str(bad)],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "garbage.csv" in p.stderr
+
+
+def test_metric_and_mode_overrides():
+    r = run("diagnose", FIXTURES / "keras-console.log", "--metric", "val_loss", "--json")
+    doc = json.loads(r.stdout)
+    assert doc["monitor"] == {"name": "val_loss", "mode": "min", "reason": "chosen"}
+    assert doc["best"]["epoch"] == 5
+
+
+def test_demo_writes_reports(tmp_path):
+    r = run("demo", "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "sst-try1" / "report.html").exists()
+    assert (tmp_path / "sst-try4" / "report.html").exists()
+    assert "report:" in r.stdout
