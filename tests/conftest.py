@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# the real logs live in the project's shared/ folder, beside the clone (CI lays it there)
+SHARED = Path(os.environ.get("FITDOCTOR_SHARED", ROOT.parent / "shared"))
+if not (SHARED / "public-logs").is_dir():
+    raise pytest.UsageError(f"the real logs were not found in {SHARED}: clone the repository next "
+                            "to shared/ or set FITDOCTOR_SHARED to its path")
 SEED_LOGS = SHARED / "examples" / "seed-logs"
 PUBLIC_LOGS = SHARED / "public-logs"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

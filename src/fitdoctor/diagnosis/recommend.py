@@ -53,11 +53,13 @@ def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: f
             "epochs": stop, "early_stopping": {"monitor": monitor, "mode": mode,
                                                "patience": patience, "smoothing": smoothing}}},
             rec_ev, ("overfitting",)))
-        new_wd = float(f"{(wd * 2 if wd else 0.01):.2g}")
+        # relative to what the run declared; without a declaration, 5x AdamW's default decay
+        # and no dropout value (we cannot tell "more" without knowing the current one)
+        new_wd = float(f"{(wd * 2 if wd else 0.05):.2g}")
         patch = {"training": {"weight_decay": new_wd}}
-        if dropout is None or dropout < 0.5:      # more dropout only where there is room
-            patch["model"] = {"dropout": round((dropout if dropout is not None else 0.1) + 0.1, 2)}
-        else:
+        if dropout is not None and dropout < 0.5:     # more dropout only where there is room
+            patch["model"] = {"dropout": round(dropout + 0.1, 2)}
+        elif dropout is not None:
             patch["loss"] = {"label_smoothing": 0.1}
         what = ", ".join(f"{sect}.{k} {v:g}" for sect, kv in patch.items() for k, v in kv.items())
         out.append(_rec("regularize", patch, {**ev, "what": what}, ("overfitting",)))

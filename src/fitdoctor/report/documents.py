@@ -14,7 +14,8 @@ from ..diagnosis.types import Diagnosis
 from ..history.core import History
 from ..i18n import label
 from .plots import plot_curves
-from .text import finding_text, headline, patch_yaml, phase_header, phase_rows, recommendation_text
+from .text import (finding_text, headline, patch_yaml, phase_header, phase_rows,
+                   recommendation_text, shown_findings)
 
 
 def write_atomic(path: str, data: str | bytes) -> None:
@@ -51,7 +52,8 @@ def render_markdown(d: Diagnosis, lang: str = "en", image: str | None = "curves.
         out += ["| " + " | ".join(row) + " |" for row in phase_rows(d, lang)]
         out.append("")
     out += [f"## {label('findings', lang)}", ""]
-    out += [f"- **{label(f.severity, lang)}** `{f.code}`: {finding_text(f, lang)}" for f in d.findings]
+    out += [f"- **{label(f.severity, lang)}** `{f.code}`: {finding_text(f, lang)}"
+            for f in shown_findings(d)]
     out += ["", f"## {label('recommendations', lang)}", ""]
     for i, r in enumerate(d.recommendations, 1):
         title, why = recommendation_text(r, lang)
@@ -95,7 +97,7 @@ def render_html(d: Diagnosis, lang: str = "en", png: bytes | None = None) -> str
             parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
         parts.append("</table>")
     parts.append(f"<h2>{e(label('findings', lang))}</h2><ul>")
-    for f in d.findings:
+    for f in shown_findings(d):
         parts.append(f"<li><span class='{e(f.severity)}'>[{e(label(f.severity, lang))}]</span> "
                      f"<code>{e(f.code)}</code>: {e(finding_text(f, lang))}</li>")
     parts.append(f"</ul><h2>{e(label('recommendations', lang))}</h2>")

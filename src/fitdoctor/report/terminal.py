@@ -9,7 +9,8 @@ from rich.text import Text
 
 from ..diagnosis.types import Diagnosis
 from ..i18n import label
-from .text import finding_text, headline, patch_yaml, phase_header, phase_rows, recommendation_text
+from .text import (finding_text, headline, patch_yaml, phase_header, phase_rows,
+                   recommendation_text, shown_findings)
 
 _STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -32,9 +33,9 @@ def render_terminal(d: Diagnosis, console: Console, lang: str = "en") -> None:
         for row in phase_rows(d, lang):
             t.add_row(*row)
         console.print(t)
-    if d.findings:
+    if shown_findings(d):
         console.print(Text(label("findings", lang), style="bold"))
-        for f in d.findings:
+        for f in shown_findings(d):
             line = Text("  ")
             line.append(f"[{label(f.severity, lang)}] ", style=_STYLE[f.severity])
             line.append(f"{f.code}: ", style="bold")

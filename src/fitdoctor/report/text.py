@@ -8,6 +8,11 @@ from ..diagnosis.types import Diagnosis, Finding, Recommendation
 from ..i18n import label, message, recommendation, verdict
 
 
+def shown_findings(d: Diagnosis) -> list[Finding]:
+    """Findings a report lists: the ``best`` summary is already in the headline."""
+    return [f for f in d.findings if f.code != "best"]
+
+
 def finding_text(f: Finding, lang: str) -> str:
     kind = f.evidence.get("kind")
     return message(f"{f.code}.{kind}" if kind else f.code, f.evidence, lang)

@@ -26,8 +26,8 @@ def _load_text(path: str) -> str:
         with open(path, "rb") as fh:
             data = fh.read()
     except FileNotFoundError:
-        raise LogFormatError(f"{path}: no such file. Give a log file, a run directory or a "
-                             "run id from `fitdoctor runs list`.") from None
+        raise LogFormatError(f"{path}: no such file. Give a log file (console text, CSV, JSON) "
+                             "or a run directory.") from None
     except OSError as exc:
         raise LogFormatError(f"{path}: cannot be read ({exc.strerror}).") from None
     if not data.strip():
