@@ -99,3 +99,21 @@ def test_missing_file_and_bad_format_name(tmp_path):
         read_history(tmp_path / "nope.log")
     with pytest.raises(UsageError, match="--format must be one of"):
         read_history(FIXTURES / "history.json", fmt="xml")
+
+
+def test_tensorboard_per_step_scalars_average_per_epoch(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(tmp_path)) as w:
+        step = 0
+        for epoch in range(5):
+            for _ in range(4):
+                w.add_scalar("epoch", epoch, step)
+                w.add_scalar("train_loss_step", 1.0 / (epoch + 1), step)
+                step += 1
+            w.add_scalar("val_acc", 0.6 + 0.05 * epoch, step - 1)
+    h = read_history(tmp_path)
+    assert list(h.epochs) == [0, 1, 2, 3, 4]
+    assert h.values("val_acc")[-1] == pytest.approx(0.8)
+    assert any("averaged per epoch" in n for n in h.notes)
+    assert h.values("train_loss")[1] == pytest.approx(0.5)

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import UsageError
+from ..errors import LogFormatError, UsageError
 from .names import infer_mode, is_proportion, metric_of
 
 _MONITOR_PREFERENCE = ("acc", "f1", "map", "map50", "iou", "dice", "auc", "r2", "precision")
@@ -134,6 +134,12 @@ def make_history(table: pd.DataFrame, *, source: str, format: str, name: str = "
             if len(finite) and finite.max() > 1.0 and finite.max() <= 100.0 and finite.min() >= 0:
                 df[c] = col / 100.0
                 notes.append(f"{c} was in percent; rescaled to 0-1")
+    missing = df["epoch"].isna() | ~np.isfinite(df["epoch"])
+    if missing.any():
+        df = df.loc[~missing]
+        notes.append(f"{int(missing.sum())} row(s) without a readable epoch number dropped")
+    if df.empty:
+        raise LogFormatError(f"{source}: no row has a readable epoch or step number.")
     df = df.sort_values("epoch", kind="stable").reset_index(drop=True)
     bad = {str(k): float(v) for k, v in (non_finite or {}).items()}
     for c in df.columns:

@@ -29,8 +29,11 @@ def read_tensorboard(path: str) -> list[tuple[pd.DataFrame, dict]]:
     except Exception as exc:  # the reader raises several internal types on damaged files
         raise LogFormatError(f"{path}: damaged TensorBoard event file ({exc}).") from None
     rows: dict[int, dict] = {}
-    for tag in acc.Tags().get("scalars", []):
-        name = canonical_name(tag)
+    tags = acc.Tags().get("scalars", [])
+    for tag in tags:
+        if tag.endswith("_step") and tag[:-5] + "_epoch" in tags:
+            continue                    # Lightning logs both; the per-epoch twin is kept
+        name = canonical_name(tag.removesuffix("_epoch").removesuffix("_step"))
         for ev in acc.Scalars(tag):
             rows.setdefault(ev.step, {"step": ev.step})[name] = ev.value
     if not rows:
@@ -39,6 +42,11 @@ def read_tensorboard(path: str) -> list[tuple[pd.DataFrame, dict]]:
     notes = []
     if "epoch" not in df.columns:
         notes.append("no 'epoch' scalar: TensorBoard steps used as the x axis")
-    else:
-        df["epoch"] = df["epoch"].ffill()
+    else:                        # per-step scalars -> one row per epoch (as Lightning's CSV)
+        df["epoch"] = df["epoch"].ffill().bfill()
+        if df.groupby("epoch").size().max() > 1:
+            agg = {c: ("first" if c.startswith("lr") else "max" if c == "step" else "mean")
+                   for c in df.columns if c != "epoch"}
+            df = df.groupby("epoch", sort=True).agg(agg).reset_index()
+            notes.append("TensorBoard scalars logged several times per epoch averaged per epoch")
     return [(df, {"notes": notes, "final": {}, "config": {}, "val_size": None})]

@@ -146,9 +146,12 @@ def read_text(path: str, text: str) -> list[tuple[pd.DataFrame, dict]]:
     runs = [r for r in runs if r.rows]
     if not runs or sum(len(r.rows) for r in runs) < 1 or \
             not any(len(row) > 1 for r in runs for row in r.rows):
-        raise LogFormatError(f"{path}: no epoch lines with metrics found. Expected console lines "
+        seen = f"read as console text: {len(config)} 'key: value' pair(s) but no epoch " \
+               "numbers" if config else "read as console text: no 'key: value' metrics at all"
+        raise LogFormatError(f"{path}: no epoch lines with metrics found ({seen}). Expected lines "
                              "such as 'epoch 3: train loss :: 1.42, dev acc :: 0.38' or "
-                             "'Epoch 3/50 ... loss: 0.31 - val_loss: 0.35'.")
+                             "'Epoch 3/50 ... loss: 0.31 - val_loss: 0.35'; for CSV, JSON or "
+                             "TensorBoard files pass --format.")
     out = []
     for run in runs:
         rows = [{canonical_name(k): v for k, v in row.items()} for row in run.rows]
