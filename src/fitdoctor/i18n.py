@@ -256,6 +256,7 @@ LABELS: dict[str, dict[str, str]] = {
     "best": {"en": "Best", "zh": "最佳"},
     "final": {"en": "Final", "zh": "最终"},
     "phases": {"en": "Phases", "zh": "阶段"},
+    "lr": {"en": "LR", "zh": "学习率"},
     "findings": {"en": "Findings", "zh": "发现"},
     "recommendations": {"en": "Recommendations", "zh": "建议"},
     "phase": {"en": "Phase", "zh": "阶段"},

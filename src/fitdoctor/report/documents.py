@@ -42,7 +42,10 @@ def render_markdown(d: Diagnosis, lang: str = "en", image: str | None = "curves.
            f"- **{label('verdict', lang)}**: {h['verdict']}",
            f"- **{label('monitor', lang)}**: {_md_cell(h['monitor'])}",
            f"- **{label('best', lang)}**: {h['best']}",
-           f"- **{label('final', lang)}**: {h['final']}", ""]
+           f"- **{label('final', lang)}**: {h['final']}"]
+    if "lr" in h:
+        out.append(f"- **{label('lr', lang)}**: {h['lr']}")
+    out.append("")
     if image:
         out += [f"![{label('curves', lang)}]({image})", ""]
     if d.phases:
@@ -84,7 +87,7 @@ def render_html(d: Diagnosis, lang: str = "en", png: bytes | None = None) -> str
              f"<h1>{e(label('report_title', lang))}: {e(d.name)}</h1>",
              f"<p>{e(label('source', lang))}: <code>{e(d.source)}</code> ({e(d.format)})</p>",
              f"<p class='verdict'>{e(label('verdict', lang))}: {e(h['verdict'])}</p><ul>"]
-    parts += [f"<li><b>{e(label(k, lang))}</b>: {e(h[k])}</li>" for k in ("monitor", "best", "final")]
+    parts += [f"<li><b>{e(label(k, lang))}</b>: {e(h[k])}</li>" for k in ("monitor", "best", "final", "lr") if k in h]
     parts.append("</ul>")
     if png:
         parts.append(f"<img alt='{e(label('curves', lang))}' src='data:image/png;base64,"

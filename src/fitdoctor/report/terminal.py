@@ -22,9 +22,10 @@ def render_terminal(d: Diagnosis, console: Console, lang: str = "en") -> None:
     top = Text()
     top.append(f"{label('verdict', lang)}: ", style="bold")
     top.append(h["verdict"] + "\n", style=f"bold {colour}")
-    for key in ("monitor", "best", "final"):
+    keys = [k for k in ("monitor", "best", "final", "lr") if k in h]
+    for key in keys:
         top.append(f"{label(key, lang)}: ", style="bold")
-        top.append(h[key] + ("\n" if key != "final" else ""))
+        top.append(h[key] + ("\n" if key != keys[-1] else ""))
     console.print(Panel(top, title=Text(d.name), title_align="left", border_style=colour))
     if d.phases:
         t = Table(title=label("phases", lang), title_justify="left", show_edge=False)

@@ -42,12 +42,18 @@ def headline(d: Diagnosis, lang: str) -> dict[str, str]:
                     f"{fmt(b.ci95[1], 3)}），{len(b.tied_epochs)} 个 epoch 并列"}[lang]
     elif b.ci95:
         ci = f" (95% CI {fmt(b.ci95[0], 3)}-{fmt(b.ci95[1], 3)})"
-    return {
+    out = {
         "verdict": verdict(d.verdict, lang),
         "monitor": f"{d.monitor} ({d.mode}) - {label('reason.' + d.monitor_reason, lang)}",
         "best": f"{fmt(b.value)} @ epoch {b.epoch:g}{ci}",
         "final": f"{fmt(d.final_value)} @ epoch {d.final_epoch:g}",
     }
+    if d.lr and d.lr.get("at_best") is not None:
+        parts = [f"{fmt(d.lr['at_best'], 3)} @ best ({d.lr['at_best_frac']:.0%} of peak)"]
+        if d.lr.get("at_onset") is not None:
+            parts.append(f"{fmt(d.lr['at_onset'], 3)} @ onset ({d.lr['at_onset_frac']:.0%})")
+        out["lr"] = "; ".join(parts)
+    return out
 
 
 def _phase_columns(d: Diagnosis) -> list[str]:
