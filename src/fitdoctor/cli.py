@@ -97,6 +97,66 @@ def diagnose_cmd(
             render_terminal(d, out_console, lang)
 
 
+def _metric_series(path: str) -> list[float]:
+    """One number per line, or any training history fitdoctor reads (its monitored metric)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return [float(x) for x in fh.read().split()]
+    except ValueError:
+        h = read_history(path)
+        return [float(v) for v in h.values(h.monitor) if v == v]
+    except FileNotFoundError:
+        raise UsageError(f"--metric-file {path}: no such file.") from None
+
+
+@app.command("schedule")
+def schedule_cmd(
+    config: str = typer.Argument(..., help="A run config (YAML); a config without a task previews too."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs to preview (default: training.epochs)."),
+    steps_per_epoch: Optional[int] = typer.Option(None, "--steps-per-epoch",
+                                                  help="Batches per epoch (per-batch schedules; default 100)."),
+    as_json: bool = typer.Option(False, "--json", help="Print {schema, lr_per_epoch[, lr_per_step]}."),
+    out: Optional[str] = typer.Option(None, "--out", help="Write the LR curve as a PNG."),
+    metric_file: Optional[str] = typer.Option(None, "--metric-file", help="Validation metric per epoch "
+                                              "for ReduceLROnPlateau (one number per line, or a training log)."),
+    overrides: List[str] = typer.Option([], "--set", help="Override a config key: key=value."),
+) -> None:
+    """Preview the learning rate per epoch without training, by stepping the real scheduler."""
+    with _user_errors():
+        from .schedules import ScheduleSpec, preview
+        from .training.config import load_config
+
+        cfg = load_config(config, overrides)
+        t = cfg.training
+        n = epochs or t.epochs
+        spe = steps_per_epoch or (100 if t.step_per == "batch" else 1)
+        es = t.early_stopping
+        spec = ScheduleSpec.from_training(t, spe, monitor_mode=(es.mode if es and es.mode else "min"))
+        metric = _metric_series(metric_file) if metric_file else None
+        result = preview(spec, t.learning_rate, n, spe, metric)
+        if out:
+            from .report.plots import plot_lr
+            plot_lr(result["lr_per_epoch"], out, result.get("lr_per_step"),
+                    title=f"{t.scheduler or 'constant'}" + (f" + warmup {spec.warmup}" if spec.warmup else ""))
+        if as_json:
+            typer.echo(json.dumps({"schema": "fitdoctor.schedule/1", **result}))
+            return
+        from .report.ascii import ascii_plot
+        series = result.get("lr_per_step") or result["lr_per_epoch"]
+        out_console.print(f"{t.scheduler or 'constant LR'}"
+                          + (f", warmup {spec.warmup} {t.step_per}(s)" if spec.warmup else "")
+                          + (f", stepped per batch ({spe} per epoch)" if t.step_per == "batch" else "")
+                          + (", flat metric for ReduceLROnPlateau" if t.scheduler == "ReduceLROnPlateau"
+                             and metric is None else ""), highlight=False)
+        out_console.print(ascii_plot(series, xlabel="step" if t.step_per == "batch" else "epoch"),
+                          highlight=False, markup=False)
+        lr = result["lr_per_epoch"]
+        out_console.print(f"epoch 0: {lr[0]:.3g}   max: {max(lr):.3g}   last (epoch {n - 1}): {lr[-1]:.3g}",
+                          highlight=False)
+        if out:
+            out_console.print(f"plot: {out}", highlight=False)
+
+
 @app.command("demo")
 def demo_cmd(
     out: str = typer.Option("fitdoctor-demo", "--out", help="Where to write the reports."),

@@ -15,3 +15,7 @@ class LogFormatError(FitDoctorError):
 
 class UsageError(FitDoctorError):
     """A command-line option or argument has a value fitdoctor cannot use."""
+
+
+class ConfigError(FitDoctorError):
+    """A config file or a --set override is invalid: names the key, the value, the valid choices."""

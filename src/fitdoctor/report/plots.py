@@ -107,3 +107,33 @@ def plot_curves(h: History, d: Diagnosis, path: str, lang: str = "en") -> str:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def plot_lr(lr_per_epoch: list[float], path: str, lr_per_step: list[float] | None = None,
+            title: str = "") -> str:
+    """The previewed LR schedule as a PNG (per step when the schedule steps per batch)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    if lr_per_step:
+        steps_per_epoch = len(lr_per_step) / max(len(lr_per_epoch), 1)
+        ax.plot(np.arange(len(lr_per_step)) / steps_per_epoch, lr_per_step, "-", color="#16a085")
+    else:
+        ax.step(np.arange(len(lr_per_epoch)), lr_per_epoch, where="post", color="#16a085")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("LR")
+    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(os.path.abspath(path)))
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

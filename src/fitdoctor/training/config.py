@@ -1,0 +1,217 @@
+"""RunConfig: one YAML file describes a run. Defaults live here and nowhere else.
+
+Validated by pydantic: unknown keys are rejected with the list of valid ones, and numbers that
+YAML 1.1 reads as strings (``8e-4``, ``1e-6``) are accepted as numbers. The seeds' own configs
+load as written (``training.scheduler``, ``training.scheduler_params``,
+``training.early_stopping_patience``, ``loss.ce_weight``, ``model.dropout``, ...)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _number(value: Any) -> Any:
+    """'1e-6' -> 1e-06 (YAML 1.1 reads exponent floats without a dot as strings)."""
+    if isinstance(value, str):
+        try:
+            f = float(value)
+        except ValueError:
+            return value
+        return int(f) if f.is_integer() and "." not in value and "e" not in value.lower() else f
+    return value
+
+
+class TaskConfig(_Strict):
+    name: str = Field("image", description="image | sentiment | segmentation | 'package.module:function'")
+    dataset: Optional[str] = Field(None, description="image: mnist|animal|digits; sentiment: rotten_tomatoes|tweets")
+    positive_class: Optional[int] = Field(None, description="image: make it binary, this class vs the rest")
+    train_size: Optional[int] = Field(None, ge=8, description="subset of the training split")
+    val_size: Optional[int] = Field(None, ge=8, description="subset of the validation split")
+    batch_size: int = Field(64, ge=1)
+    max_length: int = Field(64, ge=8, description="sentiment: tokens per text")
+    num_workers: int = Field(0, ge=0)
+    params: dict[str, Any] = Field(default_factory=dict, description="passed to a user task")
+
+
+class ModelConfig(_Strict):
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    width: int = Field(32, ge=4, description="channels of the first CNN / U-Net block")
+
+
+class EarlyStoppingConfig(_Strict):
+    monitor: Optional[str] = Field(None, description="default: the task's validation metric")
+    mode: Optional[Literal["max", "min"]] = None
+    patience: int = Field(10, ge=1)
+    min_delta: float = Field(0.0, ge=0.0)
+    min_delta_mode: Literal["abs", "rel"] = "abs"
+    smoothing: int = Field(1, ge=1, description="decide on the mean of the last k values")
+    max_gap: Optional[float] = Field(None, gt=0.0, description="stop when train - val exceeds it ...")
+    gap_patience: int = Field(3, ge=1, description="... for this many epochs in a row")
+    restart_aware: bool = True
+
+
+class EMAConfig(_Strict):
+    decay: float = Field(0.999, gt=0.0, lt=1.0)
+    warmup: bool = Field(False, description="decay_t = min(decay, (1 + t) / (10 + t))")
+
+
+class TrainingConfig(_Strict):
+    epochs: int = Field(10, ge=1)
+    learning_rate: float = Field(1e-3, gt=0.0)
+    weight_decay: float = Field(0.0, ge=0.0)
+    optimizer: Literal["AdamW", "Adam", "SGD"] = "AdamW"
+    momentum: float = Field(0.9, ge=0.0, lt=1.0)
+    nesterov: bool = False
+    scheduler: Optional[str] = Field(None, description="a torch.optim.lr_scheduler class name; none = constant")
+    scheduler_params: dict[str, Any] = Field(default_factory=dict)
+    step_per: Literal["epoch", "batch"] = "epoch"
+    warmup_epochs: float = Field(0.0, ge=0.0)
+    warmup_steps: int = Field(0, ge=0, description="warmup in batches (step_per: batch)")
+    warmup_start_factor: float = Field(0.1, gt=0.0, le=1.0)
+    lr_floor: Optional[float] = Field(None, ge=0.0)
+    early_stopping: Optional[EarlyStoppingConfig] = None
+    early_stopping_patience: Optional[int] = Field(None, ge=1, description="shorthand for early_stopping.patience")
+    max_grad_norm: Optional[float] = Field(None, gt=0.0)
+    accumulate_grad_batches: int = Field(1, ge=1)
+    precision: Literal["32", "bf16-mixed", "16-mixed"] = "32"
+    accelerator: Literal["auto", "cpu", "gpu"] = "auto"
+    devices: int = Field(1, ge=1)
+    num_nodes: int = Field(1, ge=1)
+    compile: bool = False
+    ema: Optional[EMAConfig] = None
+    gap_warning: Optional[float] = Field(None, gt=0.0, description="warn when train - val exceeds it")
+    seed: int = 0
+
+    @field_validator("scheduler_params", mode="before")
+    @classmethod
+    def _params_numbers(cls, v: Any) -> Any:
+        return {k: _number(x) for k, x in v.items()} if isinstance(v, dict) else v
+
+    @field_validator("scheduler", mode="before")
+    @classmethod
+    def _scheduler_name(cls, v: Any) -> Any:
+        if isinstance(v, str) and v.strip().lower() in ("", "none", "null", "constant"):
+            return None
+        return v
+
+    @model_validator(mode="after")
+    def _patience_shorthand(self) -> "TrainingConfig":
+        if self.early_stopping_patience is not None:
+            es = self.early_stopping or EarlyStoppingConfig()
+            self.early_stopping = es.model_copy(update={"patience": self.early_stopping_patience})
+        return self
+
+
+class LossConfig(_Strict):
+    type: Optional[Literal["ce", "bce", "focal", "ce_dice"]] = Field(None, description="default: the task's")
+    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
+    pos_weight: Union[float, Literal["auto"], None] = None
+    gamma: float = Field(2.0, ge=0.0, description="focal loss")
+    ce_weight: float = Field(1.0, ge=0.0)
+    dice_weight: float = Field(1.0, ge=0.0)
+
+    @field_validator("pos_weight", mode="before")
+    @classmethod
+    def _pos_weight(cls, v: Any) -> Any:
+        return _number(v)
+
+
+class RunConfig(_Strict):
+    name: Optional[str] = None
+    task: TaskConfig = Field(default_factory=TaskConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    loss: LossConfig = Field(default_factory=LossConfig)
+
+
+def _valid_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        ann = field.annotation
+        inner = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not inner:
+            return []
+        model = inner[0]
+    return list(model.model_fields)
+
+
+def _explain(exc: ValidationError, where: str) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) for p in loc)
+        if err["type"] == "extra_forbidden":
+            valid = _valid_keys(RunConfig, loc)
+            lines.append(f"unknown key {key!r}; valid keys here: {', '.join(valid)}")
+        else:
+            lines.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
+    return f"{where}: invalid config: " + "; ".join(lines)
+
+
+def set_key(data: dict, dotted: str, value: Any) -> None:
+    node = data
+    parts = dotted.split(".")
+    for p in parts[:-1]:
+        nxt = node.get(p)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            node[p] = nxt
+        node = nxt
+    node[parts[-1]] = value
+
+
+def parse_overrides(pairs: list[str]) -> list[tuple[str, Any]]:
+    out = []
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects key=value (e.g. training.learning_rate=2e-5), got {pair!r}.")
+        out.append((key.strip(), _number(yaml.safe_load(raw)) if raw.strip() else None))
+    return out
+
+
+def build_config(data: dict | None, overrides: list[str] = (), where: str = "config") -> RunConfig:
+    data = copy.deepcopy(data or {})
+    for key, value in parse_overrides(list(overrides)):
+        set_key(data, key, value)
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, where)) from None
+
+
+def load_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file.") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{at}: not valid YAML ({getattr(exc, 'problem', exc)}).") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config is a YAML mapping with sections task, model, "
+                          f"training, loss; got a {type(data).__name__}.")
+    return build_config(data, overrides, where=str(path))
+
+
+def config_dict(cfg: RunConfig) -> dict:
+    """The resolved config as plain data (saved with every run)."""
+    return cfg.model_dump(mode="json")
+
