@@ -41,7 +41,8 @@ def test_plateau_uses_the_metric_file(tmp_path):
     metric.write_text("\n".join(["1.0", "0.8", "0.7"] + ["0.7"] * 7))
     flat = json.loads(runner.invoke(app, ["schedule", cfg, "--json"]).stdout)["lr_per_epoch"]
     real = json.loads(runner.invoke(app, ["schedule", cfg, "--json", "--metric-file", str(metric)]).stdout)["lr_per_epoch"]
-    assert flat[2] < flat[0] and real[3] == pytest.approx(1e-3) and real[-1] < 1e-3
+    assert flat[2] == flat[0] > flat[3] and real[4] == pytest.approx(1e-3) and real[5] < real[4]
+    assert real[3] == pytest.approx(1e-3) and real[-1] < 1e-3
 
 
 def test_terminal_preview_and_bad_config(tmp_path):
