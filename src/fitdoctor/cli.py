@@ -44,9 +44,14 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "run"
 
 
-def _histories(paths: list[str], fmt: str | None, run: str | None) -> list[History]:
+def _histories(paths: list[str], fmt: str | None, run: str | None,
+               store: str | None = None) -> list[History]:
     out: list[History] = []
     for path in paths:
+        if not os.path.exists(path) and store and os.path.exists(store):
+            from .store import RunStore
+            out.append(RunStore(store).history(path))     # a run id from `fitdoctor runs list`
+            continue
         if run == "all":
             out += read_histories(path, fmt)
         elif run is not None:
@@ -74,12 +79,13 @@ def diagnose_cmd(
     out: Optional[str] = typer.Option(None, "--out", help="Write report.md, report.html, curves.png "
                                       "and diagnosis.json into this directory."),
     lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
+    store: str = typer.Option("fitdoctor.db", "--store", help="Run store for run ids."),
 ) -> None:
-    """Diagnose one or more training histories."""
+    """Diagnose training histories: log files, run directories, or run ids from the store."""
     with _user_errors():
         _check_lang(lang)
         histories = [h.with_options(monitor=metric, mode=mode, val_size=val_size)
-                     for h in _histories(paths, fmt, run)]
+                     for h in _histories(paths, fmt, run, store)]
         results = [(h, diagnose(h, DiagnoseOptions())) for h in histories]
         if out:
             from .report import write_reports
@@ -155,6 +161,108 @@ def schedule_cmd(
                           highlight=False)
         if out:
             out_console.print(f"plot: {out}", highlight=False)
+
+
+@app.command("train")
+def train_cmd(
+    config: Optional[str] = typer.Argument(None, help="Run config (YAML). Not needed with --resume."),
+    overrides: List[str] = typer.Option([], "--set", help="Override a config key: key=value (repeatable)."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Continue a killed run from its last checkpoint."),
+    store: str = typer.Option("fitdoctor.db", "--store", help="SQLite run store."),
+    out: str = typer.Option("runs", "--out", help="Folder for checkpoints and the resolved config."),
+    as_json: bool = typer.Option(False, "--json", help="Print {schema, run_id, status, stop_reason, epochs, best} at the end."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
+) -> None:
+    """Train from a YAML config; every epoch goes to the run store."""
+    with _user_errors():
+        from .training.config import load_config
+        from .training.runner import train
+
+        if config is None and resume is None:
+            raise UsageError("give a CONFIG to train, or --resume RUN_ID to continue a run.")
+        cfg = load_config(config, overrides) if config else None
+        console = err_console if as_json else out_console
+        say = lambda m: console.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
+        warn = lambda m: err_console.print(f"[yellow]warning:[/] {m}", highlight=False)  # noqa: E731
+        result = train(cfg, store_path=store, out_dir=out, resume=resume, say=say, warn=warn,
+                       progress=progress and not as_json)
+        if not result.primary:
+            return
+        if as_json:
+            typer.echo(json.dumps({"schema": "fitdoctor.run/1", "run_id": result.run_id,
+                                   "status": result.status, "stop_reason": result.stop_reason,
+                                   "epochs": result.epochs,
+                                   "best": {"epoch": result.best_epoch, "value": result.best_value}}))
+        else:
+            best = f"best {result.monitor} {result.best_value:.4g} at epoch {result.best_epoch:g}" \
+                if result.best_value is not None else "no finite epoch"
+            out_console.print(f"run {result.run_id}: {result.status} ({result.message}); {best}. "
+                              f"Diagnose it: fitdoctor diagnose {result.run_id} --store {store}",
+                              highlight=False)
+
+
+runs_app = typer.Typer(help="List, show and export stored runs.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("list")
+def runs_list(store: str = typer.Option("fitdoctor.db", "--store"),
+              as_json: bool = typer.Option(False, "--json")) -> None:
+    """All runs in the store."""
+    with _user_errors():
+        from .store import RunStore
+
+        if not os.path.exists(store):
+            raise UsageError(f"--store {store}: no such run store yet; `fitdoctor train` creates it.")
+        rows = RunStore(store).list_runs()
+        if as_json:
+            typer.echo(json.dumps([{k: r[k] for k in ("run_id", "name", "status", "epochs")} for r in rows]))
+            return
+        from rich.table import Table
+        t = Table(show_edge=False)
+        for col in ("run_id", "name", "status", "stop", "epochs", "best (epoch)"):
+            t.add_column(col)
+        for r in rows:
+            best = f"{r['best_value']:.4g} ({r['best_epoch']:g})" if r["best_value"] is not None else "-"
+            t.add_row(r["run_id"], r["name"] or "", r["status"], r["stop_reason"] or "", str(r["epochs"]), best)
+        out_console.print(t)
+
+
+@runs_app.command("show")
+def runs_show(run: str, store: str = typer.Option("fitdoctor.db", "--store")) -> None:
+    """One run: status, config, artifacts and its epochs."""
+    with _user_errors():
+        from .store import RunStore
+
+        s = RunStore(store)
+        info = s.run(run)
+        out_console.print(f"run {info['run_id']} ({info['name']}): {info['status']}, stop: "
+                          f"{info['stop_reason']}, {info['epochs']} epochs, monitor {info['monitor']} "
+                          f"({info['mode']}), validation size {info['val_size']}", highlight=False)
+        import yaml
+        out_console.print(yaml.safe_dump(info["config"], sort_keys=False).rstrip(), highlight=False, markup=False)
+        for kind, path in sorted(info["artifacts"].items()):
+            out_console.print(f"{kind}: {path}", highlight=False)
+        out_console.print(s.epochs(info["run_id"]).to_string(index=False), highlight=False, markup=False)
+
+
+@runs_app.command("export")
+def runs_export(run: str, fmt: str = typer.Option("csv", "--format", help="csv or json"),
+                store: str = typer.Option("fitdoctor.db", "--store"),
+                out: Optional[str] = typer.Option(None, "--out", help="File to write (default: stdout).")) -> None:
+    """A run's per-epoch table as CSV or JSON (fitdoctor diagnose reads both back)."""
+    with _user_errors():
+        from .store import RunStore
+
+        if fmt not in ("csv", "json"):
+            raise UsageError(f"--format must be csv or json, got {fmt=}.")
+        table = RunStore(store).epochs(run)
+        text = table.to_csv(index=False) if fmt == "csv" else table.to_json(orient="records", indent=1)
+        if out:
+            from .report.documents import write_atomic
+            write_atomic(out, text)
+        else:
+            typer.echo(text)
 
 
 @app.command("demo")

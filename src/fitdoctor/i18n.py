@@ -282,6 +282,7 @@ LABELS: dict[str, dict[str, str]] = {
                           "zh": "没有验证或测试指标：使用训练损失"},
     "reason.first_metric": {"en": "the first metric column", "zh": "第一个指标列"},
     "reason.chosen": {"en": "chosen with --metric", "zh": "由 --metric 指定"},
+    "reason.stored": {"en": "the run's monitored metric", "zh": "该次训练监控的指标"},
     "report_title": {"en": "fitdoctor diagnosis", "zh": "fitdoctor 诊断报告"},
     "source": {"en": "Source", "zh": "来源"},
     "curves": {"en": "Curves", "zh": "曲线"},

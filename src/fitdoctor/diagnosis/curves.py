@@ -45,7 +45,7 @@ class Curve:
 def make_curve(name: str, values: np.ndarray, mode: str | None = None) -> Curve | None:
     values = np.asarray(values, dtype=float)
     finite = np.isfinite(values)
-    if finite.sum() < 2:
+    if finite.sum() < 1:
         return None
     mode = mode or infer_mode(name)
     g = fill_gaps(np.where(finite, values, np.nan))

@@ -27,7 +27,7 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     ctx = build_context(history, options)
     if ctx is None:
         raise FitDoctorError(f"{history.source}: the monitored metric {history.monitor!r} has "
-                             "fewer than 2 finite values; nothing to diagnose. Pick another "
+                             "no finite value; nothing to diagnose. Pick another "
                              "with --metric.")
     findings: list[Finding] = []
     breakdown = [f for f in (fitting.non_finite(ctx), fitting.divergence(ctx)) if f is not None]
@@ -69,8 +69,9 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     findings.sort(key=lambda f: _SEVERITY_RANK[f.severity])
     phases = find_phases(ctx, overfit, findings)
     codes = {f.code for f in findings}
-    verdict = "too_short" if ctx.n < MIN_POINTS else next(
-        (c for c in _VERDICT_ORDER if c in codes), "healthy")
+    verdict = next((c for c in _VERDICT_ORDER if c in codes), "healthy")
+    if ctx.n < MIN_POINTS and verdict not in ("non_finite", "divergence"):
+        verdict = "too_short"
     recs = recommend(findings, monitor=ctx.val.name, mode=ctx.val.mode,
                      epochs_run=float(ctx.epochs[-1]), first_epoch=float(ctx.epochs[0]),
                      peak_lr=lr_info["peak"] if lr_info else None, config=history.config,

@@ -210,7 +210,7 @@ def schedule_findings(epochs: np.ndarray, lr: np.ndarray, fit: ScheduleFit,
         length = fit.params["end_epoch"] + start
     elif fit.family == "polynomial":
         length = fit.params["total_epochs"] + start
-    if length is not None and end < 0.9 * length and frac > 0.2:
+    if length is not None and len(y) >= 5 and end < length - max(2.0, 0.1 * length) and frac > 0.2:
         ev = {"end": end, "length": length, "lr_frac": frac, "family": fit.family}
         out.append(Finding("schedule_mismatch", "warning",
                            message("schedule_mismatch.stopped_early", ev), {**ev, "kind": "stopped_early"}))

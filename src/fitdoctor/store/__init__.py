@@ -1,0 +1,198 @@
+"""RunStore: runs, per-epoch metrics, artifacts and per-example predictions in one SQLite file
+(WAL mode, one transaction per write, so a killed run loses at most the epoch in flight).
+Re-logging an epoch replaces it: a resumed run never duplicates epochs."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import secrets
+import sqlite3
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+
+from ..errors import FitDoctorError
+
+SCHEMA_VERSION = 1
+DEFAULT_PATH = "fitdoctor.db"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, name TEXT, status TEXT NOT NULL, stop_reason TEXT,
+    config TEXT NOT NULL, monitor TEXT, mode TEXT, val_size INTEGER,
+    best_epoch REAL, best_value REAL, created REAL NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id TEXT NOT NULL REFERENCES runs(run_id), epoch INTEGER NOT NULL, metrics TEXT NOT NULL,
+    PRIMARY KEY (run_id, epoch));
+CREATE TABLE IF NOT EXISTS artifacts (
+    run_id TEXT NOT NULL REFERENCES runs(run_id), kind TEXT NOT NULL, path TEXT NOT NULL,
+    epoch INTEGER, created REAL NOT NULL, PRIMARY KEY (run_id, kind));
+CREATE TABLE IF NOT EXISTS predictions (
+    run_id TEXT NOT NULL REFERENCES runs(run_id), which TEXT NOT NULL, epoch INTEGER NOT NULL,
+    data BLOB NOT NULL, PRIMARY KEY (run_id, which));
+"""
+
+
+class StoreError(FitDoctorError):
+    """The run store cannot be used as asked: names the file and the fix."""
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+class RunStore:
+    def __init__(self, path: str = DEFAULT_PATH):
+        self.path = str(path)
+        parent = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(parent):
+            raise StoreError(f"--store {self.path}: the folder {parent} does not exist.")
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA busy_timeout=30000")
+            with self._tx():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                row = self.conn.execute("SELECT version FROM schema_version").fetchone()
+                if row is None:
+                    self.conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+                elif row[0] != SCHEMA_VERSION:
+                    raise StoreError(f"{self.path}: run store schema version {row[0]}, this fitdoctor "
+                                     f"reads version {SCHEMA_VERSION}. Use a fitdoctor of the matching "
+                                     "version, or start a new store with --store NEW.db.")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a fitdoctor run store ({exc}). Pass another file "
+                             "with --store.") from None
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- writing ----------------------------------------------------------------------------
+    def create_run(self, config: dict, *, name: str | None = None, monitor: str | None = None,
+                   mode: str | None = None, val_size: int | None = None) -> str:
+        run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+        now = time.time()
+        with self._tx():
+            self.conn.execute(
+                "INSERT INTO runs (run_id, name, status, config, monitor, mode, val_size, created, "
+                "updated) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                (run_id, name or run_id, json.dumps(config), monitor, mode, val_size, now, now))
+        return run_id
+
+    def log_epoch(self, run_id: str, epoch: int, metrics: dict[str, Any]) -> None:
+        clean = {k: (float(v) if v is not None else None) for k, v in metrics.items()}
+        with self._tx():
+            self.conn.execute("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?)",
+                              (run_id, int(epoch), json.dumps(clean, allow_nan=True)))
+            self.conn.execute("UPDATE runs SET updated=? WHERE run_id=?", (time.time(), run_id))
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        allowed = {"status", "stop_reason", "best_epoch", "best_value", "val_size", "monitor", "mode",
+                   "name"}
+        bad = set(fields) - allowed
+        assert not bad, bad
+        sets = ", ".join(f"{k}=?" for k in fields)
+        with self._tx():
+            self.conn.execute(f"UPDATE runs SET {sets}, updated=? WHERE run_id=?",
+                              (*fields.values(), time.time(), run_id))
+
+    def add_artifact(self, run_id: str, kind: str, path: str, epoch: int | None = None) -> None:
+        with self._tx():
+            self.conn.execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?)",
+                              (run_id, kind, os.path.abspath(path), epoch, time.time()))
+
+    def save_predictions(self, run_id: str, which: str, epoch: int, arrays: dict[str, np.ndarray]) -> None:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        with self._tx():
+            self.conn.execute("INSERT OR REPLACE INTO predictions VALUES (?, ?, ?, ?)",
+                              (run_id, which, int(epoch), buf.getvalue()))
+
+    # --- reading ----------------------------------------------------------------------------
+    def resolve(self, run: str) -> str:
+        rows = self.conn.execute("SELECT run_id FROM runs WHERE run_id = ? OR run_id LIKE ? OR name = ?",
+                                 (run, f"%{run}%" if len(run) >= 4 else run, run)).fetchall()
+        ids = sorted({r[0] for r in rows})
+        if len(ids) == 1:
+            return ids[0]
+        if not ids:
+            raise StoreError(f"{self.path}: no run {run!r}. See `fitdoctor runs list --store {self.path}`.")
+        raise StoreError(f"{self.path}: {run!r} matches {len(ids)} runs ({', '.join(ids[:5])}); "
+                         "give more of the id.")
+
+    def run(self, run: str) -> dict[str, Any]:
+        run_id = self.resolve(run)
+        cur = self.conn.execute("SELECT * FROM runs WHERE run_id=?", (run_id,))
+        row = dict(zip([c[0] for c in cur.description], cur.fetchone()))
+        row["config"] = json.loads(row["config"])
+        row["epochs"] = self.conn.execute("SELECT COUNT(*) FROM epochs WHERE run_id=?", (run_id,)).fetchone()[0]
+        row["artifacts"] = {k: p for k, p in self.conn.execute(
+            "SELECT kind, path FROM artifacts WHERE run_id=?", (run_id,))}
+        return row
+
+    def list_runs(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT r.run_id, r.name, r.status, r.stop_reason, r.best_epoch, r.best_value, "
+            "r.created, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id) "
+            "FROM runs r ORDER BY r.created").fetchall()
+        keys = ("run_id", "name", "status", "stop_reason", "best_epoch", "best_value", "created", "epochs")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def epochs(self, run: str) -> pd.DataFrame:
+        run_id = self.resolve(run)
+        rows = self.conn.execute("SELECT epoch, metrics FROM epochs WHERE run_id=? ORDER BY epoch",
+                                 (run_id,)).fetchall()
+        return pd.DataFrame([{"epoch": e, **json.loads(m)} for e, m in rows])
+
+    def predictions(self, run: str, which: str) -> tuple[int, dict[str, np.ndarray]] | None:
+        row = self.conn.execute("SELECT epoch, data FROM predictions WHERE run_id=? AND which=?",
+                                (self.resolve(run), which)).fetchone()
+        if row is None:
+            return None
+        with np.load(io.BytesIO(row[1]), allow_pickle=False) as z:
+            return int(row[0]), {k: z[k] for k in z.files}
+
+    def history(self, run: str):
+        """The stored run as a History (``fitdoctor diagnose RUN_ID``)."""
+        from ..history.core import make_history
+
+        info = self.run(run)
+        table = self.epochs(info["run_id"])
+        if table.empty:
+            raise StoreError(f"{self.path}: run {info['run_id']} has no epochs yet.")
+        h = make_history(table, source=f"{self.path}#{info['run_id']}", format="fitdoctor-store",
+                         name=info["name"], val_size=info["val_size"],
+                         config=_flatten(info["config"]),
+                         non_finite={"train_loss": float(table["epoch"].iloc[-1])}
+                         if info["stop_reason"] == "non_finite" else None)
+        if info["monitor"] and h.has(info["monitor"]):
+            h = dataclasses.replace(h, monitor=info["monitor"], mode=info["mode"] or h.mode,
+                                    monitor_reason="stored")
+        return h

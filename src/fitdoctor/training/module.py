@@ -1,0 +1,169 @@
+"""The LightningModule: one training/validation step for every task, torchmetrics metrics, EMA,
+the composed LR schedule stepped by hand (so warmup + ReduceLROnPlateau works), and the epoch
+record that goes to the run store."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+
+import lightning as L
+import torch
+import torchmetrics
+from torchmetrics import classification as C
+
+from ..history.names import infer_mode
+from ..schedules import Schedule, ScheduleSpec, build_schedule
+from .ema import make_ema
+
+
+def _metrics(task) -> dict[str, torchmetrics.Metric]:
+    if task.kind == "binary":
+        return {"f1": C.BinaryF1Score(), "acc": C.BinaryAccuracy()}
+    if task.kind == "segmentation":        # mean F-score over classes, on pixels
+        return {"f1": C.MulticlassF1Score(task.num_classes, average="macro")}
+    return {"acc": C.MulticlassAccuracy(task.num_classes, average="micro"),
+            "f1": C.MulticlassF1Score(task.num_classes, average="macro")}
+
+
+class FitModule(L.LightningModule):
+    def __init__(self, task, cfg, loss: torch.nn.Module, monitor: str):
+        super().__init__()
+        self.net, self.loss_fn, self.cfg, self.kind = task.model, loss, cfg, task.kind
+        self.monitor = monitor
+        self.train_metrics = torch.nn.ModuleDict(_metrics(task))
+        self.val_metrics = torch.nn.ModuleDict(_metrics(task))
+        self.train_loss, self.val_loss = torchmetrics.MeanMetric(), torchmetrics.MeanMetric()
+        self.grad_norm = torchmetrics.MeanMetric()
+        ema = cfg.training.ema
+        self.ema = make_ema(self.net, ema.decay, ema.warmup) if ema else None
+        self.schedule: Schedule | None = None
+        self._pending_state: dict | None = None
+        self.non_finite: tuple[int, int] | None = None       # (epoch, step) of a NaN/inf loss
+        self._val_out: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self._t0 = time.perf_counter()
+        self.steps_per_epoch = 1
+        self._lr_start: list[float] = []
+
+    # --- helpers --------------------------------------------------------------------------
+    def _pred(self, out: torch.Tensor) -> torch.Tensor:
+        return (out > 0).long() if self.kind == "binary" else out.argmax(dim=1)
+
+    def forward(self, x):
+        return self.net(x)
+
+    # --- training -------------------------------------------------------------------------
+    def on_train_epoch_start(self) -> None:
+        self._t0 = time.perf_counter()
+        self._lr_start = [float(g["lr"]) for g in self.trainer.optimizers[0].param_groups]
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        out = self.net(x)
+        loss = self.loss_fn(out, y)
+        if not torch.isfinite(loss):
+            self.non_finite = (self.current_epoch, self.global_step)
+            self.trainer.should_stop = True
+            return None                      # no optimizer step on a non-finite loss
+        self.train_loss.update(loss.detach(), weight=y.shape[0])
+        pred = self._pred(out.detach())
+        for m in self.train_metrics.values():
+            m.update(pred, y.long())
+        return loss
+
+    def on_before_optimizer_step(self, optimizer) -> None:
+        grads = [p.grad for p in self.parameters() if p.grad is not None]
+        if grads:
+            self.grad_norm.update(torch.linalg.vector_norm(
+                torch.stack([torch.linalg.vector_norm(g.detach().float()) for g in grads])))
+
+    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
+        if outputs is None:
+            return
+        if self.ema is not None:
+            self.ema.update_parameters(self.net)
+        if self.schedule is not None and (batch_idx + 1) % self.cfg.training.accumulate_grad_batches == 0:
+            self.schedule.after_batch()
+
+    # --- validation -----------------------------------------------------------------------
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        net = self.ema.module if self.ema is not None else self.net
+        out = net(x)
+        self.val_loss.update(self.loss_fn(out, y), weight=y.shape[0])
+        pred = self._pred(out)
+        for m in self.val_metrics.values():
+            m.update(pred, y.long())
+        if self.kind != "segmentation":
+            self._val_out.append((pred.cpu(), y.long().cpu()))
+
+    def on_validation_epoch_start(self) -> None:
+        self._val_out = []
+
+    # --- the epoch record -----------------------------------------------------------------
+    def epoch_record(self) -> dict[str, float]:
+        """Everything about the epoch that just ended (train and validation), computed once
+        (synchronised across ranks by torchmetrics) and reset."""
+        rec: dict[str, float] = {"epoch": float(self.current_epoch)}
+        for i, lr in enumerate(self._lr_start):        # the LR in effect at the epoch's start
+            rec["lr" if i == 0 else f"lr_pg{i}"] = lr
+
+        def take(metric, key):
+            if metric.update_count:
+                rec[key] = float(metric.compute())
+            metric.reset()
+
+        take(self.train_loss, "train_loss")
+        for name, m in self.train_metrics.items():
+            take(m, f"train_{name}")
+        take(self.val_loss, "val_loss")
+        for name, m in self.val_metrics.items():
+            take(m, f"val_{name}")
+        take(self.grad_norm, "grad_norm")
+        rec["epoch_time"] = time.perf_counter() - self._t0
+        return rec
+
+    def val_predictions(self) -> dict | None:
+        if not self._val_out:
+            return None
+        pred = torch.cat([p for p, _ in self._val_out]).numpy()
+        target = torch.cat([t for _, t in self._val_out]).numpy()
+        return {"pred": pred, "target": target, "correct": (pred == target)}
+
+    # --- optimizer and schedule ----------------------------------------------------------
+    def configure_optimizers(self):
+        t = self.cfg.training
+        params = [p for p in self.net.parameters() if p.requires_grad]
+        if t.optimizer == "SGD":
+            opt = torch.optim.SGD(params, lr=t.learning_rate, momentum=t.momentum,
+                                  nesterov=t.nesterov, weight_decay=t.weight_decay)
+        else:
+            cls = torch.optim.AdamW if t.optimizer == "AdamW" else torch.optim.Adam
+            opt = cls(params, lr=t.learning_rate, weight_decay=t.weight_decay)
+        batches = self.trainer.estimated_stepping_batches / max(self.trainer.max_epochs, 1)
+        self.steps_per_epoch = max(1, int(math.ceil(batches)))
+        es = t.early_stopping
+        mode = (es.mode if es and es.mode else None) or infer_mode(self.monitor)
+        spec = ScheduleSpec.from_training(t, self.steps_per_epoch, monitor_mode=mode)
+        self.schedule = build_schedule(opt, spec, t.epochs, self.steps_per_epoch)
+        return opt
+
+    def on_train_start(self) -> None:
+        state = self._pending_state
+        if state is not None:
+            if self.schedule is not None and state.get("schedule") is not None:
+                self.schedule.load_state_dict(state["schedule"])
+            if state.get("torch_rng") is not None:      # a resumed run draws what it would have
+                torch.set_rng_state(state["torch_rng"])
+                version, internal, gauss = state["python_rng"]
+                random.setstate((version, tuple(internal), gauss))
+            self._pending_state = None
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["fitdoctor"] = {
+            "schedule": self.schedule.state_dict() if self.schedule is not None else None,
+            "torch_rng": torch.get_rng_state(), "python_rng": list(random.getstate())}
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self._pending_state = checkpoint.get("fitdoctor")

@@ -1,0 +1,147 @@
+"""train(config) -> RunResult: build the task, run Lightning, keep everything in the run store.
+
+The resolved config is saved with the run (in the store and as ``config.yaml`` beside the
+checkpoints). Under DDP the launcher re-runs the command in each child process: only rank 0
+creates the run and writes; the children find the run id in FITDOCTOR_RUN_ID."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import yaml
+
+from ..history.names import infer_mode
+from ..store import RunStore, StoreError
+from .config import RunConfig, build_config, config_dict
+from .early_stopping import StopReason, StopRule
+from .losses import build_loss
+from .tasks import build_task
+
+_RUN_ENV = "FITDOCTOR_RUN_ID"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    status: str
+    stop_reason: str
+    message: str
+    epochs: int
+    best_epoch: float | None
+    best_value: float | None
+    run_dir: str
+    monitor: str
+    primary: bool = True               # False in DDP child processes: they print nothing
+
+
+def _is_child() -> bool:
+    return os.environ.get("LOCAL_RANK", "0") != "0" or os.environ.get("NODE_RANK", "0") != "0"
+
+
+def _quiet_lightning() -> None:
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric", "lightning_fabric",
+                 "pytorch_lightning"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    warnings.filterwarnings("ignore", message=".*The number of training batches.*")
+
+
+def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str | None = None,
+          say: Callable[[str], None] = print, warn: Callable[[str], None] = print,
+          progress: bool = True) -> RunResult:
+    import lightning as L
+
+    _quiet_lightning()
+    store = RunStore(store_path)
+    resume_ckpt = None
+    if resume is not None:
+        info = store.run(resume)
+        cfg = build_config(info["config"], where=f"run {info['run_id']}")
+        ckpt = info["artifacts"].get("last_checkpoint")
+        if not ckpt or not os.path.exists(ckpt):
+            raise StoreError(f"run {info['run_id']} has no checkpoint to resume from "
+                             f"(looked for {ckpt or 'a last_checkpoint artifact'}).")
+        resume_ckpt, run_id = ckpt, info["run_id"]
+    L.seed_everything(cfg.training.seed, workers=True, verbose=False)
+    task = build_task(cfg)
+    loss, loss_info = build_loss(cfg.loss, task)
+    es = cfg.training.early_stopping
+    monitor = (es.monitor if es and es.monitor else None) or f"val_{task.metric}"
+    mode = (es.mode if es and es.mode else None) or infer_mode(monitor)
+    if resume is None:
+        if _is_child():
+            run_id = os.environ[_RUN_ENV]
+        else:
+            run_id = store.create_run(config_dict(cfg), name=cfg.name, monitor=monitor, mode=mode,
+                                      val_size=task.val_size)
+            os.environ[_RUN_ENV] = run_id
+    run_dir = os.path.join(out_dir, run_id)
+    ckpt_dir = os.path.join(run_dir, "checkpoints")
+    os.makedirs(ckpt_dir, exist_ok=True)
+    if not _is_child():
+        with open(os.path.join(run_dir, "config.yaml"), "w", encoding="utf-8") as fh:
+            yaml.safe_dump(config_dict(cfg), fh, sort_keys=False)
+        store.add_artifact(run_id, "config", os.path.join(run_dir, "config.yaml"))
+        say(f"run {run_id}: {task.description}; monitor {monitor} ({mode}); loss {loss_info}")
+
+    from .callbacks import EarlyStopping, EpochRecorder
+    from .module import FitModule
+
+    module = FitModule(task, cfg, loss, monitor)
+    if cfg.training.compile:
+        module.net = __import__("torch").compile(module.net)
+    recorder = EpochRecorder(store, run_id, monitor, ckpt_dir, cfg.training.gap_warning, say, warn)
+    callbacks: list = [recorder]
+    stopper = None
+    if es is not None:
+        rule = StopRule(mode=mode, patience=es.patience, min_delta=es.min_delta,
+                        min_delta_mode=es.min_delta_mode, smoothing=es.smoothing,
+                        max_gap=es.max_gap, gap_patience=es.gap_patience,
+                        restart_aware=es.restart_aware)
+        stopper = EarlyStopping(recorder, rule, monitor, warn)
+        callbacks.append(stopper)
+    if progress:
+        from lightning.pytorch.callbacks import RichProgressBar
+        callbacks.append(RichProgressBar(leave=False))
+    t = cfg.training
+    accelerator = "cpu" if t.accelerator == "auto" and not __import__("torch").cuda.is_available() \
+        else t.accelerator
+    strategy = "ddp" if t.devices * t.num_nodes > 1 else "auto"
+    if accelerator == "cpu" and strategy == "ddp":
+        strategy = "ddp_spawn" if os.environ.get("FITDOCTOR_DDP_SPAWN") else "ddp"
+    trainer = L.Trainer(
+        max_epochs=t.epochs, accelerator=accelerator, devices=t.devices, num_nodes=t.num_nodes,
+        strategy=strategy, precision=t.precision, gradient_clip_val=t.max_grad_norm,
+        gradient_clip_algorithm="norm", accumulate_grad_batches=t.accumulate_grad_batches,
+        callbacks=callbacks, logger=False, enable_checkpointing=False,
+        enable_progress_bar=progress, enable_model_summary=False, num_sanity_val_steps=0,
+        deterministic=accelerator == "cpu", default_root_dir=run_dir)
+    try:
+        trainer.fit(module, task.train, task.val, ckpt_path=resume_ckpt)
+    except KeyboardInterrupt:
+        store.update_run(run_id, status="interrupted", stop_reason=StopReason.INTERRUPTED.value)
+        raise
+    if module.non_finite is not None:
+        reason, status = StopReason.NON_FINITE, "stopped"
+        last = os.path.join(ckpt_dir, "last.ckpt")
+        message = (f"non-finite loss at epoch {module.non_finite[0]}, step {module.non_finite[1]}; "
+                   + (f"last good checkpoint: {last}" if os.path.exists(last) else "no good checkpoint"))
+    elif stopper is not None and stopper.reason is not None:
+        reason, status, message = stopper.reason, "stopped", stopper.message
+    else:
+        reason, status, message = StopReason.COMPLETED, "completed", f"ran all {t.epochs} epochs"
+    epochs = int(recorder.last.get("epoch", -1)) + 1 if recorder.last else 0
+    best = recorder.best
+    if trainer.is_global_zero:
+        store.update_run(run_id, status=status, stop_reason=reason.value)
+        if reason is not StopReason.COMPLETED:
+            (warn if reason is StopReason.NON_FINITE else say)(f"stopped: {message}")
+    return RunResult(run_id, status, reason.value, message, epochs,
+                     float(best[0]) if best else None, float(best[1]) if best else None,
+                     run_dir, monitor, primary=trainer.is_global_zero and not _is_child())
+

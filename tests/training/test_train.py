@@ -1,0 +1,140 @@
+"""`fitdoctor train` end to end: short real runs (digits 8x8, a few epochs) through Lightning."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fitdoctor.cli import app
+from fitdoctor.store import RunStore
+
+runner = CliRunner()
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+BASE = """
+name: {name}
+task: {{name: image, dataset: digits, train_size: 500, val_size: 200, batch_size: 50}}
+model: {{dropout: 0.2, width: 8}}
+training:
+  epochs: {epochs}
+  learning_rate: 3e-3
+  scheduler: CosineAnnealingLR
+  warmup_epochs: 1
+"""
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    def make(name="t", epochs=3, extra=""):
+        p = tmp_path / f"{name}.yaml"
+        p.write_text(BASE.format(name=name, epochs=epochs) + extra)
+        return str(p)
+    return make
+
+
+def train(tmp_path, config, *args):
+    r = runner.invoke(app, ["train", config, "--store", str(tmp_path / "s.db"), "--out",
+                            str(tmp_path / "runs"), "--json", *args])
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_train_writes_every_epoch_and_the_preview_agrees(tmp_path, cfg):
+    doc = train(tmp_path, cfg())
+    assert doc["schema"] == "fitdoctor.run/1" and doc["status"] == "completed"
+    assert doc["stop_reason"] == "completed" and doc["epochs"] == 3
+    assert set(doc["best"]) == {"epoch", "value"} and 0 < doc["best"]["value"] <= 1
+    store = RunStore(str(tmp_path / "s.db"))
+    table = store.epochs(doc["run_id"])
+    assert list(table["epoch"]) == [0, 1, 2]
+    assert {"lr", "train_loss", "train_acc", "val_loss", "val_acc", "grad_norm", "epoch_time"} <= set(table)
+    info = store.run(doc["run_id"])
+    assert info["val_size"] == 200 and info["config"]["training"]["warmup_epochs"] == 1
+    assert Path(info["artifacts"]["config"]).exists() and Path(info["artifacts"]["last_checkpoint"]).exists()
+    best = store.predictions(doc["run_id"], "best")
+    assert best is not None and len(best[1]["pred"]) == 200
+    preview = json.loads(runner.invoke(app, ["schedule", cfg(), "--json"]).stdout)["lr_per_epoch"]
+    assert list(table["lr"]) == pytest.approx(preview, rel=1e-9)
+
+
+def test_runs_commands_and_diagnose_by_run_id(tmp_path, cfg):
+    doc = train(tmp_path, cfg(epochs=6))
+    s = str(tmp_path / "s.db")
+    listed = json.loads(runner.invoke(app, ["runs", "list", "--store", s, "--json"]).stdout)
+    assert listed == [{"run_id": doc["run_id"], "name": "t", "status": "completed", "epochs": 6}]
+    shown = runner.invoke(app, ["runs", "show", doc["run_id"][-6:], "--store", s])
+    assert shown.exit_code == 0 and "CosineAnnealingLR" in shown.stdout
+    csv = tmp_path / "t.csv"
+    assert runner.invoke(app, ["runs", "export", doc["run_id"], "--store", s, "--format", "csv",
+                               "--out", str(csv)]).exit_code == 0
+    d = json.loads(runner.invoke(app, ["diagnose", doc["run_id"], "--store", s, "--json"]).stdout)
+    assert d["format"] == "fitdoctor-store" and d["monitor"]["name"] == "val_acc" and d["n_points"] == 6
+    assert d["schedule"]["family"] in ("cosine", "one_cycle")         # read off the logged LR
+    again = json.loads(runner.invoke(app, ["diagnose", str(csv), "--json"]).stdout)
+    assert again["n_points"] == 6 and again["best"]["value"] == pytest.approx(d["best"]["value"])
+
+
+def test_early_stopping_keeps_its_reason(tmp_path, cfg):
+    doc = train(tmp_path, cfg(epochs=8, extra="  early_stopping: {patience: 1, min_delta: 0.5}\n"))
+    assert doc["status"] == "stopped" and doc["stop_reason"] == "patience" and doc["epochs"] == 2
+
+
+def test_binary_task_counts_pos_weight(tmp_path, cfg):
+    r = runner.invoke(app, ["train", cfg(epochs=2), "--store", str(tmp_path / "s.db"), "--out",
+                            str(tmp_path / "runs"), "--no-progress", "--set", "task.positive_class=0",
+                            "--set", "loss.pos_weight=auto", "--set", "training.ema.decay=0.9"])
+    assert r.exit_code == 0, r.output
+    assert "'pos_weight': 9." in r.stdout and "monitor val_f1" in r.stdout
+
+
+def test_non_finite_loss_stops_the_run(tmp_path, cfg):
+    doc = train(tmp_path, cfg(epochs=4), "--set", "training.learning_rate=1e30",
+                "--set", "training.scheduler=null", "--set", "training.warmup_epochs=0")
+    assert doc["status"] == "stopped" and doc["stop_reason"] == "non_finite"
+    d = json.loads(runner.invoke(app, ["diagnose", doc["run_id"], "--store", str(tmp_path / "s.db"),
+                                       "--json"]).stdout)
+    assert "non_finite" in [f["code"] for f in d["findings"]]
+
+
+def test_user_task_example_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    r = runner.invoke(app, ["train", "examples/wine.yaml", "--set", "training.epochs=2", "--json",
+                            "--store", str(tmp_path / "s.db"), "--out", str(tmp_path / "runs")])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout.strip().splitlines()[-1])["epochs"] == 2
+
+
+@pytest.mark.parametrize("bad, message", [
+    (["--set", "training.scheduler=Cosine"], "unknown scheduler 'Cosine'"),
+    (["--set", "task.name=nope"], "unknown task 'nope'"),
+    (["--set", "task.name=examples.nope:build"], "cannot import"),
+    (["--set", "training.lr=1"], "unknown key 'training.lr'"),
+])
+def test_bad_training_configs_exit_2(tmp_path, cfg, bad, message):
+    r = runner.invoke(app, ["train", cfg(), "--store", str(tmp_path / "s.db"), "--out",
+                            str(tmp_path / "runs"), *bad])
+    assert r.exit_code == 2 and message in r.stderr, r.output
+
+
+def test_killed_run_resumes_without_lost_or_duplicated_epochs(tmp_path, cfg):
+    config = cfg(name="k", epochs=6)
+    full = train(tmp_path, config)
+    store, out = str(tmp_path / "k.db"), str(tmp_path / "kruns")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.run([sys.executable, str(HERE / "die_after_epoch.py"), config, "3", store, out],
+                       capture_output=True, text=True, env=env)
+    assert p.returncode == 9, p.stderr
+    run_id = RunStore(store).list_runs()[0]["run_id"]
+    assert list(RunStore(store).epochs(run_id)["epoch"]) == [0, 1, 2, 3]
+    r = runner.invoke(app, ["train", "--resume", run_id, "--store", store, "--out", out, "--json"])
+    assert r.exit_code == 0, r.output
+    resumed = RunStore(store).epochs(run_id)
+    assert list(resumed["epoch"]) == [0, 1, 2, 3, 4, 5]
+    reference = RunStore(str(tmp_path / "s.db")).epochs(full["run_id"])
+    for col in ("train_loss", "val_acc", "val_loss", "lr"):     # same seed, CPU: same numbers
+        assert list(resumed[col]) == pytest.approx(list(reference[col]), rel=1e-6), col
