@@ -59,8 +59,8 @@ class FitModule(L.LightningModule):
         self._lr_start = [float(g["lr"]) for g in self.trainer.optimizers[0].param_groups]
 
     def training_step(self, batch, batch_idx):
-        x, y = batch
-        out = self.net(x)
+        *xs, y = batch
+        out = self.net(*xs)
         loss = self.loss_fn(out, y)
         if not torch.isfinite(loss):
             self.non_finite = (self.current_epoch, self.global_step)
@@ -88,9 +88,9 @@ class FitModule(L.LightningModule):
 
     # --- validation -----------------------------------------------------------------------
     def validation_step(self, batch, batch_idx):
-        x, y = batch
+        *xs, y = batch
         net = self.ema.module if self.ema is not None else self.net
-        out = net(x)
+        out = net(*xs)
         self.val_loss.update(self.loss_fn(out, y), weight=y.shape[0])
         pred = self._pred(out)
         for m in self.val_metrics.values():

@@ -29,11 +29,13 @@ class TaskData:
     default_loss: str                 # ce | bce | ce_dice
     train_targets: torch.Tensor       # for pos_weight: auto and class counts
     description: str                  # which real data, in words
+    independent_examples: bool = True  # False for pixels of tiles: no sqrt(p(1-p)/N) then
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def val_size(self) -> int:
-        return len(self.val.dataset)
+    def val_size(self) -> int | None:
+        """Validation examples, for the sampling error of a proportion (None for pixels)."""
+        return len(self.val.dataset) if self.independent_examples else None
 
 
 def _builtin(name: str) -> Callable:

@@ -1,0 +1,67 @@
+"""Each built-in task trains for a moment on its real data; DDP on 2 CPU processes (gloo)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from fitdoctor.cli import app
+from fitdoctor.store import RunStore
+from fitdoctor.training.config import build_config
+from fitdoctor.training.tasks import build_task
+
+runner = CliRunner()
+
+
+def run(tmp_path, text, *extra):
+    p = tmp_path / "c.yaml"
+    p.write_text(text)
+    r = runner.invoke(app, ["train", str(p), "--store", str(tmp_path / "s.db"), "--out",
+                            str(tmp_path / "runs"), "--json", *extra])
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("dataset, n_train, side", [("mnist", 4000, 28), ("animal", 8000, 28), ("digits", 1437, 8)])
+def test_image_datasets_are_real_and_stratified(dataset, n_train, side):
+    task = build_task(build_config({"task": {"name": "image", "dataset": dataset}}))
+    x, y = task.train.dataset.tensors
+    assert len(y) == n_train and x.shape[-1] == side
+    counts = np.bincount(y.numpy())
+    assert counts.min() > 0.8 * counts.max()          # all 10 classes, balanced after the split
+    assert task.val_size == {"mnist": 1000, "animal": 2000, "digits": 360}[dataset]
+
+
+def test_segmentation_trains_with_ce_dice(tmp_path):
+    doc = run(tmp_path, "task: {name: segmentation, dataset: nuclei_boundary, train_size: 16, batch_size: 8}\n"
+                        "model: {width: 8}\ntraining: {epochs: 1}\nloss: {ce_weight: 1.0, dice_weight: 1.5}\n")
+    info = RunStore(str(tmp_path / "s.db")).run(doc["run_id"])
+    assert info["monitor"] == "val_f1" and info["val_size"] is None     # pixels are not independent
+    assert doc["epochs"] == 1 and 0 <= doc["best"]["value"] <= 1
+
+
+def test_sentiment_fine_tunes_minilm(tmp_path):
+    doc = run(tmp_path, "task: {name: sentiment, train_size: 64, val_size: 32, batch_size: 32, max_length: 24}\n"
+                        "model: {dropout: 0.3}\ntraining: {epochs: 1, learning_rate: 5e-5}\n")
+    assert doc["epochs"] == 1 and RunStore(str(tmp_path / "s.db")).run(doc["run_id"])["val_size"] == 32
+
+
+def test_ddp_two_cpu_processes_one_writer_one_decision(tmp_path):
+    cfg = tmp_path / "ddp.yaml"
+    cfg.write_text("task: {name: image, dataset: digits, train_size: 400, val_size: 100, batch_size: 50}\n"
+                   "model: {width: 8}\ntraining:\n  epochs: 6\n  devices: 2\n"
+                   "  early_stopping: {patience: 1, min_delta: 0.9}\n")
+    p = subprocess.run([sys.executable, "-m", "fitdoctor", "train", str(cfg), "--store",
+                        str(tmp_path / "d.db"), "--out", str(tmp_path / "runs"), "--json"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    docs = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+    assert len(docs) == 1                                  # only rank 0 reports
+    store = RunStore(str(tmp_path / "d.db"))
+    runs = store.list_runs()
+    assert len(runs) == 1 and runs[0]["run_id"] == docs[0]["run_id"]
+    assert list(store.epochs(docs[0]["run_id"])["epoch"]) == [0, 1]    # both ranks stopped together
+    assert docs[0]["stop_reason"] == "patience"
