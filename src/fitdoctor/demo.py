@@ -1,0 +1,101 @@
+"""`fitdoctor demo`: train a deliberately overfitting run on real bundled data, diagnose it, run
+its top recommendation, compare the two runs on the same validation examples, and write the
+HTML reports. Everything goes through the same library calls a user makes."""
+
+from __future__ import annotations
+
+import copy
+import html
+import os
+from importlib import resources
+from typing import Callable
+
+from .diagnosis import diagnose
+from .diagnosis.compare import paired_accuracy
+from .report import write_reports
+from .report.documents import write_atomic
+from .store import RunStore
+from .training.config import build_config, config_dict, load_config
+from .training.runner import train
+
+
+def _merge(base: dict, patch: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in patch.items():
+        out[k] = _merge(out.get(k) or {}, v) if isinstance(v, dict) else v
+    return out
+
+
+def run_demo(out_dir: str, *, lang: str = "en", say: Callable[[str], None] = print,
+             warn: Callable[[str], None] = print, progress: bool = True,
+             config: str | None = None) -> str:
+    """Returns the path of the index page. ``config`` replaces the bundled demo config."""
+    os.makedirs(out_dir, exist_ok=True)
+    store_path = os.path.join(out_dir, "fitdoctor.db")
+    runs_dir = os.path.join(out_dir, "runs")
+    if config is None:
+        with resources.as_file(resources.files("fitdoctor") / "data" / "demo_overfit.yaml") as p:
+            first_cfg = load_config(p)
+    else:
+        first_cfg = load_config(config)
+    say(f"1/4  training a deliberately overfitting run ({first_cfg.name})")
+    first = train(first_cfg, store_path=store_path, out_dir=runs_dir, say=say, warn=warn, progress=progress)
+    store = RunStore(store_path)
+    h1 = store.history(first.run_id)
+    d1 = diagnose(h1)
+    say(f"2/4  diagnosis: {d1.verdict}" + (f", onset at epoch {d1.overfitting['onset_epoch']:g}"
+                                           if d1.overfitting.get("onset_epoch") is not None else ""))
+    pages = []
+    if not d1.recommendations:
+        say("     no finding calls for another run: nothing to compare")
+        write_reports(h1, d1, os.path.join(out_dir, d1.name), lang)
+        index = os.path.join(out_dir, "index.html")
+        write_atomic(index, _index_page([(d1, first, os.path.join(d1.name, "report.html"))], None, None))
+        return index
+    rec = d1.recommendations[0]
+    second_cfg = build_config({**_merge(config_dict(first_cfg), rec.patch),
+                               "name": f"demo-{rec.code}"}, where="demo recommendation")
+    say(f"3/4  running the top recommendation: {rec.title}")
+    second = train(second_cfg, store_path=store_path, out_dir=runs_dir, say=say, warn=warn, progress=progress)
+    h2 = store.history(second.run_id)
+    d2 = diagnose(h2)
+    pa, pb = store.predictions(first.run_id, "best"), store.predictions(second.run_id, "best")
+    cmp = paired_accuracy(pa[1]["correct"], pb[1]["correct"]) if pa and pb else None
+    say("4/4  comparing the two runs and writing the reports")
+    for h, d, r in ((h1, d1, first), (h2, d2, second)):
+        sub = os.path.join(out_dir, d.name)
+        write_reports(h, d, sub, lang)
+        pages.append((d, r, os.path.join(d.name, "report.html")))
+    index = os.path.join(out_dir, "index.html")
+    write_atomic(index, _index_page(pages, rec, cmp))
+    if cmp:
+        verdict = "significant" if cmp["significant"] else "not significant"
+        say(f"best {d1.monitor}: {cmp['acc_a']:.3f} ({first.epochs} epochs) -> {cmp['acc_b']:.3f} "
+            f"({second.epochs} epochs); difference {cmp['delta']:+.3f}, 95% CI "
+            f"[{cmp['ci95'][0]:+.3f}, {cmp['ci95'][1]:+.3f}], McNemar p = {cmp['p_value']:.3g} ({verdict})")
+    return index
+
+
+def _index_page(pages, rec, cmp) -> str:
+    e = html.escape
+    rows = "".join(
+        f"<tr><td><a href='{e(link)}'>{e(d.name)}</a></td><td>{r.epochs}</td><td>{e(r.stop_reason)}</td>"
+        f"<td>{e(d.verdict)}</td><td>{d.best.value:.4f} @ {d.best.epoch:g}</td></tr>"
+        for d, r, link in pages)
+    comparison = ""
+    if cmp:
+        comparison = (f"<p>Same {cmp['n']} validation examples, best epoch of each run: accuracy "
+                      f"{cmp['acc_a']:.4f} vs {cmp['acc_b']:.4f}; difference {cmp['delta']:+.4f} "
+                      f"(95% CI {cmp['ci95'][0]:+.4f} to {cmp['ci95'][1]:+.4f}); exact McNemar "
+                      f"p = {cmp['p_value']:.3g} ({cmp['only_a']} examples right only in the first run, "
+                      f"{cmp['only_b']} only in the second): "
+                      f"{'a real difference' if cmp['significant'] else 'not a significant difference'}.</p>")
+    intro = (f"<p>The first run was diagnosed and its top recommendation, <b>{e(rec.title)}</b>, "
+             f"was run as the second: {e(rec.rationale)}</p>") if rec else \
+        "<p>The diagnosis found nothing that calls for another run.</p>"
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>fitdoctor demo</title>"
+            "<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto}"
+            "td,th{border:1px solid #ccc;padding:.3em .6em}table{border-collapse:collapse}</style>"
+            f"</head><body><h1>fitdoctor demo</h1>{intro}"
+            "<table><tr><th>run</th><th>epochs</th><th>stop</th><th>verdict</th><th>best</th></tr>"
+            f"{rows}</table>{comparison}</body></html>")
