@@ -168,20 +168,20 @@ def _log_curve(c: Curve) -> Curve | None:
 
 def _spikes(g: np.ndarray, sigma: float, z: float, half: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """Points that jump away from both neighbours: |second difference| against the noise of
-    the second differences around it (a local scale, so the steep start of a curve, noisy in
-    its own right, is not a spike next to a quiet plateau). Returns (indices, z scores)."""
+    the second differences around it (a rolling median absolute deviation over 2*half+1
+    values, robust to the spike's own three), so the steep start of a curve, noisy in its own
+    right, is not a spike next to a quiet plateau. Returns (indices, z scores)."""
+    from scipy.ndimage import median_filter
+
     d2 = g[:-2] - 2 * g[1:-1] + g[2:]               # d2[i] belongs to point i + 1
-    n = len(d2)
-    idx, scores = [], []
-    for i in range(n):
-        around = np.r_[d2[max(0, i - half): max(0, i - 1)], d2[i + 2: i + 2 + half]]
-        local = 1.4826 * np.median(np.abs(around - np.median(around))) / np.sqrt(6) if len(around) >= 4 else 0.0
-        scale = np.sqrt(6) * max(local, sigma)
-        score = abs(d2[i]) / scale if scale > 0 else 0.0
-        if score > z and (i == 0 or abs(d2[i]) >= abs(d2[i - 1])) and (i == n - 1 or abs(d2[i]) >= abs(d2[i + 1])):
-            idx.append(i + 1)
-            scores.append(score)
-    return np.array(idx, dtype=int), np.array(scores)
+    size = 2 * half + 1
+    centre = median_filter(d2, size=size, mode="nearest")
+    local = 1.4826 * median_filter(np.abs(d2 - centre), size=size, mode="nearest") / np.sqrt(6)
+    score = np.abs(d2) / (np.sqrt(6) * np.maximum(local, sigma))
+    a = np.abs(d2)
+    peak = (a >= np.r_[0.0, a[:-1]]) & (a >= np.r_[a[1:], 0.0])   # the middle of the three
+    idx = np.flatnonzero((score > z) & peak)
+    return idx + 1, score[idx]
 
 
 def instability(ctx: Context) -> list[Finding]:
