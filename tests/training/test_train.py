@@ -138,3 +138,31 @@ def test_killed_run_resumes_without_lost_or_duplicated_epochs(tmp_path, cfg):
     reference = RunStore(str(tmp_path / "s.db")).epochs(full["run_id"])
     for col in ("train_loss", "val_acc", "val_loss", "lr"):     # same seed, CPU: same numbers
         assert list(resumed[col]) == pytest.approx(list(reference[col]), rel=1e-6), col
+
+
+def test_bf16_accumulation_clipping_sgd_and_a_per_batch_schedule(tmp_path, cfg):
+    doc = train(tmp_path, cfg(epochs=2), "--set", "training.precision=bf16-mixed",
+                "--set", "training.accumulate_grad_batches=2", "--set", "training.max_grad_norm=0.5",
+                "--set", "training.optimizer=SGD", "--set", "training.nesterov=true",
+                "--set", "training.learning_rate=0.05", "--set", "training.scheduler=OneCycleLR",
+                "--set", "training.step_per=batch", "--set", "training.warmup_epochs=0")
+    assert doc["status"] == "completed" and doc["epochs"] == 2
+    table = RunStore(str(tmp_path / "s.db")).epochs(doc["run_id"])
+    # 500 examples / batch 50 = 10 batches, 5 optimizer steps per epoch: the schedule steps 5 times
+    preview = json.loads(runner.invoke(app, ["schedule", cfg(epochs=2), "--json", "--steps-per-epoch", "5",
+                                             "--set", "training.learning_rate=0.05",
+                                             "--set", "training.scheduler=OneCycleLR",
+                                             "--set", "training.step_per=batch",
+                                             "--set", "training.warmup_epochs=0"]).stdout)
+    assert list(table["lr"]) == pytest.approx(preview["lr_per_epoch"], rel=1e-9)
+    assert table["grad_norm"].notna().all()
+
+
+def test_recorder_state_round_trip():
+    from fitdoctor.training.callbacks import EpochRecorder
+
+    a = EpochRecorder(None, "r", "val_acc", ".", None, print, print)
+    a.best = (3, 0.9)
+    b = EpochRecorder(None, "r", "val_acc", ".", None, print, print)
+    b.load_state_dict(a.state_dict())
+    assert b.best == (3, 0.9)
