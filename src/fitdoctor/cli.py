@@ -114,6 +114,69 @@ def _metric_series(path: str) -> list[float]:
         raise UsageError(f"--metric-file {path}: no such file.") from None
 
 
+def _compare_inputs(items: list[str], store: str, fmt: str | None, metric: str | None,
+                    val_size: int | None):
+    """Histories (files or stored runs) with their diagnoses and, for stored runs, the
+    per-example predictions of the best epoch."""
+    from .diagnosis.comparison import run_input
+
+    inputs, histories, seen = [], {}, set()
+    for item in items:
+        found = []
+        if os.path.exists(item):
+            found = [(h, None) for h in read_histories(item, fmt)]
+        else:
+            from .store import RunStore
+            if not os.path.exists(store):
+                raise UsageError(f"{item}: no such file, and no run store {store} to look it up in.")
+            s = RunStore(store)
+            run_id = s.resolve(item)
+            pred = s.predictions(run_id, "best")
+            found = [(s.history(run_id), pred[1]["correct"] if pred else None)]
+        for h, correct in found:
+            h = h.with_options(monitor=metric, val_size=val_size)
+            name = h.name
+            while name in seen:
+                name += "'"
+            seen.add(name)
+            d = diagnose(h)
+            inputs.append(run_input(name, d, h, correct=correct))
+            histories[name] = h
+    return inputs, histories
+
+
+@app.command("compare")
+def compare_cmd(
+    items: List[str] = typer.Argument(..., help="Run ids from the store, or training logs (two or more)."),
+    val_size: Optional[int] = typer.Option(None, "--val-size", help="Validation-set size, for the "
+                                           "two-proportion test when no per-example predictions are stored."),
+    metric: Optional[str] = typer.Option(None, "--metric", help="Metric to compare (default: each run's monitor)."),
+    fmt: Optional[str] = typer.Option(None, "--format", help=f"Force a log format: {', '.join(FORMATS)}."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison document."),
+    out: Optional[str] = typer.Option(None, "--out", help="Write comparison.md/.html/.json/.png here."),
+    lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
+    store: str = typer.Option("fitdoctor.db", "--store", help="Run store for run ids."),
+) -> None:
+    """Which differences between runs are real: ranked table, pairwise tests, Holm correction."""
+    with _user_errors():
+        _check_lang(lang)
+        from .diagnosis.comparison import compare
+        from .report.comparison import comparison_document, render_comparison_terminal, write_comparison
+
+        inputs, histories = _compare_inputs(items, store, fmt, metric, val_size)
+        if len(inputs) < 2:
+            raise UsageError(f"compare needs two or more runs; got {len(inputs)}.")
+        result = compare(inputs, val_size=val_size)
+        if out:
+            written = write_comparison(result, histories, out, lang)
+            if not as_json:
+                err_console.print(f"report: {written['html']}", highlight=False)
+        if as_json:
+            typer.echo(json.dumps(comparison_document(result), indent=2, ensure_ascii=False))
+        else:
+            render_comparison_terminal(result, out_console, lang)
+
+
 @app.command("schedule")
 def schedule_cmd(
     config: str = typer.Argument(..., help="A run config (YAML); a config without a task previews too."),

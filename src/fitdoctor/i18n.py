@@ -283,6 +283,23 @@ LABELS: dict[str, dict[str, str]] = {
     "reason.first_metric": {"en": "the first metric column", "zh": "第一个指标列"},
     "reason.chosen": {"en": "chosen with --metric", "zh": "由 --metric 指定"},
     "reason.stored": {"en": "the run's monitored metric", "zh": "该次训练监控的指标"},
+    "run": {"en": "Run", "zh": "实验"},
+    "runs": {"en": "Runs (ranked by smoothed best)", "zh": "实验（按平滑后的最佳值排序）"},
+    "pairs": {"en": "Pairs", "zh": "两两比较"},
+    "config": {"en": "Config", "zh": "配置"},
+    "smoothed": {"en": "Smoothed best", "zh": "平滑最佳"},
+    "last_k": {"en": "Mean of last k", "zh": "最后 k 轮均值"},
+    "train_at_best": {"en": "Train at best", "zh": "最佳处训练值"},
+    "onset": {"en": "Onset", "zh": "过拟合起点"},
+    "significant": {"en": "Significant", "zh": "显著"},
+    "method": {"en": "Method", "zh": "方法"},
+    "yes": {"en": "yes", "zh": "是"},
+    "no": {"en": "no", "zh": "否"},
+    "best_group": {"en": "Statistically indistinguishable from the best",
+                   "zh": "与最佳在统计上无法区分"},
+    "expected_max": {"en": "Expected best vs number of trials (the runs taken as trials of one search)",
+                     "zh": "期望最佳值与试验次数（把这些实验当作一次搜索的试验）"},
+    "comparison_title": {"en": "fitdoctor comparison", "zh": "fitdoctor 实验比较"},
     "report_title": {"en": "fitdoctor diagnosis", "zh": "fitdoctor 诊断报告"},
     "source": {"en": "Source", "zh": "来源"},
     "curves": {"en": "Curves", "zh": "曲线"},
@@ -315,6 +332,10 @@ def recommendation(code: str, evidence: dict[str, Any], lang: str = "en") -> tup
 def label(key: str, lang: str = "en") -> str:
     entry = LABELS.get(key)
     return entry[lang] if entry else key
+
+
+for _code, _texts in VERDICTS.items():
+    LABELS[f"verdict.{_code}"] = _texts
 
 
 def verdict(code: str, lang: str = "en") -> str:

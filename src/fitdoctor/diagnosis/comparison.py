@@ -1,0 +1,249 @@
+"""compare(runs) -> Comparison: which differences between runs are real.
+
+Each run is judged by its *smoothed* best (the bias-corrected level of its curve, see best.py),
+not its raw peak: a peak is the maximum over many noisy epochs and is biased upward, the more so
+the noisier and longer the run. Pairs are tested with the strongest evidence available:
+
+- per-example predictions of both runs on the same validation examples: exact McNemar test, and
+  a paired bootstrap interval of the accuracy difference;
+- repeated seeds of the same config: Welch's t-test over the seeds' smoothed bests, and
+  P(A > B) from a bootstrap over seeds;
+- a validation-set size for an accuracy-like metric: a two-proportion z-test;
+- otherwise the curves' own noise: a z-test from the two smoothed bests' intervals.
+
+p-values are Holm-corrected across all pairs. Runs not significantly worse than the top one
+form the "statistically indistinguishable from the best" group."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ..history.names import is_proportion
+from .fitting import tail_length
+from .types import Diagnosis
+
+Z95 = 1.959963984540054
+
+
+@dataclass
+class RunInput:
+    name: str
+    diagnosis: Diagnosis
+    config: dict[str, Any] = field(default_factory=dict)      # flattened dotted keys
+    correct: np.ndarray | None = None                           # best-epoch per-example correctness
+    test_metrics: dict[str, float] = field(default_factory=dict)
+    last_mean: float | None = None
+    train_at_best: float | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    members: tuple[str, ...]          # the runs (seeds) behind this entry
+    value: float                      # smoothed best (mean over seeds)
+    raw_best: float
+    best_epoch: float
+    ci95: tuple[float, float] | None
+    row: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Pair:
+    a: str
+    b: str
+    delta: float                      # b - a, in the metric's units
+    ci95: tuple[float, float]
+    p_value: float
+    p_holm: float
+    significant: bool
+    method: str
+    p_b_better: float | None = None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    monitor: str
+    mode: str
+    entries: tuple[Entry, ...]        # ranked, best first
+    pairs: tuple[Pair, ...]
+    best_group: tuple[str, ...]
+    differing_keys: tuple[str, ...]
+    expected_max: tuple[float, ...] | None    # E[best of n trials], n = 1..N (Dodge et al. 2019)
+    notes: tuple[str, ...]
+
+
+def _se_from(d: Diagnosis) -> float | None:
+    if d.best.ci95 is None:
+        return None
+    return (d.best.ci95[1] - d.best.ci95[0]) / (2 * Z95)
+
+
+def _smoothed(d: Diagnosis) -> float:
+    return d.best.expected if d.best.expected is not None else d.best.value
+
+
+def _seedless(cfg: dict) -> tuple:
+    return tuple(sorted((k, repr(v)) for k, v in cfg.items() if k not in ("training.seed", "name")))
+
+
+def _holm(pvals: list[float]) -> list[float]:
+    order = np.argsort(pvals)
+    m = len(pvals)
+    adj = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * pvals[i]))
+        adj[i] = running
+    return adj
+
+
+def expected_max_curve(values: list[float], mode: str) -> tuple[float, ...]:
+    """E[best of n] for n = 1..N, drawing n of the N observed trial scores with replacement."""
+    v = np.sort(np.asarray(values, float))
+    if mode == "min":
+        v = -v[::-1]
+    n_obs = len(v)
+    i = np.arange(1, n_obs + 1)
+    out = []
+    for n in range(1, n_obs + 1):
+        w = (i / n_obs) ** n - ((i - 1) / n_obs) ** n
+        out.append(float(np.sum(w * v)))
+    return tuple(out if mode == "max" else [-x for x in out])
+
+
+def _paired(a: np.ndarray, b: np.ndarray, seed: int) -> tuple[float, tuple[float, float], float]:
+    a, b = a.astype(bool), b.astype(bool)
+    delta = float(b.mean() - a.mean())
+    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    p = stats.binomtest(min(only_a, only_b), only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(a), size=(2000, len(a)))
+    diffs = b[idx].mean(axis=1) - a[idx].mean(axis=1)
+    lo, hi = np.quantile(diffs, [0.025, 0.975])
+    return delta, (float(lo), float(hi)), float(p)
+
+
+def _z_pair(va: float, sa: float, vb: float, sb: float) -> tuple[float, tuple[float, float], float]:
+    delta = vb - va
+    se = math.hypot(sa, sb)
+    if se <= 0:
+        return delta, (delta, delta), 1.0 if delta == 0 else 0.0
+    p = 2 * stats.norm.sf(abs(delta) / se)
+    return delta, (delta - Z95 * se, delta + Z95 * se), float(p)
+
+
+def compare(runs: list[RunInput], *, val_size: int | None = None, seed: int = 0) -> Comparison:
+    if len(runs) < 2:
+        raise ValueError("compare needs at least two runs")
+    first = runs[0].diagnosis
+    monitor, mode = first.monitor, first.mode
+    notes = ["Runs are ranked by their smoothed best (the bias-corrected level of the curve), not "
+             "the raw peak: a maximum over many noisy epochs is biased upward."]
+    mismatched = [r.name for r in runs if r.diagnosis.monitor != monitor]
+    if mismatched:
+        notes.append(f"These runs monitor another metric than {monitor}: {', '.join(mismatched)}.")
+    keys = sorted({k for r in runs for k in r.config})
+
+    def settings(k):                   # numbers and switches, not paths and names
+        return any(isinstance(r.config.get(k), (int, float)) for r in runs)
+    differing = tuple(k for k in keys if k != "name" and settings(k) and
+                      len({repr(r.config.get(k)) for r in runs}) > 1)
+    # group repeated seeds of one config
+    groups: dict[tuple, list[RunInput]] = {}
+    for r in runs:
+        key = _seedless(r.config) if r.config else ("run", r.name)
+        groups.setdefault(key, []).append(r)
+    seeded = any(len(g) > 1 for g in groups.values())
+    entries = []
+    for g in groups.values():
+        vals = [_smoothed(r.diagnosis) for r in g]
+        d0 = g[0].diagnosis
+        name = g[0].name if len(g) == 1 else f"{g[0].name} (+{len(g) - 1} seeds)"
+        sign = 1 if mode == "max" else -1
+        top = max(g, key=lambda r: sign * r.diagnosis.best.value)
+        row = {
+            "config": {k: g[0].config.get(k) for k in differing if k != "training.seed"},
+            "best": top.diagnosis.best.value, "best_epoch": top.diagnosis.best.epoch,
+            "smoothed_best": float(np.mean(vals)), "last_mean": g[0].last_mean,
+            "test": dict(g[0].test_metrics), "train_at_best": g[0].train_at_best,
+            "gap_at_best": d0.overfitting.get("gap_at_best"),
+            "onset": d0.overfitting.get("onset_epoch"), "verdict": d0.verdict, "seeds": len(g),
+            "per_seed": vals if len(g) > 1 else None}
+        entries.append((Entry(name, tuple(r.name for r in g), float(np.mean(vals)),
+                              top.diagnosis.best.value, top.diagnosis.best.epoch,
+                              d0.best.ci95 if len(g) == 1 else None, row), g))
+    sign = 1 if mode == "max" else -1
+    entries.sort(key=lambda eg: -sign * eg[0].value)
+    raw_pairs = []
+    for (ea, ga), (eb, gb) in itertools.combinations(entries, 2):
+        pb_better = None
+        if len(ga) > 1 and len(gb) > 1:
+            xa = np.array([_smoothed(r.diagnosis) for r in ga])
+            xb = np.array([_smoothed(r.diagnosis) for r in gb])
+            t = stats.ttest_ind(xb, xa, equal_var=False)
+            delta = float(xb.mean() - xa.mean())
+            se = math.sqrt(xa.var(ddof=1) / len(xa) + xb.var(ddof=1) / len(xb))
+            dof = max(float(getattr(t, "df", len(xa) + len(xb) - 2)), 1.0)
+            q = stats.t.ppf(0.975, dof)
+            rng = np.random.default_rng(seed)
+            ma = rng.choice(xa, (4000, len(xa))).mean(1)
+            mb = rng.choice(xb, (4000, len(xb))).mean(1)
+            pb_better = float(np.mean(sign * (mb - ma) > 0))
+            raw_pairs.append((ea, eb, delta, (delta - q * se, delta + q * se), float(t.pvalue),
+                              "Welch t-test over seeds", pb_better))
+            continue
+        ra, rb = ga[0], gb[0]
+        n = val_size or ra.diagnosis.val_size or rb.diagnosis.val_size
+        if ra.correct is not None and rb.correct is not None and len(ra.correct) == len(rb.correct):
+            delta, ci, p = _paired(ra.correct, rb.correct, seed)
+            method = "paired predictions: McNemar, bootstrap CI"
+        elif n and is_proportion(monitor):
+            pa, pb = ea.value, eb.value
+            delta, ci, p = _z_pair(pa, math.sqrt(max(pa * (1 - pa), 1e-12) / n),
+                                   pb, math.sqrt(max(pb * (1 - pb), 1e-12) / n))
+            method = f"two-proportion z-test, N={n}"
+        else:
+            sa, sb = _se_from(ra.diagnosis), _se_from(rb.diagnosis)
+            if sa is None or sb is None:
+                delta, ci, p, method = eb.value - ea.value, (math.nan, math.nan), math.nan, "too short to test"
+            else:
+                delta, ci, p = _z_pair(ea.value, sa, eb.value, sb)
+                method = "z-test from the curves' noise"
+        raw_pairs.append((ea, eb, delta, ci, p, method, pb_better))
+    finite = [p for *_, p, _m, _b in raw_pairs if not math.isnan(p)]
+    adjusted = iter(_holm(finite)) if finite else iter(())
+    pairs = []
+    for ea, eb, delta, ci, p, method, pb_better in raw_pairs:
+        ph = next(adjusted) if not math.isnan(p) else math.nan
+        pairs.append(Pair(ea.name, eb.name, float(delta), (float(ci[0]), float(ci[1])), float(p),
+                          float(ph), bool(ph < 0.05) if not math.isnan(ph) else False, method, pb_better))
+    top = entries[0][0].name
+    group = [top] + [e.name for e, _ in entries[1:]
+                     if not any(p.a == top and p.b == e.name and p.significant for p in pairs)]
+    if seeded:
+        notes.append("Runs that differ only in training.seed are grouped; their smoothed bests are "
+                     "compared with Welch's t-test over seeds.")
+    exp = expected_max_curve([e.value for e, _ in entries], mode) if len(entries) >= 3 else None
+    return Comparison(monitor, mode, tuple(e for e, _ in entries), tuple(pairs), tuple(group),
+                      differing, exp, tuple(notes))
+
+
+def run_input(name: str, d: Diagnosis, history, *, config: dict | None = None,
+              correct: np.ndarray | None = None) -> RunInput:
+    """Collect what the comparison table shows from a history and its diagnosis."""
+    v = history.values(d.monitor)
+    finite = v[np.isfinite(v)]
+    k = tail_length(len(finite)) if len(finite) else 0
+    train_at_best = None
+    if d.train_column:
+        tv = history.values(d.train_column)
+        train_at_best = float(tv[d.best.index]) if np.isfinite(tv[d.best.index]) else None
+    tests = {k2: v2 for k2, v2 in history.final_metrics.items() if k2.startswith("test_")}
+    return RunInput(name, d, dict(config if config is not None else history.config), correct, tests,
+                    float(finite[-k:].mean()) if k else None, train_at_best)
