@@ -177,6 +177,66 @@ def compare_cmd(
             render_comparison_terminal(result, out_console, lang)
 
 
+@app.command("lr-find")
+def lr_find_cmd(
+    config: str = typer.Argument(..., help="A run config (YAML) with a task."),
+    min_lr: float = typer.Option(1e-7, "--min-lr"),
+    max_lr: float = typer.Option(10.0, "--max-lr"),
+    steps: int = typer.Option(100, "--steps", help="Mini-batches in the ramp."),
+    repeats: int = typer.Option(1, "--repeats", help="Repeat over other batches and seeds; report the spread."),
+    as_json: bool = typer.Option(False, "--json", help="Print {schema, suggestion, suggestions, lr, loss, cost_epochs}."),
+    out: Optional[str] = typer.Option(None, "--out", help="Write the loss-vs-LR plot (PNG)."),
+    apply: Optional[str] = typer.Option(None, "--apply", help="Write a new config with the suggested LR."),
+    overrides: List[str] = typer.Option([], "--set", help="Override a config key: key=value."),
+) -> None:
+    """LR range test: suggests a learning rate in a fraction of a training run."""
+    with _user_errors():
+        from .lrfind.run import find_lr
+        from .training.config import config_dict, load_config, set_key
+
+        if not (0 < min_lr < max_lr):
+            raise UsageError(f"need 0 < --min-lr < --max-lr, got {min_lr=} and {max_lr=}.")
+        if steps < 10 or repeats < 1:
+            raise UsageError(f"--steps must be at least 10 and --repeats at least 1, got {steps=}, {repeats=}.")
+        cfg = load_config(config, overrides)
+        result = find_lr(cfg, min_lr=min_lr, max_lr=max_lr, steps=steps, repeats=repeats)
+        if out:
+            from .report.plots import plot_lr_find
+            plot_lr_find(result.curves, result.suggestions, out)
+        if apply:
+            if result.suggestion is None:
+                raise UsageError(f"no LR to apply: {result.message}")
+            data = config_dict(cfg)
+            key = "training.scheduler_params.max_lr" if cfg.training.scheduler == "OneCycleLR" \
+                else "training.learning_rate"
+            set_key(data, key, float(f"{result.suggestion:.3g}"))
+            import yaml
+            from .report.documents import write_atomic
+            write_atomic(apply, yaml.safe_dump(data, sort_keys=False))
+        if as_json:
+            curve = result.curves[0]
+            typer.echo(json.dumps({"schema": "fitdoctor.lrfind/1", "suggestion": result.suggestion,
+                                   "suggestions": result.suggestions, "lr": curve.lr, "loss": curve.loss,
+                                   "cost_epochs": result.cost_epochs, "agreement_decades": result.agreement_decades,
+                                   "spread_decades": result.spread_decades, "message": result.message or None,
+                                   "repeats": [{"lr": c.lr, "loss": c.loss, "stopped": c.stopped} for c in result.curves[1:]]}))
+            return
+        for rule, lr in result.suggestions.items():
+            spread = result.spread_decades.get(rule)
+            out_console.print(f"  {rule:<11} {lr:.3g}" if lr else f"  {rule:<11} -", highlight=False,
+                              end="")
+            out_console.print(f"   (spread over {repeats} repeats: {spread:.2f} decades)"
+                              if spread is not None and lr else "", highlight=False)
+        if result.suggestion is not None:
+            out_console.print(f"suggested LR: {result.suggestion:.3g} (the smallest rule; the rules "
+                              f"agree within {result.agreement_decades:.2f} decades)", highlight=False)
+        if result.message:
+            err_console.print(f"[yellow]note:[/] {result.message}", highlight=False)
+        out_console.print(f"cost: {result.cost_epochs:.2f} epochs of compute", highlight=False)
+        if apply:
+            out_console.print(f"wrote {apply}", highlight=False)
+
+
 @app.command("schedule")
 def schedule_cmd(
     config: str = typer.Argument(..., help="A run config (YAML); a config without a task previews too."),

@@ -1,0 +1,51 @@
+"""lr-find for a run config: the task's model, loss and optimizer, repeated over batches and
+seeds, with the cost in epochs of compute."""
+
+from __future__ import annotations
+
+import torch
+
+from ..training.config import RunConfig
+from ..training.losses import build_loss
+from ..training.tasks import build_task
+from ..training.tasks.common import EpochShuffle
+from . import LRFindResult, combine, range_test, suggest
+
+
+def make_optimizer(cfg: RunConfig, params, lr: float) -> torch.optim.Optimizer:
+    t = cfg.training
+    if t.optimizer == "SGD":
+        return torch.optim.SGD(params, lr=lr, momentum=t.momentum, nesterov=t.nesterov,
+                               weight_decay=t.weight_decay)
+    cls = torch.optim.AdamW if t.optimizer == "AdamW" else torch.optim.Adam
+    return cls(params, lr=lr, weight_decay=t.weight_decay)
+
+
+def find_lr(cfg: RunConfig, *, min_lr: float = 1e-7, max_lr: float = 10.0, steps: int = 100,
+            repeats: int = 1, on_repeat=None) -> LRFindResult:
+    device = "cuda" if torch.cuda.is_available() and cfg.training.accelerator != "cpu" else "cpu"
+    torch.manual_seed(cfg.training.seed)
+    task = build_task(cfg)
+    loss_fn, _ = build_loss(cfg.loss, task)
+    net = task.model.to(device)
+    loss_fn = loss_fn.to(device)
+    curves, per_repeat, messages = [], [], []
+    for r in range(repeats):
+        torch.manual_seed(cfg.training.seed + 1000 * r)
+        sampler = EpochShuffle(len(task.train.dataset), cfg.training.seed + r)
+        sampler.set_epoch(r)
+        batches = torch.utils.data.DataLoader(task.train.dataset, batch_size=task.train.batch_size,
+                                              sampler=sampler)
+        opt = make_optimizer(cfg, [p for p in net.parameters() if p.requires_grad], min_lr)
+        curve = range_test(net, opt, loss_fn, batches, min_lr=min_lr, max_lr=max_lr, steps=steps,
+                           device=device)
+        rules, msg = suggest(curve)
+        curves.append(curve)
+        per_repeat.append(rules)
+        if msg:
+            messages.append(f"repeat {r + 1}: {msg}" if repeats > 1 else msg)
+        if on_repeat:
+            on_repeat(r, curve, rules)
+    rules, spread, agreement, suggestion = combine(per_repeat)
+    cost = sum(len(c.lr) for c in curves) / max(len(task.train), 1)
+    return LRFindResult(suggestion, rules, agreement, spread, curves, cost, "; ".join(messages), per_repeat)
