@@ -237,6 +237,78 @@ def lr_find_cmd(
             out_console.print(f"wrote {apply}", highlight=False)
 
 
+@app.command("sweep")
+def sweep_cmd(
+    config: str = typer.Argument(..., help="The base run config (YAML)."),
+    grid: List[str] = typer.Option([], "--grid", help="key=v1,v2,... (repeatable): every combination."),
+    search: Optional[str] = typer.Option(None, "--search", help="tpe or random (with --trials and --space)."),
+    trials: Optional[int] = typer.Option(None, "--trials", help="Trials of a search (in total, over all workers)."),
+    space: List[str] = typer.Option([], "--space", help="key=log:LOW:HIGH | float:LOW:HIGH | int:LOW:HIGH | choice:A,B"),
+    seeds: int = typer.Option(1, "--seeds", help="Train every trial with this many seeds."),
+    prune: Optional[str] = typer.Option(None, "--prune", help="median or hyperband, on the per-epoch monitored metric."),
+    overrides: List[str] = typer.Option([], "--set", help="Override a config key for every trial."),
+    study: Optional[str] = typer.Option(None, "--study", help="Study name (default: from the config name)."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="Optuna storage: an RDB URL "
+                                          "(postgresql://...) or journal:PATH (default: the run store's SQLite)."),
+    worker: bool = typer.Option(False, "--worker", help="Only run trials of the shared study; no comparison."),
+    store: str = typer.Option("fitdoctor.db", "--store", help="SQLite run store."),
+    out: str = typer.Option("runs", "--out", help="Folder for checkpoints."),
+    report: Optional[str] = typer.Option(None, "--report", help="Write the comparison reports here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison document at the end."),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Run a grid or a search through the trainer (Optuna), then compare the runs."""
+    with _user_errors():
+        _check_lang(lang)
+        from .sweep import parse_grid, parse_space
+        from .sweep.run import run_sweep
+        from .training.config import load_config
+
+        if bool(grid) == bool(search):
+            raise UsageError("give either --grid key=v1,v2 ... or --search tpe|random --trials N --space ...")
+        if search is not None and (search not in ("tpe", "random") or not trials or not space):
+            raise UsageError(f"--search must be tpe or random, with --trials N and --space; got {search=}, {trials=}.")
+        if prune not in (None, "median", "hyperband"):
+            raise UsageError(f"--prune must be median or hyperband, got {prune=}.")
+        if seeds < 1:
+            raise UsageError(f"--seeds must be at least 1, got {seeds=}.")
+        base = load_config(config, overrides)
+        dims = parse_grid(grid) if grid else parse_space(space)
+        name = study or (base.name or os.path.splitext(os.path.basename(config))[0])
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("[bold]sweep {task.fields[study]}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), TextColumn("{task.fields[last]}"), console=err_console,
+                      disable=as_json) as bar:
+            task = bar.add_task("trials", total=None, study=name, last="")
+
+            def on_trial(number, total, text):
+                bar.update(task, advance=1, total=total or None, last=f"trial {number}: {text}")
+
+            result = run_sweep(base, dims=dims, mode_grid=bool(grid), trials=trials, seeds=seeds,
+                               sampler=search or "grid", prune=prune, study_name=name, storage=storage,
+                               store_path=store, out_dir=out, say=lambda m: err_console.print(m),
+                               on_trial=on_trial)
+        err_console.print(f"study {name}: {result.trials} trials finished ({result.ran_here} here"
+                          + (f", {result.duplicates} duplicate point(s) refused" if result.duplicates else "")
+                          + ")", highlight=False)
+        if worker:
+            return
+        if len(result.run_ids) < 2:
+            raise UsageError(f"study {name} has fewer than two finished runs to compare.")
+        from .diagnosis.comparison import compare
+        from .report.comparison import comparison_document, render_comparison_terminal, write_comparison
+
+        inputs, histories = _compare_inputs(result.run_ids, store, None, None, None)
+        comparison = compare(inputs)
+        if report:
+            write_comparison(comparison, histories, report, lang)
+        if as_json:
+            typer.echo(json.dumps(comparison_document(comparison), indent=2, ensure_ascii=False))
+        else:
+            render_comparison_terminal(comparison, out_console, lang)
+
+
 @app.command("schedule")
 def schedule_cmd(
     config: str = typer.Argument(..., help="A run config (YAML); a config without a task previews too."),

@@ -18,6 +18,7 @@ class StopReason(str, enum.Enum):
     PATIENCE = "patience"             # no improvement for `patience` epochs
     MAX_GAP = "max_gap"               # train-val gap above max_gap for gap_patience epochs
     NON_FINITE = "non_finite"         # NaN/inf loss
+    PRUNED = "pruned"                 # stopped by a sweep's pruner
     INTERRUPTED = "interrupted"
 
 

@@ -53,7 +53,10 @@ def _quiet_lightning() -> None:
 
 def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str | None = None,
           say: Callable[[str], None] = print, warn: Callable[[str], None] = print,
-          progress: bool = True) -> RunResult:
+          progress: bool = True, extra_callbacks: list | None = None,
+          holder: dict | None = None) -> RunResult:
+    """Train one run. ``extra_callbacks`` go after fitdoctor's own (a sweep's pruning);
+    ``holder['recorder']`` exposes the epoch recorder to them."""
     import lightning as L
 
     _quiet_lightning()
@@ -105,6 +108,9 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
                         restart_aware=es.restart_aware)
         stopper = EarlyStopping(recorder, rule, monitor, warn)
         callbacks.append(stopper)
+    if holder is not None:
+        holder["recorder"] = recorder
+    callbacks += list(extra_callbacks or [])
     if progress:
         from lightning.pytorch.callbacks import RichProgressBar
         callbacks.append(RichProgressBar(leave=False))
@@ -131,6 +137,8 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
         last = os.path.join(ckpt_dir, "last.ckpt")
         message = (f"non-finite loss at epoch {module.non_finite[0]}, step {module.non_finite[1]}; "
                    + (f"last good checkpoint: {last}" if os.path.exists(last) else "no good checkpoint"))
+    elif any(getattr(cb, "pruned", False) for cb in (extra_callbacks or [])):
+        reason, status, message = StopReason.PRUNED, "stopped", "pruned by the sweep"
     elif stopper is not None and stopper.reason is not None:
         reason, status, message = stopper.reason, "stopped", stopper.message
     else:
