@@ -91,6 +91,9 @@ def diagnose_cmd(
             for h, d in results:
                 target = out if len(results) == 1 else os.path.join(out, _slug(h.name))
                 written = write_reports(h, d, target, lang)
+                if h.format == "fitdoctor-store":            # keep the report with the run
+                    from .store import RunStore
+                    RunStore(store).add_artifact(h.source.rsplit("#", 1)[-1], "report", written["html"])
                 if not as_json:
                     err_console.print(f"report: {written['html']}", highlight=False)
         if as_json:

@@ -72,7 +72,9 @@ def test_runs_commands_and_diagnose_by_run_id(tmp_path, cfg):
     csv = tmp_path / "t.csv"
     assert runner.invoke(app, ["runs", "export", doc["run_id"], "--store", s, "--format", "csv",
                                "--out", str(csv)]).exit_code == 0
-    d = json.loads(runner.invoke(app, ["diagnose", doc["run_id"], "--store", s, "--json"]).stdout)
+    d = json.loads(runner.invoke(app, ["diagnose", doc["run_id"], "--store", s, "--json",
+                                       "--out", str(tmp_path / "rep")]).stdout)
+    assert RunStore(s).run(doc["run_id"])["artifacts"]["report"].endswith("report.html")
     assert d["format"] == "fitdoctor-store" and d["monitor"]["name"] == "val_acc" and d["n_points"] == 6
     assert d["schedule"]["family"] in ("cosine", "one_cycle")         # read off the logged LR
     again = json.loads(runner.invoke(app, ["diagnose", str(csv), "--json"]).stdout)
