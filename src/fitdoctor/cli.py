@@ -444,16 +444,31 @@ def runs_show(run: str, store: str = typer.Option("fitdoctor.db", "--store")) ->
 
 
 @runs_app.command("export")
-def runs_export(run: str, fmt: str = typer.Option("csv", "--format", help="csv or json"),
+def runs_export(run: str, fmt: str = typer.Option("csv", "--format", help="csv, json or tensorboard"),
                 store: str = typer.Option("fitdoctor.db", "--store"),
                 out: Optional[str] = typer.Option(None, "--out", help="File to write (default: stdout).")) -> None:
-    """A run's per-epoch table as CSV or JSON (fitdoctor diagnose reads both back)."""
+    """A run's per-epoch table as CSV, JSON or TensorBoard event files (diagnose reads all back)."""
     with _user_errors():
         from .store import RunStore
 
-        if fmt not in ("csv", "json"):
-            raise UsageError(f"--format must be csv or json, got {fmt=}.")
+        if fmt not in ("csv", "json", "tensorboard"):
+            raise UsageError(f"--format must be csv, json or tensorboard, got {fmt=}.")
         table = RunStore(store).epochs(run)
+        if fmt == "tensorboard":
+            if not out:
+                raise UsageError("--format tensorboard writes event files: give --out DIR.")
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                raise UsageError("TensorBoard export needs: pip install 'fitdoctor[tensorboard]'.") from None
+            with SummaryWriter(out) as writer:
+                for _, row in table.iterrows():
+                    step = int(row["epoch"])
+                    for col, value in row.items():
+                        if value == value:                      # skip missing values
+                            writer.add_scalar(str(col), float(value), step)
+            out_console.print(f"wrote TensorBoard events to {out}", highlight=False)
+            return
         text = table.to_csv(index=False) if fmt == "csv" else table.to_json(orient="records", indent=1)
         if out:
             from .report.documents import write_atomic

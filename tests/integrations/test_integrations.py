@@ -1,0 +1,125 @@
+"""fitdoctor from existing training code: each example runs for 2 epochs on real data and its
+run lands in the store where `fitdoctor diagnose RUN_ID` works."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import fitdoctor
+from fitdoctor.cli import app
+from fitdoctor.store import RunStore
+
+runner = CliRunner()
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def diagnose_json(store, run_id):
+    r = runner.invoke(app, ["diagnose", run_id, "--store", store, "--json"])
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)
+
+
+def test_plain_loop_track_and_build_scheduler(tmp_path):
+    store = str(tmp_path / "s.db")
+    run_id = load("plain_loop").main(epochs=5, store=store)
+    table = RunStore(store).epochs(run_id)
+    assert list(table["epoch"]) == [0, 1, 2, 3, 4]
+    assert table["lr"].iloc[0] == pytest.approx(3e-4) and table["lr"].iloc[3] == pytest.approx(3e-3)  # warmup
+    d = diagnose_json(store, run_id)
+    assert d["monitor"]["name"] == "val_acc" and d["n_points"] == 5
+
+
+def test_lightning_callback_and_early_stopping(tmp_path):
+    store = str(tmp_path / "s.db")
+    run_id = load("lightning_callback").main(epochs=3, store=store, report=str(tmp_path / "rep"))
+    info = RunStore(store).run(run_id)
+    assert info["status"] == "completed" and info["epochs"] == 3 and info["config"]["lr"] == 3e-3
+    table = RunStore(store).epochs(run_id)
+    assert {"lr", "train_loss", "train_acc", "val_loss", "val_acc"} <= set(table)
+    assert (tmp_path / "rep" / "report.html").exists() and info["artifacts"]["report"].endswith("report.html")
+
+
+def test_hf_trainer_callback_with_warmup_plateau(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = str(tmp_path / "s.db")
+    run_id = load("hf_trainer").main(epochs=2, n_train=64, store=store, report=str(tmp_path / "rep"),
+                                     out=str(tmp_path / "hf"))
+    table = RunStore(store).epochs(run_id)
+    assert list(table["epoch"]) == [1.0, 2.0] and {"val_acc", "val_loss", "train_loss", "lr"} <= set(table)
+    assert diagnose_json(store, run_id)["monitor"]["name"] == "val_acc"
+
+
+def test_warmup_reduce_lr_on_plateau():
+    from fitdoctor.integrations.transformers import WarmupReduceLROnPlateau
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    s = WarmupReduceLROnPlateau(opt, warmup_steps=4, start_factor=0.2, mode="max", factor=0.5, patience=0)
+    lrs = [opt.param_groups[0]["lr"]]
+    s.step(0.5)                                   # ignored during the warmup
+    for _ in range(4):
+        s.warmup_step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+    s.step(0.5)
+    s.step(0.4)                                   # worse: halves
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.5)
+    state = s.state_dict()
+    t = WarmupReduceLROnPlateau(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0), warmup_steps=4)
+    t.load_state_dict(state)
+    assert t.warmup_t == 4 and t.best == s.best
+
+
+def test_track_marks_failures_and_lazy_import(tmp_path):
+    store = str(tmp_path / "s.db")
+    with pytest.raises(RuntimeError):
+        with fitdoctor.track("boom", store=store) as run:
+            run.log(train_loss=1.0, val_loss=1.2)
+            raise RuntimeError("the user's loop broke")
+    info = RunStore(store).run(run.run_id)
+    assert info["status"] == "failed" and info["monitor"] == "val_loss"
+
+
+def test_export_to_tensorboard_and_read_back(tmp_path):
+    store = str(tmp_path / "s.db")
+    with fitdoctor.track("tb", store=store) as run:
+        for e in range(6):
+            run.log(epoch=e, lr=1e-3, train_loss=1 / (e + 1), val_acc=0.5 + 0.05 * e)
+    out = tmp_path / "tb"
+    r = runner.invoke(app, ["runs", "export", run.run_id, "--store", store, "--format", "tensorboard",
+                            "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    d = json.loads(runner.invoke(app, ["diagnose", str(out), "--json"]).stdout)
+    assert d["format"] == "tensorboard" and d["n_points"] == 6 and d["best"]["value"] == pytest.approx(0.75)
+
+
+def test_lightning_early_stopping_stops_and_names_missing_metrics(tmp_path):
+    import lightning as L
+
+    from fitdoctor.integrations.lightning import EarlyStopping, FitDoctorCallback
+
+    ex = load("lightning_callback")
+    train, val = ex.loaders()
+    stopper = EarlyStopping(monitor="val_acc", patience=1, min_delta=0.9)
+    doctor = FitDoctorCallback(name="es", store=str(tmp_path / "s.db"))
+    trainer = L.Trainer(max_epochs=6, accelerator="cpu", logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, callbacks=[doctor, stopper])
+    trainer.fit(ex.DigitsMLP(), train, val)
+    assert trainer.current_epoch == 2 and stopper.reason.value == "patience"
+    info = RunStore(str(tmp_path / "s.db")).run(doctor.run_id)
+    assert info["status"] == "stopped" and info["stop_reason"] == "patience"
+    bad = L.Trainer(max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False,
+                    enable_progress_bar=False, enable_model_summary=False,
+                    callbacks=[EarlyStopping(monitor="val_f1")])
+    with pytest.raises(KeyError, match="available: .*val_acc"):
+        bad.fit(ex.DigitsMLP(), train, val)
