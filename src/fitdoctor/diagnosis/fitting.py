@@ -177,7 +177,8 @@ def _spikes(g: np.ndarray, sigma: float, z: float, half: int = 5) -> tuple[np.nd
     size = 2 * half + 1
     centre = median_filter(d2, size=size, mode="nearest")
     local = 1.4826 * median_filter(np.abs(d2 - centre), size=size, mode="nearest") / np.sqrt(6)
-    score = np.abs(d2) / (np.sqrt(6) * np.maximum(local, sigma))
+    with np.errstate(divide="ignore", invalid="ignore"):     # a flat stretch: 0/0 is no spike
+        score = np.nan_to_num(np.abs(d2) / (np.sqrt(6) * np.maximum(local, sigma)))
     a = np.abs(d2)
     peak = (a >= np.r_[0.0, a[:-1]]) & (a >= np.r_[a[1:], 0.0])   # the middle of the three
     idx = np.flatnonzero((score > z) & peak)

@@ -86,8 +86,18 @@ def make_storage(storage: str | None, store_path: str):
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend
         return JournalStorage(JournalFileBackend(storage[len("journal:"):]))
-    return optuna.storages.RDBStorage(
-        storage, engine_kwargs={"connect_args": {"timeout": 60}} if storage.startswith("sqlite") else None)
+    import time
+
+    import sqlalchemy.exc
+
+    for attempt in range(8):          # workers starting together race to create the schema
+        try:
+            return optuna.storages.RDBStorage(
+                storage, engine_kwargs={"connect_args": {"timeout": 60}} if storage.startswith("sqlite") else None)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
+            if attempt == 7:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 def all_grid_points(dims: list[Dimension]) -> list[dict]:
