@@ -84,6 +84,7 @@ def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path, cfg):
     assert len(json.loads(r.stdout)["runs"]) == 3
 
 
+@pytest.mark.slow      # two processes racing on one file: timing-dependent, run by make test-all
 def test_two_workers_share_one_study(tmp_path, cfg):
     base = [sys.executable, "-m", "fitdoctor", "sweep", cfg, "--grid",
             "training.learning_rate=1e-4,3e-4,1e-3,3e-3", "--store", str(tmp_path / "s.db"),

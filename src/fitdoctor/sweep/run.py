@@ -108,7 +108,9 @@ def run_sweep(base: RunConfig, *, dims: list[Dimension], mode_grid: bool, trials
         trial.set_user_attr("owner", [socket.gethostname(), os.getpid()])
         params = suggest(trial, dims)
         for other in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING)):
-            if other.number < trial.number and other.params == params:
+            # a running trial may not have asked for its parameters yet: its queued point counts
+            theirs = other.params or study._storage.get_trial_system_attrs(other._trial_id).get("fixed_params")
+            if other.number < trial.number and theirs == params:
                 duplicates += 1
                 trial.set_user_attr("duplicate_of", other.number)
                 raise optuna.TrialPruned()          # another worker has this point: never run twice
