@@ -380,7 +380,7 @@ def train_cmd(
         cfg = load_config(config, overrides) if config else None
         console = err_console if as_json else out_console
         say = lambda m: console.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
-        warn = lambda m: err_console.print(f"[yellow]warning:[/] {m}", highlight=False)  # noqa: E731
+        warn = lambda m: err_console.print(f"[yellow]warning:[/] {m}", highlight=False, soft_wrap=True)  # noqa: E731
         result = train(cfg, store_path=store, out_dir=out, resume=resume, say=say, warn=warn,
                        progress=progress and not as_json)
         if not result.primary:
@@ -491,7 +491,7 @@ def demo_cmd(
         from .demo import run_demo
 
         say = lambda m: out_console.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
-        warn = lambda m: err_console.print(f"[yellow]warning:[/] {m}", highlight=False)  # noqa: E731
+        warn = lambda m: err_console.print(f"[yellow]warning:[/] {m}", highlight=False, soft_wrap=True)  # noqa: E731
         index = run_demo(out, lang=lang, say=say, warn=warn, progress=progress, config=config)
         out_console.print(f"report: {os.path.abspath(index)}", highlight=False, soft_wrap=True)
 

@@ -15,7 +15,7 @@ from typing import Callable
 import yaml
 
 from ..history.names import infer_mode
-from ..store import RunStore, StoreError
+from ..store import RunStore
 from .config import RunConfig, build_config, config_dict
 from .early_stopping import StopReason, StopRule
 from .losses import build_loss
@@ -36,6 +36,23 @@ class RunResult:
     run_dir: str
     monitor: str
     primary: bool = True               # False in DDP child processes: they print nothing
+
+
+def usable_checkpoint(paths: list[str], warn: Callable[[str], None]) -> str | None:
+    """The first checkpoint that loads (with ``weights_only=True``); a truncated or damaged one
+    is reported and skipped."""
+    import torch
+
+    for path in paths:
+        if not os.path.exists(path):
+            continue
+        try:
+            torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # a damaged file raises several types (pickle, zip, EOF)
+            warn(f"checkpoint {path} cannot be loaded ({type(exc).__name__}): skipped")
+            continue
+        return path
+    return None
 
 
 def _is_child() -> bool:
@@ -65,11 +82,12 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
     if resume is not None:
         info = store.run(resume)
         cfg = build_config(info["config"], where=f"run {info['run_id']}")
-        ckpt = info["artifacts"].get("last_checkpoint")
-        if not ckpt or not os.path.exists(ckpt):
-            raise StoreError(f"run {info['run_id']} has no checkpoint to resume from "
-                             f"(looked for {ckpt or 'a last_checkpoint artifact'}).")
-        resume_ckpt, run_id = ckpt, info["run_id"]
+        run_id = info["run_id"]
+        candidates = [info["artifacts"].get("last_checkpoint"), info["artifacts"].get("best_checkpoint")]
+        resume_ckpt = usable_checkpoint([c for c in candidates if c], warn)
+        if resume_ckpt is None:
+            warn(f"run {run_id} has no usable checkpoint: it starts again from epoch 0 "
+                 "(its stored epochs are replaced as they are redone)")
     L.seed_everything(cfg.training.seed, workers=True, verbose=False)
     task = build_task(cfg)
     loss, loss_info = build_loss(cfg.loss, task)
@@ -128,7 +146,7 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
         enable_progress_bar=progress, enable_model_summary=False, num_sanity_val_steps=0,
         deterministic=accelerator == "cpu", default_root_dir=run_dir)
     try:
-        trainer.fit(module, task.train, task.val, ckpt_path=resume_ckpt)
+        trainer.fit(module, task.train, task.val, ckpt_path=resume_ckpt, weights_only=True)
     except KeyboardInterrupt:
         store.update_run(run_id, status="interrupted", stop_reason=StopReason.INTERRUPTED.value)
         raise

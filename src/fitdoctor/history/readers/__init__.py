@@ -57,11 +57,13 @@ def _sniff(path: str, text: str) -> str:
     if stripped[:1] in ("{", "["):
         try:
             doc = json.loads(text)
+        except RecursionError:
+            raise LogFormatError(f"{path}: JSON nested too deeply to be a training history.") from None
         except json.JSONDecodeError:
             first = stripped.splitlines()[0]
             try:
                 return "jsonl" if isinstance(json.loads(first), dict) else "json"
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 pass                          # "[2025-03-02 10:00] ..." is a console line
         else:
             if isinstance(doc, dict) and "log_history" in doc:

@@ -210,6 +210,8 @@ def parse_jsonl(path: str, text: str) -> list[dict]:
             continue
         try:
             rec = json.loads(line)
+        except RecursionError:
+            raise LogFormatError(f"{path}:{lineno}: JSON nested too deeply to be a training history.") from None
         except json.JSONDecodeError as exc:
             if lineno == len(text.splitlines()):     # a run killed mid-write: last line cut
                 break
