@@ -6,7 +6,6 @@ import base64
 import html
 import json
 import os
-import tempfile
 
 from rich.console import Console
 from rich.table import Table
@@ -15,6 +14,7 @@ from ..diagnosis.comparison import Comparison
 from ..diagnosis.document import clean
 from ..i18n import label
 from .documents import write_atomic
+from .plots import save_figure
 from .text import fmt
 
 SCHEMA = "fitdoctor.comparison/1"
@@ -99,15 +99,7 @@ def plot_comparison(histories: dict, c: Comparison, path: str) -> None:
         bx.set_xlabel("trials")
         bx.set_ylabel(f"expected best {c.monitor}")
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    save_figure(fig, path)
 
 
 def write_comparison(c: Comparison, histories: dict, out_dir: str, lang: str = "en") -> dict[str, str]:

@@ -16,6 +16,21 @@ _PHASE_COLOURS = {"underfit": "#dbe9f6", "fit": "#dff0d8", "overfit": "#f8d7da",
                   "plateau": "#eeeeee", "diverged": "#f5c6cb"}
 
 
+def save_figure(fig, path: str) -> None:
+    """Write a figure atomically (temp file + rename) and close it."""
+    import matplotlib.pyplot as plt
+
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(os.path.abspath(path)))
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def _cjk_font() -> str | None:
     from matplotlib import font_manager
 
@@ -97,15 +112,7 @@ def plot_curves(h: History, d: Diagnosis, path: str, lang: str = "en") -> str:
         lx.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
     axes[-1].set_xlabel("epoch")
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    save_figure(fig, path)
     return path
 
 
@@ -127,15 +134,7 @@ def plot_lr(lr_per_epoch: list[float], path: str, lr_per_step: list[float] | Non
     ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    save_figure(fig, path)
     return path
 
 
@@ -161,13 +160,5 @@ def plot_lr_find(curves, suggestions: dict, path: str) -> str:
     ax.set_ylabel("training loss (EMA)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    save_figure(fig, path)
     return path
