@@ -45,6 +45,8 @@ class FitModule(L.LightningModule):
         self._t0 = time.perf_counter()
         self.steps_per_epoch = 1
         self._lr_start: list[float] = []
+        self.finite_check_every = 25
+        self._train_end = None
 
     # --- helpers --------------------------------------------------------------------------
     def _pred(self, out: torch.Tensor) -> torch.Tensor:
@@ -55,6 +57,8 @@ class FitModule(L.LightningModule):
 
     # --- training -------------------------------------------------------------------------
     def on_train_epoch_start(self) -> None:
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
         self._t0 = time.perf_counter()
         self._lr_start = [float(g["lr"]) for g in self.trainer.optimizers[0].param_groups]
 
@@ -62,7 +66,11 @@ class FitModule(L.LightningModule):
         *xs, y = batch
         out = self.net(*xs)
         loss = self.loss_fn(out, y)
-        if not torch.isfinite(loss):
+        # Reading the loss on the host stalls a GPU's queue, so there it is checked every
+        # `finite_check_every` steps (a non-finite loss poisons every later step, so it is caught
+        # at the next check; the last good checkpoint is from an earlier epoch). On CPU: every step.
+        every = 1 if loss.device.type == "cpu" else self.finite_check_every
+        if batch_idx % every == 0 and not torch.isfinite(loss):
             self.non_finite = (self.current_epoch, self.global_step)
             self.trainer.should_stop = True
             return None                      # no optimizer step on a non-finite loss
@@ -73,10 +81,9 @@ class FitModule(L.LightningModule):
         return loss
 
     def on_before_optimizer_step(self, optimizer) -> None:
-        grads = [p.grad for p in self.parameters() if p.grad is not None]
-        if grads:
-            self.grad_norm.update(torch.linalg.vector_norm(
-                torch.stack([torch.linalg.vector_norm(g.detach().float()) for g in grads])))
+        grads = [p.grad.detach() for p in self.parameters() if p.grad is not None]
+        if grads:                          # one fused kernel for all parameters, no host sync
+            self.grad_norm.update(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)).float()))
 
     def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
         if outputs is None:
@@ -100,6 +107,9 @@ class FitModule(L.LightningModule):
 
     def on_validation_epoch_start(self) -> None:
         self._val_out = []
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        self._train_end = time.perf_counter()
 
     # --- the epoch record -----------------------------------------------------------------
     def epoch_record(self) -> dict[str, float]:
@@ -121,7 +131,10 @@ class FitModule(L.LightningModule):
         for name, m in self.val_metrics.items():
             take(m, f"val_{name}")
         take(self.grad_norm, "grad_norm")
-        rec["epoch_time"] = time.perf_counter() - self._t0
+        now = time.perf_counter()
+        rec["epoch_time"] = now - self._t0
+        rec["train_time"] = (self._train_end or now) - self._t0     # the training batches alone
+        self._train_end = None
         return rec
 
     def val_predictions(self) -> dict | None:

@@ -76,7 +76,7 @@ def build_sentiment(cfg) -> TaskData:
         return enc["input_ids"], enc["attention_mask"], torch.from_numpy(y[idx])
 
     model = AutoModelForSequenceClassification.from_pretrained(
-        path, num_labels=len(names), hidden_dropout_prob=cfg.model.dropout)
+        path, num_labels=len(names), hidden_dropout_prob=cfg.model.dropout, dtype=torch.float32)
     model.train()                    # from_pretrained returns eval mode: dropout would be off
     train_ds = torch.utils.data.TensorDataset(*encode(tr))
     val_ds = torch.utils.data.TensorDataset(*encode(va))
