@@ -31,7 +31,7 @@ from fitdoctor.training.tasks import build_task
 CASES = {
     "sentiment32": ("sentiment", 32, {"dataset": "rotten_tomatoes", "train_size": 4096, "max_length": 64}),
     "sentiment128": ("sentiment", 128, {"dataset": "rotten_tomatoes", "train_size": 8192, "max_length": 64}),
-    "image256": ("image", 256, {"dataset": "animal"}),
+    "image256": ("image", 256, {"dataset": "mnist"}),
 }
 
 
@@ -93,8 +93,8 @@ def fitdoctor_run(cfg, store: str, out: str) -> tuple[float, float]:
     per_epoch = float(statistics.median(table["train_time"].iloc[1:]))
     task_n = cfg.task.train_size
     steps = -(-task_n // cfg.task.batch_size) if task_n else None
-    if task_n is None:                              # animal: 80 % of 10,000
-        task_n, steps = 8000, -(-8000 // cfg.task.batch_size)
+    if task_n is None:                              # MNIST-5k: 80 % train
+        task_n, steps = 4000, -(-4000 // cfg.task.batch_size)
     return task_n / per_epoch, 1000 * per_epoch / steps
 
 

@@ -32,10 +32,15 @@ class FitModule(L.LightningModule):
         super().__init__()
         self.net, self.loss_fn, self.cfg, self.kind = task.model, loss, cfg, task.kind
         self.monitor = monitor
-        self.train_metrics = torch.nn.ModuleDict(_metrics(task))
+        # training: cheap device-side counters (no per-step metric objects, no host syncs);
+        # validation: torchmetrics. The counters are summed over ranks at the epoch's end.
+        self.train_metrics = torch.nn.ModuleDict(_metrics(task)) if task.kind == "segmentation" else None
+        self.register_buffer("_train_sums", torch.zeros(6), persistent=False)  # loss*n, n, correct, tp, fp, fn
+        self.register_buffer("_grad_sums", torch.zeros(2), persistent=False)   # sum of norms, count
         self.val_metrics = torch.nn.ModuleDict(_metrics(task))
-        self.train_loss, self.val_loss = torchmetrics.MeanMetric(), torchmetrics.MeanMetric()
-        self.grad_norm = torchmetrics.MeanMetric()
+        self.val_loss = torchmetrics.MeanMetric()
+        self.grad_norm_every = 10
+        self._opt_steps = 0
         ema = cfg.training.ema
         self.ema = make_ema(self.net, ema.decay, ema.warmup) if ema else None
         self.schedule: Schedule | None = None
@@ -61,6 +66,7 @@ class FitModule(L.LightningModule):
             torch.cuda.synchronize()
         self._t0 = time.perf_counter()
         self._lr_start = [float(g["lr"]) for g in self.trainer.optimizers[0].param_groups]
+        self._opt_steps = 0
 
     def training_step(self, batch, batch_idx):
         *xs, y = batch
@@ -74,16 +80,31 @@ class FitModule(L.LightningModule):
             self.non_finite = (self.current_epoch, self.global_step)
             self.trainer.should_stop = True
             return None                      # no optimizer step on a non-finite loss
-        self.train_loss.update(loss.detach(), weight=y.shape[0])
         pred = self._pred(out.detach())
-        for m in self.train_metrics.values():
-            m.update(pred, y.long())
+        target = y.long()
+        n = torch.tensor(float(y.shape[0]), device=loss.device)
+        hit = (pred == target).float().sum()
+        if self.kind == "binary":
+            tp = ((pred == 1) & (target == 1)).float().sum()
+            fp = ((pred == 1) & (target == 0)).float().sum()
+            fn = ((pred == 0) & (target == 1)).float().sum()
+        else:
+            tp = fp = fn = torch.zeros((), device=loss.device)
+        self._train_sums += torch.stack([loss.detach().float() * n, n, hit, tp, fp, fn])
+        if self.train_metrics is not None:
+            for m in self.train_metrics.values():
+                m.update(pred, target)
         return loss
 
     def on_before_optimizer_step(self, optimizer) -> None:
+        k = self._opt_steps
+        self._opt_steps += 1
+        if k % self.grad_norm_every:
+            return                         # sampled: the epoch's 1st, 11th, 21st... optimizer step
         grads = [p.grad.detach() for p in self.parameters() if p.grad is not None]
         if grads:                          # one fused kernel for all parameters, no host sync
-            self.grad_norm.update(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)).float()))
+            norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)).float())
+            self._grad_sums += torch.stack([norm, torch.ones_like(norm)])
 
     def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
         if outputs is None:
@@ -124,13 +145,25 @@ class FitModule(L.LightningModule):
                 rec[key] = float(metric.compute())
             metric.reset()
 
-        take(self.train_loss, "train_loss")
-        for name, m in self.train_metrics.items():
-            take(m, f"train_{name}")
+        sums = self.trainer.strategy.reduce(self._train_sums.clone(), reduce_op="sum")
+        grads = self.trainer.strategy.reduce(self._grad_sums.clone(), reduce_op="sum")
+        loss_n, n, hit, tp, fp, fn = (float(v) for v in sums)
+        if n > 0:
+            rec["train_loss"] = loss_n / n
+            if self.kind != "segmentation":
+                rec["train_acc"] = hit / n
+            if self.kind == "binary":
+                rec["train_f1"] = 2 * tp / max(2 * tp + fp + fn, 1.0)
+        if self.train_metrics is not None:
+            for name, m in self.train_metrics.items():
+                take(m, f"train_{name}")
         take(self.val_loss, "val_loss")
         for name, m in self.val_metrics.items():
             take(m, f"val_{name}")
-        take(self.grad_norm, "grad_norm")
+        if grads[1] > 0:
+            rec["grad_norm"] = float(grads[0] / grads[1])
+        self._train_sums.zero_()
+        self._grad_sums.zero_()
         now = time.perf_counter()
         rec["epoch_time"] = now - self._t0
         rec["train_time"] = (self._train_end or now) - self._t0     # the training batches alone
