@@ -82,14 +82,14 @@ class FitModule(L.LightningModule):
             return None                      # no optimizer step on a non-finite loss
         pred = self._pred(out.detach())
         target = y.long()
-        n = torch.tensor(float(y.shape[0]), device=loss.device)
         hit = (pred == target).float().sum()
+        n = hit.new_full((), float(y.shape[0]))  # a fill on the device: a host->device copy would wait
         if self.kind == "binary":
             tp = ((pred == 1) & (target == 1)).float().sum()
             fp = ((pred == 1) & (target == 0)).float().sum()
             fn = ((pred == 0) & (target == 1)).float().sum()
         else:
-            tp = fp = fn = torch.zeros((), device=loss.device)
+            tp = fp = fn = hit.new_zeros(())
         self._train_sums += torch.stack([loss.detach().float() * n, n, hit, tp, fp, fn])
         if self.train_metrics is not None:
             for m in self.train_metrics.values():
