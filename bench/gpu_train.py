@@ -140,6 +140,7 @@ def main() -> None:
     ap.add_argument("--precisions", default="fp32,bf16")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--lr-find", action="store_true")
+    ap.add_argument("--repeats", type=int, default=1, help="time raw, fitdoctor, raw, ... this many times each")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, for a CPU smoke test")
     ap.add_argument("--out", default=os.environ.get("OUT") or "bench/results")
     args = ap.parse_args()
@@ -153,10 +154,11 @@ def main() -> None:
             for precision in args.precisions.split(","):
                 for comp in compiles:
                     cfg = config(case, precision, comp, args.epochs, args.quick, device)
-                    for impl in ("raw", "fitdoctor"):
+                    for rep, impl in [(r, i) for r in range(args.repeats) for i in ("raw", "fitdoctor")]:
                         sps, ms = raw_loop(cfg, device) if impl == "raw" else fitdoctor_run(cfg, store, tmp)
                         row = {"task": CASES[case][0], "impl": impl, "precision": precision, "compile": comp,
-                               "batch_size": CASES[case][1], "samples_per_s": round(sps, 1), "step_ms": round(ms, 3)}
+                               "batch_size": CASES[case][1], "samples_per_s": round(sps, 1), "step_ms": round(ms, 3),
+                               "repeat": rep}
                         rows.append(row)
                         print(json.dumps(row), flush=True)
     doc = {"device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu", "torch": torch.__version__,
@@ -167,12 +169,15 @@ def main() -> None:
     name = f"gpu-{doc['date']}-compile{args.compile}.json"
     with open(os.path.join(args.out, name), "w") as fh:
         json.dump(doc, fh, indent=1)
-    print(f"\n{'task':<10}{'bs':>5}{'prec':>6}{'compile':>9}{'raw /s':>11}{'fitdoctor /s':>14}{'ratio':>8}")
-    for r in rows[::2]:
-        f = next(x for x in rows if x["impl"] == "fitdoctor" and all(x[k] == r[k] for k in
-                                                                    ("task", "batch_size", "precision", "compile")))
+    print(f"\n{'task':<10}{'bs':>5}{'prec':>6}{'compile':>9}{'raw /s':>16}{'fitdoctor /s':>16}{'ratio':>8}")
+    keys = ("task", "batch_size", "precision", "compile")
+    for r in [x for x in rows if x["impl"] == "raw" and x["repeat"] == 0]:
+        same = [x for x in rows if all(x[k] == r[k] for k in keys)]
+        raw = [x["samples_per_s"] for x in same if x["impl"] == "raw"]
+        fd = [x["samples_per_s"] for x in same if x["impl"] == "fitdoctor"]
+        span = lambda v: f"{statistics.mean(v):.0f}" + (f"±{(max(v) - min(v)) / 2:.0f}" if len(v) > 1 else "")  # noqa: E731
         print(f"{r['task']:<10}{r['batch_size']:>5}{r['precision']:>6}{str(r['compile']):>9}"
-              f"{r['samples_per_s']:>11.0f}{f['samples_per_s']:>14.0f}{f['samples_per_s'] / r['samples_per_s']:>8.3f}")
+              f"{span(raw):>16}{span(fd):>16}{statistics.mean(fd) / statistics.mean(raw):>8.3f}")
     print(f"wrote {os.path.join(args.out, name)}")
 
 
