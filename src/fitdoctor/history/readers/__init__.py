@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from typing import Iterator
 
 from ...errors import LogFormatError, UsageError
 from ..core import History, make_history
@@ -21,22 +22,41 @@ FORMATS = ("console", "csv", "hf", "jsonl", "json", "tensorboard")
 __all__ = ["FORMATS", "read_histories", "read_history"]
 
 
-def _load_text(path: str) -> str:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        raise LogFormatError(f"{path}: no such file. Give a log file (console text, CSV, JSON) "
-                             "or a run directory.") from None
-    except OSError as exc:
-        raise LogFormatError(f"{path}: cannot be read ({exc.strerror}).") from None
-    if not data.strip():
-        raise LogFormatError(f"{path}: the file is empty.")
-    if b"\x00" in data[:8192]:
-        raise LogFormatError(f"{path}: binary data, not a text log. Expected console text, CSV, "
-                             "JSON or a TensorBoard event file (name containing 'tfevents').")
-    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
-    return text.replace("\r\n", "\n")
+class _Source:
+    """A log file read with bounded memory: its head for sniffing, then either its lines,
+    streamed (console text, JSON-lines), the path itself (CSV, for pandas' own reader), or its
+    whole text (JSON documents)."""
+
+    HEAD = 256 * 1024
+
+    def __init__(self, path: str):
+        self.path = path
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read(self.HEAD)
+        except FileNotFoundError:
+            raise LogFormatError(f"{path}: no such file. Give a log file (console text, CSV, JSON) "
+                                 "or a run directory.") from None
+        except OSError as exc:
+            raise LogFormatError(f"{path}: cannot be read ({exc.strerror}).") from None
+        if not raw.strip():
+            raise LogFormatError(f"{path}: the file is empty.")
+        if b"\x00" in raw[:8192]:
+            raise LogFormatError(f"{path}: binary data, not a text log. Expected console text, CSV, "
+                                 "JSON or a TensorBoard event file (name containing 'tfevents').")
+        self.head = raw.decode("utf-8", errors="replace").lstrip("\ufeff").replace("\r\n", "\n")
+        self.complete = len(raw) < self.HEAD          # the head is the whole file
+
+    def text(self) -> str:
+        if self.complete:
+            return self.head
+        with open(self.path, encoding="utf-8-sig", errors="replace") as fh:
+            return fh.read()
+
+    def lines(self) -> Iterator[str]:
+        with open(self.path, encoding="utf-8-sig", errors="replace") as fh:
+            for line in fh:
+                yield line.rstrip("\n")
 
 
 _HEADER = re.compile(r"^[A-Za-z_][\w /().\-\[\]@]*$")
@@ -52,15 +72,21 @@ def _looks_like_csv(text: str) -> bool:
     return sum(ln.count(",") == lines[0].count(",") for ln in lines[1:]) >= 0.8 * (len(lines) - 1)
 
 
-def _sniff(path: str, text: str) -> str:
+def _sniff(src: "_Source") -> str:
+    path, text = src.path, src.head
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
+        first = stripped.splitlines()[0]
         try:
-            doc = json.loads(text)
+            if not src.complete and isinstance(json.loads(first), dict):
+                return "jsonl"                  # a large JSON-lines file: no need to parse it whole
+        except (json.JSONDecodeError, RecursionError):
+            pass
+        try:
+            doc = json.loads(src.text())
         except RecursionError:
             raise LogFormatError(f"{path}: JSON nested too deeply to be a training history.") from None
         except json.JSONDecodeError:
-            first = stripped.splitlines()[0]
             try:
                 return "jsonl" if isinstance(json.loads(first), dict) else "json"
             except (json.JSONDecodeError, RecursionError):
@@ -72,10 +98,11 @@ def _sniff(path: str, text: str) -> str:
     return "csv" if _looks_like_csv(text) else "console"
 
 
-def _read_json(path: str, text: str, fmt: str):
+def _read_json(src: "_Source", fmt: str):
+    path = src.path
     if fmt == "hf":
         try:
-            state = json.loads(text)
+            state = json.loads(src.text())
         except json.JSONDecodeError as exc:
             raise LogFormatError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); expected a "
                                  "Hugging Face trainer_state.json.") from None
@@ -85,7 +112,7 @@ def _read_json(path: str, text: str, fmt: str):
         return read_trainer_state(path, state), "hf-trainer-state"
     if fmt == "json":
         try:
-            doc = json.loads(text)
+            doc = json.loads(src.text())
         except json.JSONDecodeError as exc:
             raise LogFormatError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}).") from None
         if isinstance(doc, dict):
@@ -94,7 +121,7 @@ def _read_json(path: str, text: str, fmt: str):
             raise LogFormatError(f"{path}: expected a JSON list of per-epoch objects such as "
                                  '[{"epoch": 0, "train_loss": 1.2, "val_acc": 0.6}, ...].')
         return read_json_records(path, doc, "json-list"), "json-list"
-    records = parse_jsonl(path, text)
+    records = parse_jsonl(path, src.lines())
     if not records:
         raise LogFormatError(f"{path}: no JSON objects found; expected JSON-lines, one object per "
                              "epoch.")
@@ -116,16 +143,16 @@ def _read_runs(path: str, fmt: str | None):
                              "and TensorBoard event files).")
     if fmt == "tensorboard" or (fmt is None and is_event_file(path)):
         return read_tensorboard(path), "tensorboard"
-    text = _load_text(path)
-    fmt = fmt or _sniff(path, text)
+    src = _Source(path)
+    fmt = fmt or _sniff(src)
     if fmt == "csv":
-        return read_csv(path, text)
+        return read_csv(path)
     if fmt in ("hf", "json", "jsonl"):
-        return _read_json(path, text, fmt)
+        return _read_json(src, fmt)
     try:
-        return read_text(path, text), "console"
+        return read_text(path, src.lines()), "console"
     except LogFormatError:
-        if _looks_like_csv(text):
+        if _looks_like_csv(src.head):
             raise LogFormatError(f"{path}: looks like CSV but has no usable columns.") from None
         raise
 

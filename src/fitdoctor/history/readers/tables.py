@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import numpy as np
 import pandas as pd
@@ -101,10 +100,10 @@ def _ultralytics(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     return df
 
 
-def read_csv(path: str, text: str) -> tuple[list[Run], str]:
+def read_csv(path: str) -> tuple[list[Run], str]:
     try:
-        df = pd.read_csv(io.StringIO(text), skipinitialspace=True, keep_default_na=False,
-                         na_values=[""])
+        df = pd.read_csv(path, skipinitialspace=True, keep_default_na=False, na_values=[""],
+                         encoding="utf-8-sig", encoding_errors="replace")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise LogFormatError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]}). "
                              "Expected a header row and one row per epoch.") from None
@@ -202,22 +201,25 @@ def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]
             for t in split_restarts(df, notes)]
 
 
-def parse_jsonl(path: str, text: str) -> list[dict]:
+def parse_jsonl(path: str, lines) -> list[dict]:
+    """One JSON object per line, streamed. A cut last line (a run killed mid-write) is dropped;
+    a bad line anywhere else is an error."""
     records = []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    pending: str | None = None                 # the error of the previous line, if it was bad
+    for lineno, line in enumerate(lines, 1):
         line = line.strip()
         if not line:
             continue
+        if pending is not None:
+            raise LogFormatError(pending)
         try:
             rec = json.loads(line)
         except RecursionError:
             raise LogFormatError(f"{path}:{lineno}: JSON nested too deeply to be a training history.") from None
         except json.JSONDecodeError as exc:
-            if lineno == len(text.splitlines()):     # a run killed mid-write: last line cut
-                break
-            raise LogFormatError(f"{path}:{lineno}: not a JSON object ({exc.msg}). Expected one "
-                                 "JSON object per line (JSON-lines).") from None
+            pending = (f"{path}:{lineno}: not a JSON object ({exc.msg}). Expected one JSON object "
+                       "per line (JSON-lines).")
+            continue
         if isinstance(rec, dict):
             records.append(rec)
     return records
-

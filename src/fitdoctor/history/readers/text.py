@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import pandas as pd
 
@@ -85,14 +86,15 @@ def _metrics(text: str) -> tuple[dict, set]:
     return out, counts
 
 
-def read_text(path: str, text: str) -> list[tuple[pd.DataFrame, dict]]:
-    """Parse console text into runs: [(table, meta)] with meta keys config/final/notes/val_size."""
+def read_text(path: str, lines: Iterable[str]) -> list[tuple[pd.DataFrame, dict]]:
+    """Parse console text (lines, streamed) into runs: [(table, meta)] with meta keys
+    config/final/notes/val_size. Memory grows with the epochs found, not the file's size."""
     config: dict = {}
     runs: list[_Run] = [_Run()]
     current: dict | None = None        # the epoch row being filled
     inline_votes = [0, 0]              # marker lines with / without metrics on them
     last_epoch = None
-    for lineno, raw in enumerate(text.split("\n"), 1):
+    for lineno, raw in enumerate(lines, 1):
         line = clean_line(raw)
         if not line or _TQDM.search(line):
             continue
