@@ -25,6 +25,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 test-all: $(STAMP)
+	# the browser test opens a report in Debian's headless chromium
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(PY) -m pytest -q -m ''
 
 bench: $(STAMP)
