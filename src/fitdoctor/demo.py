@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Callable
 
 from .diagnosis import diagnose
-from .diagnosis.compare import paired_accuracy
+from .diagnosis.comparison import compare, run_input
 from .report import write_reports
 from .report.documents import write_atomic
 from .store import RunStore
@@ -59,37 +59,37 @@ def run_demo(out_dir: str, *, lang: str = "en", say: Callable[[str], None] = pri
     second = train(second_cfg, store_path=store_path, out_dir=runs_dir, say=say, warn=warn, progress=progress)
     h2 = store.history(second.run_id)
     d2 = diagnose(h2)
-    pa, pb = store.predictions(first.run_id, "best"), store.predictions(second.run_id, "best")
-    cmp = paired_accuracy(pa[1]["correct"], pb[1]["correct"]) if pa and pb else None
+    inputs = []
+    for h, d, r in ((h1, d1, first), (h2, d2, second)):
+        pred = store.predictions(r.run_id, "best")
+        inputs.append(run_input(d.name, d, h, correct=pred[1]["correct"] if pred else None))
+    pair = compare(inputs).pairs[0]
     say("4/4  comparing the two runs and writing the reports")
     for h, d, r in ((h1, d1, first), (h2, d2, second)):
         sub = os.path.join(out_dir, d.name)
         write_reports(h, d, sub, lang)
         pages.append((d, r, os.path.join(d.name, "report.html")))
     index = os.path.join(out_dir, "index.html")
-    write_atomic(index, _index_page(pages, rec, cmp))
-    if cmp:
-        verdict = "significant" if cmp["significant"] else "not significant"
-        say(f"best {d1.monitor}: {cmp['acc_a']:.3f} ({first.epochs} epochs) -> {cmp['acc_b']:.3f} "
-            f"({second.epochs} epochs); difference {cmp['delta']:+.3f}, 95% CI "
-            f"[{cmp['ci95'][0]:+.3f}, {cmp['ci95'][1]:+.3f}], McNemar p = {cmp['p_value']:.3g} ({verdict})")
+    write_atomic(index, _index_page(pages, rec, pair))
+    a, b = pair.a, pair.b
+    say(f"best {d1.monitor}: {d1.best.value:.3f} ({first.epochs} epochs) -> {d2.best.value:.3f} "
+        f"({second.epochs} epochs); {b} - {a} = {pair.delta:+.3f}, 95% CI [{pair.ci95[0]:+.3f}, "
+        f"{pair.ci95[1]:+.3f}], p = {pair.p_value:.3g} ({pair.method}): "
+        f"{'significant' if pair.significant else 'not significant'}")
     return index
 
 
-def _index_page(pages, rec, cmp) -> str:
+def _index_page(pages, rec, pair) -> str:
     e = html.escape
     rows = "".join(
         f"<tr><td><a href='{e(link)}'>{e(d.name)}</a></td><td>{r.epochs}</td><td>{e(r.stop_reason)}</td>"
         f"<td>{e(d.verdict)}</td><td>{d.best.value:.4f} @ {d.best.epoch:g}</td></tr>"
         for d, r, link in pages)
     comparison = ""
-    if cmp:
-        comparison = (f"<p>Same {cmp['n']} validation examples, best epoch of each run: accuracy "
-                      f"{cmp['acc_a']:.4f} vs {cmp['acc_b']:.4f}; difference {cmp['delta']:+.4f} "
-                      f"(95% CI {cmp['ci95'][0]:+.4f} to {cmp['ci95'][1]:+.4f}); exact McNemar "
-                      f"p = {cmp['p_value']:.3g} ({cmp['only_a']} examples right only in the first run, "
-                      f"{cmp['only_b']} only in the second): "
-                      f"{'a real difference' if cmp['significant'] else 'not a significant difference'}.</p>")
+    if pair:
+        comparison = (f"<p>{e(pair.b)} minus {e(pair.a)}: {pair.delta:+.4f} (95% CI {pair.ci95[0]:+.4f} to "
+                      f"{pair.ci95[1]:+.4f}), p = {pair.p_value:.3g} ({e(pair.method)}): "
+                      f"{'a real difference' if pair.significant else 'not a significant difference'}.</p>")
     intro = (f"<p>The first run was diagnosed and its top recommendation, <b>{e(rec.title)}</b>, "
              f"was run as the second: {e(rec.rationale)}</p>") if rec else \
         "<p>The diagnosis found nothing that calls for another run.</p>"

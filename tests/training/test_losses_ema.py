@@ -34,7 +34,7 @@ def test_ema_follows_decay_and_warmup():
     ema = make_ema(net, decay=0.5, warmup=False)
     with torch.no_grad():
         net.weight.fill_(1.0)
-    ema.update_parameters(net)                     # first update copies: 1.0? no, averages
+    ema.update_parameters(net)                     # the first update copies the weights (1.0)
     w1 = ema.module.weight.item()
     with torch.no_grad():
         net.weight.fill_(3.0)

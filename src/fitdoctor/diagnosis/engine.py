@@ -83,5 +83,4 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
         final_value=float(ctx.val.raw[np.flatnonzero(np.isfinite(ctx.val.raw))[-1]]),
         overfitting=overfit, phases=phases, findings=tuple(findings), recommendations=recs,
         lr=lr_info, schedule=schedule, verdict=verdict, notes=history.notes,
-        val_size=history.val_size, train_column=ctx.train.name if ctx.train else None,
-        gap_column_kind="same metric" if ctx.gap is not None else None)
+        val_size=history.val_size, train_column=ctx.train.name if ctx.train else None)

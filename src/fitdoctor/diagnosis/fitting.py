@@ -159,10 +159,11 @@ def noisy_validation(ctx: Context, best: Best) -> Finding | None:
     return Finding("noisy_validation", "warning", message("noisy_validation", ev), ev)
 
 
-def _log_curve(c: Curve) -> Curve | None:
+def _log_curve(c: Curve) -> Curve:
+    """A positive loss on a log scale (it spans decades); anything else as it is."""
     raw = c.raw
     if c.mode == "min" and np.all(raw[np.isfinite(raw)] > 0):
-        return make_curve(c.name, np.log(raw), "min")
+        return make_curve(c.name, np.log(raw), "min") or c
     return c
 
 
@@ -190,7 +191,7 @@ def instability(ctx: Context) -> list[Finding]:
     for c in (ctx.val, ctx.train_loss):
         if c is None or not c.known or c.n < 8:
             continue
-        c = _log_curve(c) or c
+        c = _log_curve(c)
         hits, scores = _spikes(c.g, c.sigma, ctx.options.spike_z)
         # the first two epochs move too fast for any neighbourhood to judge them
         keep = [k for k, i in enumerate(hits) if i >= 2 and np.isfinite(c.raw[i])]
@@ -216,7 +217,7 @@ def divergence(ctx: Context) -> Finding | None:
     base = ctx.train_loss or (ctx.val if ctx.val.mode == "min" else None)
     if base is None or not base.known:
         return None
-    c = _log_curve(base) or base
+    c = _log_curve(base)
     i = int(np.argmax(c.trend))        # oriented: the lowest loss
     if i >= c.n - 3:
         return None

@@ -6,17 +6,14 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
+from ..history.core import declared
 from ..i18n import recommendation
 from .types import Finding, Recommendation, ScheduleFit
 
 
-def _declared(config: Mapping[str, Any], *keys: str) -> float | None:
-    for k in keys:
-        for ck, cv in config.items():
-            if ck.lower().split(".")[-1] == k and isinstance(cv, (int, float)) and \
-                    not isinstance(cv, bool):
-                return float(cv)
-    return None
+def _number(config: Mapping[str, Any], *keys: str) -> float | None:
+    v = declared(config, *keys)
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def _rec(code: str, patch: dict, evidence: dict, because: tuple[str, ...]) -> Recommendation:
@@ -28,9 +25,9 @@ def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: f
               first_epoch: float, peak_lr: float | None, config: Mapping[str, Any],
               schedule: ScheduleFit | None, window: int) -> tuple[Recommendation, ...]:
     f = {x.code: x for x in findings}
-    lr = peak_lr or _declared(config, "learning_rate", "lr")
-    dropout = _declared(config, "dropout", "hidden_dropout_prob", "dropout_rate")
-    wd = _declared(config, "weight_decay", "lambda_l2")
+    lr = peak_lr or _number(config, "learning_rate", "lr")
+    dropout = _number(config, "dropout", "hidden_dropout_prob", "dropout_rate")
+    wd = _number(config, "weight_decay", "lambda_l2")
     smoothing = max(3, min(5, window))
     out: list[Recommendation] = []
 

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..history.core import declared
 from ..i18n import message
 from .types import Finding, ScheduleFit
 
@@ -186,14 +187,6 @@ def fit_schedule(epochs: np.ndarray, lr: np.ndarray) -> ScheduleFit | None:
     return ScheduleFit(family, params, warmup, fit.rmse, desc)
 
 
-def _declared(config: Mapping[str, Any], *keys: str) -> Any:
-    for k in keys:
-        for ck, cv in config.items():
-            if ck.lower().split(".")[-1] == k:
-                return cv
-    return None
-
-
 def schedule_findings(epochs: np.ndarray, lr: np.ndarray, fit: ScheduleFit,
                       config: Mapping[str, Any]) -> list[Finding]:
     ok = np.isfinite(lr) & (lr > 0)
@@ -220,19 +213,19 @@ def schedule_findings(epochs: np.ndarray, lr: np.ndarray, fit: ScheduleFit,
             ev = {"low": float(x[low]), "length": fit.params["T_max"]}
             out.append(Finding("schedule_mismatch", "warning",
                                message("schedule_mismatch.rises_again", ev), {**ev, "kind": "rises_again"}))
-    declared_lr = _declared(config, "lr", "learning_rate", "max_lr")
+    declared_lr = declared(config, "lr", "learning_rate", "max_lr")
     if isinstance(declared_lr, (int, float)) and declared_lr > 0 and \
             abs(np.log(declared_lr / peak)) > np.log(1.1):
         ev = {"declared": float(declared_lr), "logged": peak}
         out.append(Finding("schedule_mismatch", "warning",
                            message("schedule_mismatch.declared_lr", ev), {**ev, "kind": "declared_lr"}))
-    declared = _declared(config, "scheduler", "lr_scheduler_type", "lr_scheduler")
-    if isinstance(declared, str):
-        fam = DECLARED_FAMILIES.get(declared.lower().replace("_", "").replace("-", ""),
-                                    DECLARED_FAMILIES.get(declared.lower()))
+    scheduler = declared(config, "scheduler", "lr_scheduler_type", "lr_scheduler")
+    if isinstance(scheduler, str):
+        fam = DECLARED_FAMILIES.get(scheduler.lower().replace("_", "").replace("-", ""),
+                                    DECLARED_FAMILIES.get(scheduler.lower()))
         if fam and fit.family not in ("unknown", fam) and not (fam == "plateau" and
                                                                fit.family in ("constant", "multistep")):
-            ev = {"declared": declared, "family": fit.family}
+            ev = {"declared": scheduler, "family": fit.family}
             out.append(Finding("schedule_mismatch", "warning",
                                message("schedule_mismatch.declared_scheduler", ev),
                                {**ev, "kind": "declared_scheduler"}))

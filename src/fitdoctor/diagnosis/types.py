@@ -93,7 +93,6 @@ class Diagnosis:
     notes: tuple[str, ...]
     val_size: int | None
     train_column: str | None
-    gap_column_kind: str | None            # "same metric" or None
 
     def finding(self, code: str) -> Finding | None:
         return next((f for f in self.findings if f.code == code), None)

@@ -74,6 +74,16 @@ class History:
         return dataclasses.replace(self, **changes) if changes else self
 
 
+def declared(config: Mapping[str, Any], *keys: str) -> Any:
+    """The first declared config value under any of ``keys``, matched on the last part of a
+    dotted key (``training.learning_rate``, ``lr``, ``--hidden_dropout_prob``), or None."""
+    for k in keys:
+        for ck, cv in config.items():
+            if ck.lower().split(".")[-1] == k:
+                return cv
+    return None
+
+
 def resolve_column(history: History, name: str) -> str:
     """Find ``name`` (raw or canonical) among the history's columns or raise a UsageError that
     lists the columns there are."""

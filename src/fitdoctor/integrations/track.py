@@ -18,6 +18,7 @@ from typing import Any, Iterator, Mapping
 
 from ..history.names import canonical_name, infer_mode
 from ..store import RunStore
+from ..training.early_stopping import train_val_gap
 
 
 class Run:
@@ -61,14 +62,10 @@ class Run:
             if better:
                 self._best = (row["epoch"], row[monitor])
                 self.store.update_run(self.run_id, best_epoch=self._best[0], best_value=self._best[1])
-        if self.gap_warning is not None and monitor:
-            metric = monitor.split("_", 1)[-1]
-            train, val = row.get(f"train_{metric}"), row.get(monitor)
-            if train is not None and val is not None:
-                gap = train - val if infer_mode(monitor) == "max" else val - train
-                if gap > self.gap_warning:
-                    warnings.warn(f"fitdoctor: train-val gap {gap:.3g} above {self.gap_warning:g} "
-                                  f"at epoch {row['epoch']:g}", stacklevel=2)
+        gap = train_val_gap(row, monitor) if monitor else None
+        if self.gap_warning is not None and gap is not None and gap > self.gap_warning:
+            warnings.warn(f"fitdoctor: train-val gap {gap:.3g} above {self.gap_warning:g} "
+                          f"at epoch {row['epoch']:g}", stacklevel=2)
 
     def diagnose(self):
         from ..diagnosis import diagnose

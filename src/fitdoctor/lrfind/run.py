@@ -7,18 +7,10 @@ import torch
 
 from ..training.config import RunConfig
 from ..training.losses import build_loss
+from ..training.optim import make_optimizer
 from ..training.tasks import build_task
 from ..training.tasks.common import EpochShuffle
 from . import LRFindResult, combine, range_test, suggest
-
-
-def make_optimizer(cfg: RunConfig, params, lr: float) -> torch.optim.Optimizer:
-    t = cfg.training
-    if t.optimizer == "SGD":
-        return torch.optim.SGD(params, lr=lr, momentum=t.momentum, nesterov=t.nesterov,
-                               weight_decay=t.weight_decay)
-    cls = torch.optim.AdamW if t.optimizer == "AdamW" else torch.optim.Adam
-    return cls(params, lr=lr, weight_decay=t.weight_decay)
 
 
 def find_lr(cfg: RunConfig, *, min_lr: float = 1e-7, max_lr: float = 10.0, steps: int = 100,
@@ -36,7 +28,7 @@ def find_lr(cfg: RunConfig, *, min_lr: float = 1e-7, max_lr: float = 10.0, steps
         sampler.set_epoch(r)
         batches = torch.utils.data.DataLoader(task.train.dataset, batch_size=task.train.batch_size,
                                               sampler=sampler)
-        opt = make_optimizer(cfg, [p for p in net.parameters() if p.requires_grad], min_lr)
+        opt = make_optimizer(cfg.training, [p for p in net.parameters() if p.requires_grad], min_lr)
         curve = range_test(net, opt, loss_fn, batches, min_lr=min_lr, max_lr=max_lr, steps=steps,
                            device=device)
         rules, msg = suggest(curve)

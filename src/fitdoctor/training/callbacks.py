@@ -9,16 +9,24 @@ from typing import Callable
 
 import lightning as L
 
-from ..history.names import infer_mode
-from .early_stopping import StopReason, StopRule
+from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
+
+from ..history.names import canonical_name, infer_mode
+from .early_stopping import StopReason, StopRule, train_val_gap
 
 
-def _gap(rec: dict, monitor: str) -> float | None:
-    metric = monitor.split("_", 1)[-1]
-    train, val = rec.get(f"train_{metric}"), rec.get(monitor)
-    if train is None or val is None:
-        return None
-    return train - val if infer_mode(monitor) == "max" else val - train
+def epoch_metrics(trainer: L.Trainer) -> dict[str, float]:
+    """The epoch's logged scalars under canonical names (``*_step`` dropped, ``_epoch`` stripped)."""
+    out = {}
+    for key, value in trainer.callback_metrics.items():
+        if key.endswith("_step"):
+            continue
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            continue
+        out[canonical_name(key.removesuffix("_epoch"))] = v
+    return out
 
 
 class EpochRecorder(L.Callback):
@@ -86,7 +94,7 @@ class EpochRecorder(L.Callback):
                                           ("train_loss", f"train_{self.monitor.split('_', 1)[-1]}",
                                            "val_loss", self.monitor, "lr") if k in rec]
         self.say("  ".join(parts) + (f"  ({rec['epoch_time']:.1f}s)" + ("  *" if improved else "")))
-        gap = _gap(rec, self.monitor)
+        gap = train_val_gap(rec, self.monitor)
         if self.gap_warning is not None and gap is not None and gap > self.gap_warning:
             self.warn(f"epoch {epoch}: train-val gap {gap:.3g} above {self.gap_warning:g}")
         if module.schedule is not None and module.schedule.at_floor and not self.floor_warned:
@@ -95,40 +103,73 @@ class EpochRecorder(L.Callback):
 
 
 class EarlyStopping(L.Callback):
-    """fitdoctor's early stopping as a Lightning callback (smoothed, gap-aware, restart-aware).
-    Place it after the EpochRecorder: it reads the record the recorder just made."""
+    """fitdoctor's early stopping for any LightningModule: on the moving average of the last
+    ``smoothing`` values, on a train-val gap above ``max_gap`` for ``gap_patience`` epochs, and
+    (with a CosineAnnealingWarmRestarts scheduler) never before the next restart had its chance.
+    The stop reason is kept in ``reason`` / ``message``."""
 
-    def __init__(self, recorder: EpochRecorder, rule: StopRule, monitor: str,
-                 warn: Callable[[str], None] | None = None):
-        self.recorder, self.rule, self.monitor, self.warn = recorder, rule, monitor, warn
+    def __init__(self, monitor: str = "val_loss", mode: str | None = None, patience: int = 10,
+                 min_delta: float = 0.0, min_delta_mode: str = "abs", smoothing: int = 1,
+                 max_gap: float | None = None, gap_patience: int = 3, restart_aware: bool = True):
+        self.monitor = canonical_name(monitor)
+        self.mode = mode or infer_mode(self.monitor)
+        self.rule = StopRule(mode=self.mode, patience=patience, min_delta=min_delta,
+                             min_delta_mode=min_delta_mode, smoothing=smoothing, max_gap=max_gap,
+                             gap_patience=gap_patience, restart_aware=restart_aware)
         self.reason: StopReason | None = None
         self.message = ""
-        self.stopped_epoch: int | None = None
 
-    def on_train_start(self, trainer, module) -> None:
-        period = module.schedule.restart_period if module.schedule is not None else None
-        if period is not None and self.rule.patience < period and self.warn is not None:
-            self.warn(f"early-stopping patience {self.rule.patience} is shorter than the warm-restart "
-                      f"period {period}: a stop will wait for the next restart")
+    def epoch_values(self, trainer, module) -> dict[str, float] | None:
+        """The finished epoch's metrics (None: nothing to decide on this epoch)."""
+        return epoch_metrics(trainer)
+
+    def epochs_to_restart(self, trainer, module) -> int | None:
+        for cfg in trainer.lr_scheduler_configs:
+            s = cfg.scheduler
+            if isinstance(s, CosineAnnealingWarmRestarts) and cfg.interval == "epoch":
+                return int(s.T_i - s.T_cur)
+        return None
 
     def on_train_epoch_end(self, trainer, module) -> None:
-        rec = self.recorder.last
-        if module.non_finite is not None:
-            self.reason, self.message = StopReason.NON_FINITE, "non-finite training loss"
+        values = self.epoch_values(trainer, module)
+        if values is None:
             return
-        value = rec.get(self.monitor)
+        value = values.get(self.monitor)
         if value is None:
-            return
-        to_restart = module.schedule.restart_period if (module.schedule and self.rule.restart_aware) else None
-        decision = self.rule.update(int(rec["epoch"]), value, _gap(rec, self.monitor), to_restart)
-        stop = trainer.strategy.reduce_boolean_decision(decision.stop, all=False)
-        if stop:
+            raise KeyError(f"fitdoctor EarlyStopping: no metric {self.monitor!r} was logged; "
+                           f"available: {', '.join(sorted(values)) or 'none'}")
+        to_restart = self.epochs_to_restart(trainer, module) if self.rule.restart_aware else None
+        d = self.rule.update(trainer.current_epoch, value, train_val_gap(values, self.monitor), to_restart)
+        if trainer.strategy.reduce_boolean_decision(d.stop, all=False):
             trainer.should_stop = True
-            self.reason, self.message = decision.reason or StopReason.PATIENCE, decision.message
-            self.stopped_epoch = int(rec["epoch"])
+            self.reason, self.message = d.reason or StopReason.PATIENCE, d.message
 
     def state_dict(self) -> dict:
         return {"rule": self.rule.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         self.rule.load_state_dict(state.get("rule", {}))
+
+
+class RecordEarlyStopping(EarlyStopping):
+    """The trainer's early stopping: it decides on the record the EpochRecorder just made (place
+    it after the recorder) and on fitdoctor's own schedule."""
+
+    def __init__(self, recorder: EpochRecorder, *, warn: Callable[[str], None] | None = None, **rule):
+        super().__init__(**rule)
+        self.recorder, self.warn = recorder, warn
+
+    def epoch_values(self, trainer, module) -> dict[str, float] | None:
+        if module.non_finite is not None:
+            self.reason, self.message = StopReason.NON_FINITE, "non-finite training loss"
+            return None
+        return self.recorder.last or None
+
+    def epochs_to_restart(self, trainer, module) -> int | None:
+        return module.schedule.restart_period if module.schedule is not None else None
+
+    def on_train_start(self, trainer, module) -> None:
+        period = self.epochs_to_restart(trainer, module)
+        if period is not None and self.rule.patience < period and self.warn is not None:
+            self.warn(f"early-stopping patience {self.rule.patience} is shorter than the warm-restart "
+                      f"period {period}: a stop will wait for the next restart")

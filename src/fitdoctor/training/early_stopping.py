@@ -22,6 +22,17 @@ class StopReason(str, enum.Enum):
     INTERRUPTED = "interrupted"
 
 
+def train_val_gap(row: dict, monitor: str) -> float | None:
+    """train - val of the monitored metric, signed so that positive means training is better."""
+    from ..history.names import infer_mode
+
+    metric = monitor.split("_", 1)[-1]
+    train, val = row.get(f"train_{metric}"), row.get(monitor)
+    if train is None or val is None:
+        return None
+    return train - val if infer_mode(monitor) == "max" else val - train
+
+
 @dataclass
 class Decision:
     stop: bool

@@ -16,6 +16,7 @@ from torchmetrics import classification as C
 from ..history.names import infer_mode
 from ..schedules import Schedule, ScheduleSpec, build_schedule
 from .ema import make_ema
+from .optim import make_optimizer
 
 
 def _metrics(task) -> dict[str, torchmetrics.Metric]:
@@ -180,13 +181,7 @@ class FitModule(L.LightningModule):
     # --- optimizer and schedule ----------------------------------------------------------
     def configure_optimizers(self):
         t = self.cfg.training
-        params = [p for p in self.net.parameters() if p.requires_grad]
-        if t.optimizer == "SGD":
-            opt = torch.optim.SGD(params, lr=t.learning_rate, momentum=t.momentum,
-                                  nesterov=t.nesterov, weight_decay=t.weight_decay)
-        else:
-            cls = torch.optim.AdamW if t.optimizer == "AdamW" else torch.optim.Adam
-            opt = cls(params, lr=t.learning_rate, weight_decay=t.weight_decay)
+        opt = make_optimizer(t, [p for p in self.net.parameters() if p.requires_grad])
         batches = self.trainer.estimated_stepping_batches / max(self.trainer.max_epochs, 1)
         self.steps_per_epoch = max(1, int(math.ceil(batches)))
         es = t.early_stopping

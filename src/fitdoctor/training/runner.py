@@ -17,7 +17,7 @@ import yaml
 from ..history.names import infer_mode
 from ..store import RunStore
 from .config import RunConfig, build_config, config_dict
-from .early_stopping import StopReason, StopRule
+from .early_stopping import StopReason
 from .losses import build_loss
 from .tasks import build_task
 
@@ -110,7 +110,7 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
         store.add_artifact(run_id, "config", os.path.join(run_dir, "config.yaml"))
         say(f"run {run_id}: {task.description}; monitor {monitor} ({mode}); loss {loss_info}")
 
-    from .callbacks import EarlyStopping, EpochRecorder
+    from .callbacks import EpochRecorder, RecordEarlyStopping
     from .module import FitModule
 
     module = FitModule(task, cfg, loss, monitor)
@@ -120,11 +120,10 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
     callbacks: list = [recorder]
     stopper = None
     if es is not None:
-        rule = StopRule(mode=mode, patience=es.patience, min_delta=es.min_delta,
-                        min_delta_mode=es.min_delta_mode, smoothing=es.smoothing,
-                        max_gap=es.max_gap, gap_patience=es.gap_patience,
-                        restart_aware=es.restart_aware)
-        stopper = EarlyStopping(recorder, rule, monitor, warn)
+        stopper = RecordEarlyStopping(
+            recorder, warn=warn, monitor=monitor, mode=mode, patience=es.patience,
+            min_delta=es.min_delta, min_delta_mode=es.min_delta_mode, smoothing=es.smoothing,
+            max_gap=es.max_gap, gap_patience=es.gap_patience, restart_aware=es.restart_aware)
         callbacks.append(stopper)
     if holder is not None:
         holder["recorder"] = recorder
