@@ -27,7 +27,8 @@ def find_lr(cfg: RunConfig, *, min_lr: float = 1e-7, max_lr: float = 10.0, steps
         sampler = EpochShuffle(len(task.train.dataset), cfg.training.seed + r)
         sampler.set_epoch(r)
         batches = torch.utils.data.DataLoader(task.train.dataset, batch_size=task.train.batch_size,
-                                              sampler=sampler)
+                                              sampler=sampler, collate_fn=task.train.collate_fn,
+                                              pin_memory=task.train.pin_memory)
         opt = make_optimizer(cfg.training, [p for p in net.parameters() if p.requires_grad], min_lr)
         curve = range_test(net, opt, loss_fn, batches, min_lr=min_lr, max_lr=max_lr, steps=steps,
                            device=device)

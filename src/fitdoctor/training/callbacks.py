@@ -56,7 +56,7 @@ class EpochRecorder(L.Callback):
         self.best = tuple(state["best"]) if state.get("best") else None
 
     def on_train_epoch_end(self, trainer: L.Trainer, module) -> None:
-        if module.non_finite is not None and float(module._train_sums[1]) == 0:
+        if module.non_finite is not None and module.train_examples == 0:
             return                                    # nothing finite to record this epoch
         rec = module.epoch_record()
         self.last = rec

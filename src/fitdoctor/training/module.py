@@ -33,11 +33,12 @@ class FitModule(L.LightningModule):
         super().__init__()
         self.net, self.loss_fn, self.cfg, self.kind = task.model, loss, cfg, task.kind
         self.monitor = monitor
-        # training: cheap device-side counters (no per-step metric objects, no host syncs);
-        # validation: torchmetrics. The counters are summed over ranks at the epoch's end.
+        # training: each step keeps its loss and hit counts as device scalars (no metric objects,
+        # no host syncs, no per-step arithmetic on them); they are summed once at the epoch's end,
+        # over ranks. Validation: torchmetrics.
         self.train_metrics = torch.nn.ModuleDict(_metrics(task)) if task.kind == "segmentation" else None
-        self.register_buffer("_train_sums", torch.zeros(6), persistent=False)  # loss*n, n, correct, tp, fp, fn
-        self.register_buffer("_grad_sums", torch.zeros(2), persistent=False)   # sum of norms, count
+        self._steps: list[tuple[torch.Tensor, int, torch.Tensor | None]] = []  # (loss, n, counts)
+        self._grad_norms: list[torch.Tensor] = []
         self.val_metrics = torch.nn.ModuleDict(_metrics(task))
         self.val_loss = torchmetrics.MeanMetric()
         self.grad_norm_every = 10
@@ -83,15 +84,14 @@ class FitModule(L.LightningModule):
             return None                      # no optimizer step on a non-finite loss
         pred = self._pred(out.detach())
         target = y.long()
-        hit = (pred == target).float().sum()
-        n = hit.new_full((), float(y.shape[0]))  # a fill on the device: a host->device copy would wait
-        if self.kind == "binary":
-            tp = ((pred == 1) & (target == 1)).float().sum()
-            fp = ((pred == 1) & (target == 0)).float().sum()
-            fn = ((pred == 0) & (target == 1)).float().sum()
+        if self.kind == "binary":      # counts of (pred, target) = (0,0), (0,1), (1,0), (1,1)
+            cell = (pred * 2 + target).flatten()     # (bincount would sync with the host on a GPU)
+            counts = cell.new_zeros(4).scatter_add_(0, cell, torch.ones_like(cell))
+        elif self.kind == "segmentation":
+            counts = None
         else:
-            tp = fp = fn = hit.new_zeros(())
-        self._train_sums += torch.stack([loss.detach().float() * n, n, hit, tp, fp, fn])
+            counts = (pred == target).sum()
+        self._steps.append((loss.detach(), int(y.shape[0]), counts))
         if self.train_metrics is not None:
             for m in self.train_metrics.values():
                 m.update(pred, target)
@@ -104,8 +104,7 @@ class FitModule(L.LightningModule):
             return                         # sampled: the epoch's 1st, 11th, 21st... optimizer step
         grads = [p.grad.detach() for p in self.parameters() if p.grad is not None]
         if grads:                          # one fused kernel for all parameters, no host sync
-            norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)).float())
-            self._grad_sums += torch.stack([norm, torch.ones_like(norm)])
+            self._grad_norms.append(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)).float()))
 
     def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
         if outputs is None:
@@ -146,30 +145,53 @@ class FitModule(L.LightningModule):
                 rec[key] = float(metric.compute())
             metric.reset()
 
-        sums = self.trainer.strategy.reduce(self._train_sums.clone(), reduce_op="sum")
-        grads = self.trainer.strategy.reduce(self._grad_sums.clone(), reduce_op="sum")
-        loss_n, n, hit, tp, fp, fn = (float(v) for v in sums)
+        sums = self.trainer.strategy.reduce(self._train_totals(), reduce_op="sum")
+        loss_n, n, hit, tn, fn, fp, tp, grad_sum, grad_count = (float(v) for v in sums)
         if n > 0:
             rec["train_loss"] = loss_n / n
-            if self.kind != "segmentation":
-                rec["train_acc"] = hit / n
             if self.kind == "binary":
+                rec["train_acc"] = (tp + tn) / n
                 rec["train_f1"] = 2 * tp / max(2 * tp + fp + fn, 1.0)
+            elif self.kind != "segmentation":
+                rec["train_acc"] = hit / n
         if self.train_metrics is not None:
             for name, m in self.train_metrics.items():
                 take(m, f"train_{name}")
         take(self.val_loss, "val_loss")
         for name, m in self.val_metrics.items():
             take(m, f"val_{name}")
-        if grads[1] > 0:
-            rec["grad_norm"] = float(grads[0] / grads[1])
-        self._train_sums.zero_()
-        self._grad_sums.zero_()
+        if grad_count > 0:
+            rec["grad_norm"] = grad_sum / grad_count
+        self._steps, self._grad_norms = [], []
         now = time.perf_counter()
         rec["epoch_time"] = now - self._t0
         rec["train_time"] = (self._train_end or now) - self._t0     # the training batches alone
         self._train_end = None
         return rec
+
+    def _train_totals(self) -> torch.Tensor:
+        """[loss*n, n, hits, tn, fn, fp, tp, sum of gradient norms, their count] for the steps
+        since the last record, on this rank, in one tensor (reduced over ranks by the caller)."""
+        out = torch.zeros(9, device=self.device, dtype=torch.float32)
+        if self._steps:
+            losses, ns, counts = zip(*self._steps)
+            n = torch.tensor(ns, device=self.device, dtype=torch.float32)
+            out[0] = (torch.stack(losses).float() * n).sum()
+            out[1] = n.sum()
+            if self.kind == "binary":
+                out[3:7] = torch.stack(counts).sum(0).float()
+                out[2] = out[3] + out[6]
+            elif self.kind != "segmentation":
+                out[2] = torch.stack(counts).sum().float()
+        if self._grad_norms:
+            out[7] = torch.stack(self._grad_norms).float().sum()
+            out[8] = len(self._grad_norms)
+        return out
+
+    @property
+    def train_examples(self) -> int:
+        """Examples trained on since the last epoch record (this rank)."""
+        return sum(n for _, n, _ in self._steps)
 
     def val_predictions(self) -> dict | None:
         if not self._val_out:

@@ -130,7 +130,8 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
     callbacks += list(extra_callbacks or [])
     if progress:
         from lightning.pytorch.callbacks import RichProgressBar
-        callbacks.append(RichProgressBar(leave=False))
+        # at most ~50 bar updates an epoch: a redraw every step costs ~70 us, as much as a small step
+        callbacks.append(RichProgressBar(refresh_rate=max(1, len(task.train) // 50), leave=False))
     t = cfg.training
     accelerator = "cpu" if t.accelerator == "auto" and not __import__("torch").cuda.is_available() \
         else t.accelerator
