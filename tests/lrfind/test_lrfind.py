@@ -3,6 +3,7 @@
 import copy
 import json
 
+import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -77,3 +78,31 @@ def test_bad_ranges_exit_2(tmp_path):
     cfg.write_text(CONFIG)
     r = runner.invoke(app, ["lr-find", str(cfg), "--min-lr", "1", "--max-lr", "0.1"])
     assert r.exit_code == 2 and "--min-lr" in r.stderr
+
+
+def _curve(raw, beta=0.98):
+    from fitdoctor.lrfind import RangeCurve
+
+    avg, smooth = 0.0, []
+    for i, v in enumerate(raw):
+        avg = beta * avg + (1 - beta) * v
+        smooth.append(avg / (1 - beta ** (i + 1)))
+    return RangeCurve(lr=[10 ** (-7 + 8 * i / len(raw)) for i in range(len(raw))], loss=smooth, raw=list(raw),
+                      stopped="max_lr", beta=beta)
+
+
+def test_a_small_clear_descent_is_a_suggestion_and_noise_is_not():
+    """Fine-tuning a pretrained model on two classes: the loss starts at ln 2 and moves ~3 % in
+    100 steps, with batch noise far smaller than that (the shape of the sentiment task's ramp)."""
+    rng = np.random.default_rng(0)
+    logs = np.linspace(-7, 1, 100)
+    level = np.log(2) - 0.04 / (1 + np.exp(-(logs + 4) / 0.4)) + 0.5 * np.clip(logs + 2.7, 0, None) ** 2
+    curve = _curve(level + rng.normal(0, 0.003, 100))
+    start, low = curve.loss[0], min(curve.loss)
+    assert 0.01 < (start - low) / start < 0.03           # under the old fixed 10 % rule: refused
+    rules, message = suggest(curve)
+    assert message == "" and 1e-5 < rules["valley"] < 1e-2 and 1e-5 < rules["steepest"] < 1e-2
+    # the same size of dip drowned in batch noise ten times larger: no suggestion
+    flat = np.log(2) + rng.normal(0, 0.1, 100)
+    rules, message = suggest(_curve(flat[:60]))
+    assert rules["valley"] is None and "no clear descent" in message

@@ -23,6 +23,7 @@ class RangeCurve:
     loss: list[float]                 # debiased EMA of the training loss
     raw: list[float]
     stopped: str                      # "diverged" | "non_finite" | "max_lr"
+    beta: float = 0.98                # the EMA's factor
 
 
 @dataclass
@@ -76,7 +77,7 @@ def range_test(net: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn: 
         net.load_state_dict(net_state)
         optimizer.load_state_dict(opt_state)
         net.train(was_training)
-    return RangeCurve(lrs, smooth, raw, stopped)
+    return RangeCurve(lrs, smooth, raw, stopped, beta)
 
 
 def _valley(loss: np.ndarray) -> Optional[int]:
@@ -97,16 +98,34 @@ def _valley(loss: np.ndarray) -> Optional[int]:
     return int(max_start + int(sections) + int(sections / 2))
 
 
+def _descent(curve: RangeCurve) -> tuple[float, float, float, float]:
+    """(start, low, needed drop, noise): the loss at the ramp's start (median of the raw batch
+    losses of its first fifth), the lowest smoothed loss after the first 10 steps, and the drop
+    that is more than noise: 4 standard deviations of their difference, from the batch-to-batch
+    noise (median absolute successive difference of the first fifth: robust to a trend), and at
+    least 1 % of the start. A fixed relative drop would refuse a fine-tuning run whose loss starts
+    at ln(classes) and moves a few per cent in 100 steps, however clearly."""
+    raw, loss = np.asarray(curve.raw, dtype=float), np.asarray(curve.loss, dtype=float)
+    k = max(10, len(raw) // 5)
+    start = float(np.median(raw[:k]))
+    sigma = 1.4826 * float(np.median(np.abs(np.diff(raw[:k])))) / math.sqrt(2)
+    i_low = 10 + int(np.argmin(loss[10:]))
+    n_eff = min(i_low + 1, (1 + curve.beta) / (1 - curve.beta))   # batches averaged by the EMA there
+    noise = sigma * math.sqrt(1.5708 / k + 1 / n_eff)
+    return start, float(loss[i_low]), max(4 * noise, 0.01 * abs(start)), noise
+
+
 def suggest(curve: RangeCurve) -> tuple[dict[str, Optional[float]], str]:
     """The rules' LRs, or None each with the reason when the curve shows no clear descent."""
     lr, loss = np.asarray(curve.lr), np.asarray(curve.loss)
     none = {r: None for r in RULES}
-    if len(loss) < 10:
+    if len(loss) < 12:
         return none, f"only {len(loss)} steps before the loss {curve.stopped}: raise --steps or lower --min-lr"
-    start, low = float(np.median(loss[:5])), float(loss.min())
-    if low > 0.9 * start:
-        return none, (f"no clear descent: the smoothed loss went from {start:.4g} to at best {low:.4g} "
-                      "(less than 10 %); widen --min-lr/--max-lr or check the model and data")
+    start, low, need, noise = _descent(curve)
+    if start - low < need:
+        return none, (f"no clear descent: the loss went from {start:.4g} to at best {low:.4g}, a drop under "
+                      f"{need:.2g} (4x its noise {noise:.2g}, or 1 %); widen --min-lr/--max-lr, raise --steps "
+                      "or check the model and data")
     i_min = int(np.argmin(loss))
     grad = np.gradient(loss[: i_min + 1], np.log10(lr[: i_min + 1])) if i_min >= 2 else np.array([0.0])
     skip = min(3, max(len(grad) - 1, 0))
