@@ -8,7 +8,9 @@ coarse method (6 learning rates x 5 epochs). One call on the device machine:
 Prints a table and writes gpu-<date>.json ({"device", "torch", "rows": [{"task", "impl",
 "precision", "compile", "batch_size", "samples_per_s", "step_ms"}], ...}) into --out
 (default bench/results). samples/s is training throughput (the validation pass excluded), the
-median over the epochs after the first (which includes warmup and compilation)."""
+median over the epochs after the first (which includes warmup and compilation); the table shows
+the median over --repeats (raw and fitdoctor interleaved) with the range, and the loader's own
+rate (batches read and copied to the GPU, no model) to show whether data loading could starve it."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from fitdoctor.training.tasks import build_task
 CASES = {
     "sentiment32": ("sentiment", 32, {"dataset": "rotten_tomatoes", "train_size": 4096, "max_length": 64}),
     "sentiment128": ("sentiment", 128, {"dataset": "rotten_tomatoes", "train_size": 8192, "max_length": 64}),
-    "image256": ("image", 256, {"dataset": "mnist"}),
+    "image256": ("image", 256, {"dataset": "animal"}),          # Animal-MNIST: 8,000 train images
 }
 
 
@@ -39,8 +41,7 @@ def config(case: str, precision: str, compile_: bool, epochs: int, quick: bool, 
     task, bs, extra = CASES[case]
     t = {"name": task, "batch_size": bs, "val_size": 256, "num_workers": 0, **extra}
     if quick:
-        t.update(train_size=256 if task == "sentiment" else 512, max_length=16) if task == "sentiment" \
-            else t.update(train_size=512)
+        t.update(train_size=256, max_length=16) if task == "sentiment" else t.update(train_size=512)
     lr = 5e-5 if task == "sentiment" else 1e-3
     return build_config({"name": f"bench-{case}-{precision}-{'c' if compile_ else 'e'}", "task": t,
                          "training": {"epochs": epochs, "learning_rate": lr, "weight_decay": 0.01,
@@ -55,7 +56,18 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def raw_loop(cfg, device: str) -> tuple[float, float]:
+def loader_rate(task, device: str) -> float:
+    """Samples/s of the training loader alone, batches copied to the device as the trainer does
+    (pinned memory, non-blocking): the rate above which data loading cannot starve the GPU."""
+    sync(device)
+    t0 = time.perf_counter()
+    for batch in task.train:
+        [b.to(device, non_blocking=True) for b in batch]
+    sync(device)
+    return len(task.train.dataset) / (time.perf_counter() - t0)
+
+
+def raw_loop(cfg, device: str) -> dict:
     """The hand-written reference: same task, loss, AdamW, cosine per epoch, autocast."""
     torch.manual_seed(cfg.training.seed)
     task = build_task(cfg)
@@ -67,6 +79,7 @@ def raw_loop(cfg, device: str) -> tuple[float, float]:
     opt = torch.optim.AdamW(net.parameters(), lr=t.learning_rate, weight_decay=t.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t.epochs)
     bf16 = t.precision == "bf16-mixed"
+    loader_sps = loader_rate(task, device)
     times = []
     for epoch in range(t.epochs):
         task.train.sampler.set_epoch(epoch)
@@ -84,18 +97,16 @@ def raw_loop(cfg, device: str) -> tuple[float, float]:
         times.append(time.perf_counter() - t0)
         sched.step()
     per_epoch = statistics.median(times[1:])
-    return len(task.train.dataset) / per_epoch, 1000 * per_epoch / len(task.train)
+    n, steps = len(task.train.dataset), len(task.train)
+    return {"samples_per_s": n / per_epoch, "step_ms": 1000 * per_epoch / steps, "n": n, "steps": steps,
+            "loader_samples_per_s": loader_sps}
 
 
-def fitdoctor_run(cfg, store: str, out: str) -> tuple[float, float]:
+def fitdoctor_run(cfg, store: str, out: str, n: int, steps: int) -> dict:
     result = train(cfg, store_path=store, out_dir=out, say=lambda m: None, warn=lambda m: None, progress=False)
     table = RunStore(store).epochs(result.run_id)
     per_epoch = float(statistics.median(table["train_time"].iloc[1:]))
-    task_n = cfg.task.train_size
-    steps = -(-task_n // cfg.task.batch_size) if task_n else None
-    if task_n is None:                              # MNIST-5k: 80 % train
-        task_n, steps = 4000, -(-4000 // cfg.task.batch_size)
-    return task_n / per_epoch, 1000 * per_epoch / steps
+    return {"samples_per_s": n / per_epoch, "step_ms": 1000 * per_epoch / steps}
 
 
 def lr_find_vs_coarse(device: str, quick: bool) -> dict:
@@ -154,11 +165,18 @@ def main() -> None:
             for precision in args.precisions.split(","):
                 for comp in compiles:
                     cfg = config(case, precision, comp, args.epochs, args.quick, device)
+                    size = {}
                     for rep, impl in [(r, i) for r in range(args.repeats) for i in ("raw", "fitdoctor")]:
-                        sps, ms = raw_loop(cfg, device) if impl == "raw" else fitdoctor_run(cfg, store, tmp)
+                        if impl == "raw":
+                            m = raw_loop(cfg, device)
+                            size = {"n": m["n"], "steps": m["steps"]}
+                        else:
+                            m = fitdoctor_run(cfg, store, tmp, size["n"], size["steps"])
                         row = {"task": CASES[case][0], "impl": impl, "precision": precision, "compile": comp,
-                               "batch_size": CASES[case][1], "samples_per_s": round(sps, 1), "step_ms": round(ms, 3),
-                               "repeat": rep}
+                               "batch_size": CASES[case][1], "samples_per_s": round(m["samples_per_s"], 1),
+                               "step_ms": round(m["step_ms"], 3), "repeat": rep}
+                        if "loader_samples_per_s" in m:
+                            row["loader_samples_per_s"] = round(m["loader_samples_per_s"], 1)
                         rows.append(row)
                         print(json.dumps(row), flush=True)
     doc = {"device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu", "torch": torch.__version__,
@@ -169,15 +187,18 @@ def main() -> None:
     name = f"gpu-{doc['date']}-compile{args.compile}.json"
     with open(os.path.join(args.out, name), "w") as fh:
         json.dump(doc, fh, indent=1)
-    print(f"\n{'task':<10}{'bs':>5}{'prec':>6}{'compile':>9}{'raw /s':>16}{'fitdoctor /s':>16}{'ratio':>8}")
+    print(f"\n{'task':<10}{'bs':>5}{'prec':>6}{'compile':>9}{'raw /s':>22}{'fitdoctor /s':>22}{'ratio':>8}"
+          f"{'loader /s':>12}")
     keys = ("task", "batch_size", "precision", "compile")
     for r in [x for x in rows if x["impl"] == "raw" and x["repeat"] == 0]:
         same = [x for x in rows if all(x[k] == r[k] for k in keys)]
         raw = [x["samples_per_s"] for x in same if x["impl"] == "raw"]
         fd = [x["samples_per_s"] for x in same if x["impl"] == "fitdoctor"]
-        span = lambda v: f"{statistics.mean(v):.0f}" + (f"±{(max(v) - min(v)) / 2:.0f}" if len(v) > 1 else "")  # noqa: E731
+        # the median over repeats, and the range: one slow outlier (a GPU clock change) moves it least
+        span = lambda v: f"{statistics.median(v):.0f}" + (f" [{min(v):.0f}-{max(v):.0f}]" if len(v) > 1 else "")  # noqa: E731
+        loader = statistics.median(x["loader_samples_per_s"] for x in same if x["impl"] == "raw")
         print(f"{r['task']:<10}{r['batch_size']:>5}{r['precision']:>6}{str(r['compile']):>9}"
-              f"{span(raw):>16}{span(fd):>16}{statistics.mean(fd) / statistics.mean(raw):>8.3f}")
+              f"{span(raw):>22}{span(fd):>22}{statistics.median(fd) / statistics.median(raw):>8.3f}{loader:>12.0f}")
     print(f"wrote {os.path.join(args.out, name)}")
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ if not (SHARED / "public-logs").is_dir():
 SEED_LOGS = SHARED / "examples" / "seed-logs"
 PUBLIC_LOGS = SHARED / "public-logs"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# tokenised datasets go to a cache of the test session's own, not the user's ~/.cache
+os.environ.setdefault("FITDOCTOR_CACHE_DIR", tempfile.mkdtemp(prefix="fitdoctor-test-cache-"))
 
 
 def public(name_part: str) -> Path:

