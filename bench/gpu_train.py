@@ -31,7 +31,7 @@ from fitdoctor.training.runner import train
 from fitdoctor.training.tasks import build_task
 
 CASES = {
-    "sentiment32": ("sentiment", 32, {"dataset": "rotten_tomatoes", "train_size": 4096, "max_length": 64}),
+    "sentiment32": ("sentiment", 32, {"dataset": "rotten_tomatoes", "train_size": 2048, "max_length": 64}),
     "sentiment128": ("sentiment", 128, {"dataset": "rotten_tomatoes", "train_size": 8192, "max_length": 64}),
     "image256": ("image", 256, {"dataset": "animal"}),          # Animal-MNIST: 8,000 train images
 }
