@@ -3,7 +3,8 @@ data, optimizer, precision and schedule, plus the cost of the LR range test agai
 coarse method (6 learning rates x 5 epochs). One call on the device machine:
 
     python3 bench/gpu_train.py [--compile 0|1|both] [--cases sentiment32,sentiment128,image256]
-                               [--epochs 4] [--lr-find] [--out DIR] [--quick]
+                               [--precisions fp32,bf16] [--impls raw,fitdoctor,lightning]
+                               [--epochs 4] [--repeats 3] [--lr-find] [--out DIR] [--quick]
 
 Prints a table and writes gpu-<date>.json ({"device", "torch", "rows": [{"task", "impl",
 "precision", "compile", "batch_size", "samples_per_s", "step_ms"}], ...}) into --out
@@ -102,6 +103,46 @@ def raw_loop(cfg, device: str) -> dict:
             "loader_samples_per_s": loader_sps}
 
 
+def lightning_run(cfg, device: str, n: int, steps: int) -> dict:
+    """A bare LightningModule (forward, loss, AdamW, cosine, the same precision and compile, no
+    fitdoctor bookkeeping): separates Lightning's own per-step cost from fitdoctor's."""
+    import lightning as L
+
+    torch.manual_seed(cfg.training.seed)
+    task = build_task(cfg)
+    loss_fn, _ = build_loss(cfg.loss, task)
+    t = cfg.training
+
+    class Bare(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net, self.loss_fn, self.times = task.model, loss_fn, []
+            self.model = torch.compile(self.net) if t.compile else self.net
+
+        def training_step(self, batch, batch_idx):
+            *xs, y = batch
+            return self.loss_fn(self.model(*xs), y)
+
+        def on_train_epoch_start(self):
+            sync(device)
+            self.t0 = time.perf_counter()
+
+        def on_train_epoch_end(self):
+            sync(device)
+            self.times.append(time.perf_counter() - self.t0)
+
+        def configure_optimizers(self):
+            opt = torch.optim.AdamW(self.net.parameters(), lr=t.learning_rate, weight_decay=t.weight_decay)
+            return [opt], [torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t.epochs)]
+
+    module = Bare()
+    L.Trainer(max_epochs=t.epochs, accelerator="gpu" if device == "cuda" else "cpu", devices=1,
+              precision=t.precision, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+              enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0).fit(module, task.train)
+    per_epoch = statistics.median(module.times[1:])
+    return {"samples_per_s": n / per_epoch, "step_ms": 1000 * per_epoch / steps}
+
+
 def fitdoctor_run(cfg, store: str, out: str, n: int, steps: int) -> dict:
     result = train(cfg, store_path=store, out_dir=out, say=lambda m: None, warn=lambda m: None, progress=False)
     table = RunStore(store).epochs(result.run_id)
@@ -150,13 +191,17 @@ def main() -> None:
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--precisions", default="fp32,bf16")
     ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--impls", default="raw,fitdoctor",
+                    help="raw,fitdoctor[,lightning]: lightning is a bare LightningModule (Lightning's own cost)")
     ap.add_argument("--lr-find", action="store_true")
     ap.add_argument("--repeats", type=int, default=1, help="time raw, fitdoctor, raw, ... this many times each")
+    ap.add_argument("--tag", default="", help="appended to the results file's name")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, for a CPU smoke test")
     ap.add_argument("--out", default=os.environ.get("OUT") or "bench/results")
     args = ap.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     os.makedirs(args.out, exist_ok=True)
+    impls = ["raw"] + [i for i in args.impls.split(",") if i != "raw"]
     compiles = {"0": [False], "1": [True], "both": [False, True]}[args.compile]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,10 +211,12 @@ def main() -> None:
                 for comp in compiles:
                     cfg = config(case, precision, comp, args.epochs, args.quick, device)
                     size = {}
-                    for rep, impl in [(r, i) for r in range(args.repeats) for i in ("raw", "fitdoctor")]:
+                    for rep, impl in [(r, i) for r in range(args.repeats) for i in impls]:
                         if impl == "raw":
                             m = raw_loop(cfg, device)
                             size = {"n": m["n"], "steps": m["steps"]}
+                        elif impl == "lightning":
+                            m = lightning_run(cfg, device, size["n"], size["steps"])
                         else:
                             m = fitdoctor_run(cfg, store, tmp, size["n"], size["steps"])
                         row = {"task": CASES[case][0], "impl": impl, "precision": precision, "compile": comp,
@@ -184,21 +231,22 @@ def main() -> None:
     if args.lr_find:
         doc["lr_find"] = lr_find_vs_coarse(device, args.quick)
         print(json.dumps(doc["lr_find"]), flush=True)
-    name = f"gpu-{doc['date']}-compile{args.compile}.json"
+    name = f"gpu-{doc['date']}-compile{args.compile}{'-' + args.tag if args.tag else ''}.json"
     with open(os.path.join(args.out, name), "w") as fh:
         json.dump(doc, fh, indent=1)
-    print(f"\n{'task':<10}{'bs':>5}{'prec':>6}{'compile':>9}{'raw /s':>22}{'fitdoctor /s':>22}{'ratio':>8}"
-          f"{'loader /s':>12}")
+    print(f"\n{'task':<10}{'bs':>5}{'prec':>6}{'compile':>9}" + "".join(f"{i + ' /s':>24}" for i in impls)
+          + "".join(f"{i[:9] + '/raw':>15}" for i in impls[1:]) + f"{'loader /s':>12}")
     keys = ("task", "batch_size", "precision", "compile")
+    # the median over repeats, and the range: one slow outlier (a GPU clock change) moves it least
+    span = lambda v: f"{statistics.median(v):.0f} [{min(v):.0f}-{max(v):.0f}]"  # noqa: E731
     for r in [x for x in rows if x["impl"] == "raw" and x["repeat"] == 0]:
         same = [x for x in rows if all(x[k] == r[k] for k in keys)]
-        raw = [x["samples_per_s"] for x in same if x["impl"] == "raw"]
-        fd = [x["samples_per_s"] for x in same if x["impl"] == "fitdoctor"]
-        # the median over repeats, and the range: one slow outlier (a GPU clock change) moves it least
-        span = lambda v: f"{statistics.median(v):.0f}" + (f" [{min(v):.0f}-{max(v):.0f}]" if len(v) > 1 else "")  # noqa: E731
+        rate = {i: [x["samples_per_s"] for x in same if x["impl"] == i] for i in impls}
         loader = statistics.median(x["loader_samples_per_s"] for x in same if x["impl"] == "raw")
         print(f"{r['task']:<10}{r['batch_size']:>5}{r['precision']:>6}{str(r['compile']):>9}"
-              f"{span(raw):>22}{span(fd):>22}{statistics.median(fd) / statistics.median(raw):>8.3f}{loader:>12.0f}")
+              + "".join(f"{span(rate[i]):>24}" for i in impls)
+              + "".join(f"{statistics.median(rate[i]) / statistics.median(rate['raw']):>15.3f}" for i in impls[1:])
+              + f"{loader:>12.0f}")
     print(f"wrote {os.path.join(args.out, name)}")
 
 
