@@ -7,5 +7,5 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH=/tmp/site:$PWD/.devcarry/pkgs:$PWD/src:$PWD HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
 export FITDOCTOR_CACHE_DIR=${FITDOCTOR_CACHE_DIR:-/tmp/fitdoctor-cache}
 nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,temperature.gpu,utilization.gpu --format=csv || true
-python3 bench/step_overhead.py --repeats 3
+if [ "${STEP_OVERHEAD:-1}" = 1 ]; then python3 bench/step_overhead.py --repeats 3; fi
 python3 bench/gpu_train.py --out "${OUT:-bench/results}" "$@"
