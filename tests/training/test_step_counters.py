@@ -56,3 +56,31 @@ def test_train_counters_give_the_epoch_means(kind):
         tn, fn, fp, tp = tot[3:7]
         assert (tn, fn, fp, tp) == (np.sum((pred == 0) & (target == 0)), np.sum((pred == 0) & (target == 1)),
                                     np.sum((pred == 1) & (target == 0)), np.sum((pred == 1) & (target == 1)))
+
+
+def test_the_gpu_finite_probe_never_waits_and_catches_a_nan(monkeypatch):
+    """The GPU path's logic, with the CUDA event stood in for: the first probe only queues a
+    check; the next one reads its answer (once the event says the copy landed) and stops."""
+    class Event:
+        landed = False
+
+        def record(self):
+            pass
+
+        def query(self):
+            return Event.landed
+
+    monkeypatch.setattr(torch.cuda, "Event", Event)
+    cfg = build_config({"task": {"name": "image"}, "training": {"epochs": 1}})
+    task = TaskData(model=Identity(), train=None, val=None, num_classes=3, kind="multiclass", metric="acc",
+                    default_loss="ce", train_targets=None, description="")
+    module = FitModule(task, cfg, torch.nn.CrossEntropyLoss(), "val_acc")
+    module._probe_buf = torch.zeros((), dtype=torch.bool)      # pinned memory needs a GPU
+    module.trainer = type("T", (), {"should_stop": False, "current_epoch": 0, "global_step": 7})()
+    module._steps = [(torch.tensor(0.5), 4, None, None), (torch.tensor(float("nan")), 4, None, None)]
+    assert module._probe_finite() is False and module._probe is not None     # queued, not read
+    assert module._probe_finite() is False and module.non_finite is None     # the copy has not landed
+    Event.landed = True
+    assert module._probe_finite() is True and module.non_finite == (0, 7) and module.trainer.should_stop
+    module.non_finite, module._steps = None, [(torch.tensor(0.5), 4, None, None)]
+    assert module._probe_finite() is False and module._probe_finite() is False and module.non_finite is None

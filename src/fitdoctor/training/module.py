@@ -37,7 +37,8 @@ class FitModule(L.LightningModule):
         # no host syncs, no per-step arithmetic on them); they are summed once at the epoch's end,
         # over ranks. Validation: torchmetrics.
         self.train_metrics = torch.nn.ModuleDict(_metrics(task)) if task.kind == "segmentation" else None
-        self._steps: list[tuple[torch.Tensor, int, torch.Tensor | None]] = []  # (loss, n, counts)
+        self._steps: list[tuple] = []          # (loss, n, predictions, targets) per step
+        self._probe, self._probe_buf = None, None  # the finite-loss probe in flight on a GPU
         self._grad_norms: list[torch.Tensor] = []
         self.val_metrics = torch.nn.ModuleDict(_metrics(task))
         self.val_loss = torchmetrics.MeanMetric()
@@ -74,28 +75,46 @@ class FitModule(L.LightningModule):
         *xs, y = batch
         out = self.net(*xs)
         loss = self.loss_fn(out, y)
-        # Reading the loss on the host stalls a GPU's queue, so there it is checked every
-        # `finite_check_every` steps (a non-finite loss poisons every later step, so it is caught
-        # at the next check; the last good checkpoint is from an earlier epoch). On CPU: every step.
-        every = 1 if loss.device.type == "cpu" else self.finite_check_every
-        if batch_idx % every == 0 and not torch.isfinite(loss):
-            self.non_finite = (self.current_epoch, self.global_step)
-            self.trainer.should_stop = True
-            return None                      # no optimizer step on a non-finite loss
-        pred = self._pred(out.detach())
-        target = y.long()
-        if self.kind == "binary":      # counts of (pred, target) = (0,0), (0,1), (1,0), (1,1)
-            cell = (pred * 2 + target).flatten()     # (bincount would sync with the host on a GPU)
-            counts = cell.new_zeros(4).scatter_add_(0, cell, torch.ones_like(cell))
-        elif self.kind == "segmentation":
-            counts = None
-        else:
-            counts = (pred == target).sum()
-        self._steps.append((loss.detach(), int(y.shape[0]), counts))
-        if self.train_metrics is not None:
+        if loss.device.type == "cpu":        # reading the loss costs nothing here: every step
+            if not torch.isfinite(loss):
+                return self._stop_non_finite(self.current_epoch, self.global_step)
+        elif batch_idx % self.finite_check_every == 0 and self._probe_finite():
+            return None
+        if self.kind == "segmentation":
+            pred = self._pred(out.detach())
             for m in self.train_metrics.values():
-                m.update(pred, target)
+                m.update(pred, y.long())
+            self._steps.append((loss.detach(), int(y.shape[0]), None, None))
+        else:                                # one kernel a step; compared with y at the epoch's end
+            self._steps.append((loss.detach(), int(y.shape[0]), self._pred(out.detach()), y))
         return loss
+
+    def _stop_non_finite(self, epoch: int, step: int) -> None:
+        self.non_finite = (epoch, step)
+        self.trainer.should_stop = True
+        return None                          # no optimizer step on a non-finite loss
+
+    def _probe_finite(self) -> bool:
+        """On a GPU, without ever waiting for it: every ``finite_check_every`` steps, queue a
+        check of the losses since the last probe and an asynchronous copy of its answer to pinned
+        host memory; read the previous answer once its copy has landed (a CUDA event says so).
+        A non-finite loss is caught within two probes (and at the latest by the epoch's record);
+        True when it is caught now."""
+        if self._probe is not None and self._probe[1].query():
+            flag, _, where = self._probe
+            self._probe = None
+            if bool(flag):                   # a read of host memory: no synchronisation
+                self._stop_non_finite(*where)
+                return True
+        if self._probe is None and self._steps:
+            if self._probe_buf is None:
+                self._probe_buf = torch.zeros((), dtype=torch.bool, pin_memory=True)
+            recent = torch.stack([s[0] for s in self._steps[-self.finite_check_every:]])
+            self._probe_buf.copy_(~torch.isfinite(recent.sum()), non_blocking=True)
+            done = torch.cuda.Event()
+            done.record()
+            self._probe = (self._probe_buf, done, (self.current_epoch, self.global_step))
+        return False
 
     def on_before_optimizer_step(self, optimizer) -> None:
         k = self._opt_steps
@@ -147,6 +166,9 @@ class FitModule(L.LightningModule):
 
         sums = self.trainer.strategy.reduce(self._train_totals(), reduce_op="sum")
         loss_n, n, hit, tn, fn, fp, tp, grad_sum, grad_count = (float(v) for v in sums)
+        self._probe = None
+        if not math.isfinite(loss_n) and self.non_finite is None:   # missed by the probes
+            self._stop_non_finite(self.current_epoch, self.global_step)
         if n > 0:
             rec["train_loss"] = loss_n / n
             if self.kind == "binary":
@@ -174,15 +196,17 @@ class FitModule(L.LightningModule):
         since the last record, on this rank, in one tensor (reduced over ranks by the caller)."""
         out = torch.zeros(9, device=self.device, dtype=torch.float32)
         if self._steps:
-            losses, ns, counts = zip(*self._steps)
+            losses, ns, preds, targets = zip(*self._steps)
             n = torch.tensor(ns, device=self.device, dtype=torch.float32)
             out[0] = (torch.stack(losses).float() * n).sum()
             out[1] = n.sum()
-            if self.kind == "binary":
-                out[3:7] = torch.stack(counts).sum(0).float()
-                out[2] = out[3] + out[6]
-            elif self.kind != "segmentation":
-                out[2] = torch.stack(counts).sum().float()
+            if self.kind != "segmentation":
+                pred = torch.cat([p.flatten() for p in preds]).long()
+                target = torch.cat([t.flatten() for t in targets]).long()
+                out[2] = (pred == target).sum()
+                if self.kind == "binary":    # counts of (pred, target) = (0,0), (0,1), (1,0), (1,1)
+                    cell = pred * 2 + target  # (bincount would wait for the GPU)
+                    out[3:7] = cell.new_zeros(4).scatter_add_(0, cell, torch.ones_like(cell)).float()
         if self._grad_norms:
             out[7] = torch.stack(self._grad_norms).float().sum()
             out[8] = len(self._grad_norms)
@@ -191,7 +215,7 @@ class FitModule(L.LightningModule):
     @property
     def train_examples(self) -> int:
         """Examples trained on since the last epoch record (this rank)."""
-        return sum(n for _, n, _ in self._steps)
+        return sum(s[1] for s in self._steps)
 
     def val_predictions(self) -> dict | None:
         if not self._val_out:
