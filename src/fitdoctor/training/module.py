@@ -145,11 +145,21 @@ class FitModule(L.LightningModule):
         if self.kind != "segmentation":
             self._val_out.append((pred.cpu(), y.long().cpu()))
 
-    def on_validation_epoch_start(self) -> None:
-        self._val_out = []
+    def _mark_train_end(self) -> None:
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         self._train_end = time.perf_counter()
+
+    def on_validation_model_zero_grad(self) -> None:
+        # Lightning's first call after the epoch's last training batch, before it sets up the
+        # validation loader: train_time ends here
+        self._mark_train_end()
+        super().on_validation_model_zero_grad()
+
+    def on_validation_epoch_start(self) -> None:
+        self._val_out = []
+        if self._train_end is None:          # (not called after an accumulating batch)
+            self._mark_train_end()
 
     # --- the epoch record -----------------------------------------------------------------
     def epoch_record(self) -> dict[str, float]:
