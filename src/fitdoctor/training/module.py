@@ -75,7 +75,14 @@ class FitModule(L.LightningModule):
         *xs, y = batch
         out = self.net(*xs)
         loss = self.loss_fn(out, y)
-        if loss.device.type == "cpu":        # reading the loss costs nothing here: every step
+        cpu = loss.device.type == "cpu"      # reading the loss costs nothing there: every step
+        world = self._trainer.world_size if self._trainer is not None else 1
+        if world > 1:                        # every rank takes the same decision at the same step
+            if batch_idx % (1 if cpu else self.finite_check_every) == 0 and \
+                    self.trainer.strategy.reduce_boolean_decision(not bool(torch.isfinite(loss)), all=False):
+                self._stop_non_finite(self.current_epoch, self.global_step)
+                return loss      # DDP cannot skip a step; nothing is checkpointed after this one
+        elif cpu:
             if not torch.isfinite(loss):
                 return self._stop_non_finite(self.current_epoch, self.global_step)
         elif batch_idx % self.finite_check_every == 0 and self._probe_finite():
