@@ -111,7 +111,7 @@ def _descent(curve: RangeCurve) -> tuple[float, float, float, float]:
     sigma = 1.4826 * float(np.median(np.abs(np.diff(raw[:k])))) / math.sqrt(2)
     i_low = 10 + int(np.argmin(loss[10:]))
     n_eff = min(i_low + 1, (1 + curve.beta) / (1 - curve.beta))   # batches averaged by the EMA there
-    noise = sigma * math.sqrt(1.5708 / k + 1 / n_eff)
+    noise = sigma * math.sqrt((math.pi / 2) / k + 1 / n_eff)   # a median's variance: pi/2 x a mean's
     return start, float(loss[i_low]), max(4 * noise, 0.01 * abs(start)), noise
 
 
@@ -119,7 +119,7 @@ def suggest(curve: RangeCurve) -> tuple[dict[str, Optional[float]], str]:
     """The rules' LRs, or None each with the reason when the curve shows no clear descent."""
     lr, loss = np.asarray(curve.lr), np.asarray(curve.loss)
     none = {r: None for r in RULES}
-    if len(loss) < 12:
+    if len(loss) < 12:                   # _descent looks past the first 10 steps
         return none, f"only {len(loss)} steps before the loss {curve.stopped}: raise --steps or lower --min-lr"
     start, low, need, noise = _descent(curve)
     if start - low < need:

@@ -38,7 +38,8 @@ class FitModule(L.LightningModule):
         # over ranks. Validation: torchmetrics.
         self.train_metrics = torch.nn.ModuleDict(_metrics(task)) if task.kind == "segmentation" else None
         self._steps: list[tuple] = []          # (loss, n, predictions, targets) per step
-        self._probe, self._probe_buf = None, None  # the finite-loss probe in flight on a GPU
+        self._probe = None                     # (CUDA event, (epoch, step)) of the finite-loss probe
+        self._probe_buf = None                 # its answer, in pinned host memory (a GPU only)
         self._grad_norms: list[torch.Tensor] = []
         self.val_metrics = torch.nn.ModuleDict(_metrics(task))
         self.val_loss = torchmetrics.MeanMetric()
@@ -75,18 +76,10 @@ class FitModule(L.LightningModule):
         *xs, y = batch
         out = self.net(*xs)
         loss = self.loss_fn(out, y)
-        cpu = loss.device.type == "cpu"      # reading the loss costs nothing there: every step
-        world = self._trainer.world_size if self._trainer is not None else 1
-        if world > 1:                        # every rank takes the same decision at the same step
-            if batch_idx % (1 if cpu else self.finite_check_every) == 0 and \
-                    self.trainer.strategy.reduce_boolean_decision(not bool(torch.isfinite(loss)), all=False):
-                self._stop_non_finite(self.current_epoch, self.global_step)
-                return loss      # DDP cannot skip a step; nothing is checkpointed after this one
-        elif cpu:
-            if not torch.isfinite(loss):
-                return self._stop_non_finite(self.current_epoch, self.global_step)
-        elif batch_idx % self.finite_check_every == 0 and self._probe_finite():
-            return None
+        if self._non_finite(loss, batch_idx):
+            # no optimizer step on a non-finite loss, except under DDP, where Lightning cannot
+            # skip one (nothing is checkpointed after it either way)
+            return loss if self._world() > 1 else None
         if self.kind == "segmentation":
             pred = self._pred(out.detach())
             for m in self.train_metrics.values():
@@ -96,10 +89,28 @@ class FitModule(L.LightningModule):
             self._steps.append((loss.detach(), int(y.shape[0]), self._pred(out.detach()), y))
         return loss
 
+    def _world(self) -> int:
+        return self._trainer.world_size if self._trainer is not None else 1
+
+    def _non_finite(self, loss: torch.Tensor, batch_idx: int) -> bool:
+        """Whether to stop on a NaN/inf loss now. On CPU reading the loss costs nothing: every
+        step. Under DDP every rank takes the same decision at the same step (a reduced vote). On
+        one GPU: the asynchronous probe, which never waits for the GPU."""
+        cpu = loss.device.type == "cpu"
+        if self._world() > 1:
+            bad = batch_idx % (1 if cpu else self.finite_check_every) == 0 and \
+                self.trainer.strategy.reduce_boolean_decision(not bool(torch.isfinite(loss)), all=False)
+        elif cpu:
+            bad = not bool(torch.isfinite(loss))
+        else:
+            return batch_idx % self.finite_check_every == 0 and self._probe_finite()
+        if bad:
+            self._stop_non_finite(self.current_epoch, self.global_step)
+        return bad
+
     def _stop_non_finite(self, epoch: int, step: int) -> None:
         self.non_finite = (epoch, step)
         self.trainer.should_stop = True
-        return None                          # no optimizer step on a non-finite loss
 
     def _probe_finite(self) -> bool:
         """On a GPU, without ever waiting for it: every ``finite_check_every`` steps, queue a
@@ -107,10 +118,10 @@ class FitModule(L.LightningModule):
         host memory; read the previous answer once its copy has landed (a CUDA event says so).
         A non-finite loss is caught within two probes (and at the latest by the epoch's record);
         True when it is caught now."""
-        if self._probe is not None and self._probe[1].query():
-            flag, _, where = self._probe
+        if self._probe is not None and self._probe[0].query():
+            _, where = self._probe
             self._probe = None
-            if bool(flag):                   # a read of host memory: no synchronisation
+            if bool(self._probe_buf):        # a read of host memory: no synchronisation
                 self._stop_non_finite(*where)
                 return True
         if self._probe is None and self._steps:
@@ -120,7 +131,7 @@ class FitModule(L.LightningModule):
             self._probe_buf.copy_(~torch.isfinite(recent.sum()), non_blocking=True)
             done = torch.cuda.Event()
             done.record()
-            self._probe = (self._probe_buf, done, (self.current_epoch, self.global_step))
+            self._probe = (done, (self.current_epoch, self.global_step))
         return False
 
     def on_before_optimizer_step(self, optimizer) -> None:
