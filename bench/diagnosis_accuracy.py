@@ -17,15 +17,12 @@ from fitdoctor.diagnosis import diagnose
 from fitdoctor.testing.simulate import ACCEPTED, KINDS, OVERFITTING_KINDS, simulate
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--curves", type=int, default=700, help="number of simulated curves (>= 500)")
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
-    rng = np.random.default_rng(args.seed)
+def evaluate(curves: int, seed: int) -> tuple[list[dict], float]:
+    """Diagnose ``curves`` simulated histories; one row of scores each, and the seconds taken."""
+    rng = np.random.default_rng(seed)
     rows = []
     t0 = time.perf_counter()
-    for i in range(args.curves):
+    for i in range(curves):
         kind = KINDS[i % len(KINDS)]
         n = int(rng.integers(30, 150))
         noise = float(rng.uniform(0.003, 0.02))
@@ -34,10 +31,18 @@ def main() -> None:
         lo, hi = d.best.ci95
         onset = d.overfitting["onset_epoch"]
         rows.append({"kind": kind, "ok": d.verdict in ACCEPTED[kind],
-                     "alarm": bool(d.overfitting["detected"]),
-                     "covered": lo <= sim.true_best <= hi,
+                     "alarm": bool(d.overfitting["detected"]), "overfit": kind in OVERFITTING_KINDS,
+                     "covered": lo <= sim.true_best <= hi, "width": hi - lo,
                      "onset_err": None if (onset is None or sim.onset is None) else onset - sim.onset})
-    elapsed = time.perf_counter() - t0
+    return rows, time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--curves", type=int, default=700, help="number of simulated curves (>= 500)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    rows, elapsed = evaluate(args.curves, args.seed)
     print(f"{args.curves} simulated curves ({', '.join(KINDS)}), 30-150 epochs, "
           f"noise sd 0.003-0.02, seed {args.seed}; {elapsed:.1f} s\n")
     print(f"{'kind':<17}{'n':>5}{'label acc':>11}{'overfit flagged':>17}{'CI coverage':>13}")

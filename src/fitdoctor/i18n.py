@@ -9,27 +9,32 @@ LANGS = ("en", "zh")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "best": {
-        "en": "Best {monitor} {value:.4g} at epoch {epoch:g}; the curve's true best level is "
-              "{expected:.4g} (95% CI {lo:.4g}-{hi:.4g}); {n_tied} other epoch(s) are "
-              "statistically tied with it.",
-        "zh": "最佳 {monitor} = {value:.4g}（epoch {epoch:g}）；曲线真实最佳水平约 {expected:.4g}"
-              "（95% 置信区间 {lo:.4g}-{hi:.4g}）；另有 {n_tied} 个 epoch 与之在统计上无差别。",
+        "en": "Best {monitor} {value:.4g} at epoch {epoch:g}; the true level of that checkpoint "
+              "(what it scores on new data) is about {expected:.4g} (95% CI {lo:.4g}-{hi:.4g}); "
+              "{n_tied} other epoch(s) are statistically tied with it.",
+        "zh": "最佳 {monitor} = {value:.4g}（epoch {epoch:g}）；该检查点的真实水平（在新数据上的表现）约 "
+              "{expected:.4g}（95% 置信区间 {lo:.4g}-{hi:.4g}）；另有 {n_tied} 个 epoch 与之在统计上无差别。",
     },
     "lucky_best": {
         "en": "The best {monitor} {value:.4g} at epoch {epoch:g} is {excess:.3g} better than the "
-              "smoothed curve there ({trend:.4g}), while the noise is {sigma:.3g}: the peak is "
-              "mostly luck. Expect about {trend:.4g} on a rerun; {n_tied} epochs are tied with it.",
-        "zh": "epoch {epoch:g} 的最佳 {monitor} {value:.4g} 比该处平滑曲线（{trend:.4g}）好 "
-              "{excess:.3g}，而噪声为 {sigma:.3g}：这个峰值主要来自运气。重跑预计约 {trend:.4g}；"
+              "estimated true level there ({trend:.4g}), while the noise is {sigma:.3g}: the peak is "
+              "mostly luck. Expect about {trend:.4g} on new data; {n_tied} epochs are tied with it.",
+        "zh": "epoch {epoch:g} 的最佳 {monitor} {value:.4g} 比该处估计的真实水平（{trend:.4g}）好 "
+              "{excess:.3g}，而噪声为 {sigma:.3g}：这个峰值主要来自运气。在新数据上预计约 {trend:.4g}；"
               "有 {n_tied} 个 epoch 与其并列。",
     },
     "overfitting": {
         "en": "Overfitting from epoch {onset:g}: validation stopped improving at epoch "
-              "{reach:g} while training kept improving ({train_from:.4g} -> {train_to:.4g}) and "
-              "the train-val gap grew from {gap_start:.3g} to {gap_end:.3g}{decline}.",
-        "zh": "从 epoch {onset:g} 起过拟合：验证指标在 epoch {reach:g} 停止提升，而训练指标继续提升"
-              "（{train_from:.4g} -> {train_to:.4g}），训练-验证差距从 {gap_start:.3g} 增大到 "
-              "{gap_end:.3g}{decline}。",
+              "{stopped:g}{best_tied}{best_lucky} while training kept improving ({train_from:.4g} "
+              "-> {train_to:.4g}){gap_growth}{decline}.",
+        "zh": "从 epoch {onset:g} 起过拟合：验证指标在 epoch {stopped:g} 停止提升{best_tied}{best_lucky}，"
+              "而训练指标继续提升（{train_from:.4g} -> {train_to:.4g}）{gap_growth}{decline}。",
+    },
+    "no_learning": {
+        "en": "Learned nothing from epoch {from_epoch:g} to {to_epoch:g}:{nl_loss}{nl_metric}."
+              "{nl_constant}{nl_lr_high}{nl_lr_low}",
+        "zh": "从 epoch {from_epoch:g} 到 {to_epoch:g} 没有学到东西：{nl_loss}{nl_metric}。"
+              "{nl_constant}{nl_lr_high}{nl_lr_low}",
     },
     "stable_gap": {
         "en": "The train-val gap is large ({gap_end:.3g}) but not growing beyond noise after "
@@ -39,16 +44,35 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "still_improving": {
         "en": "Still improving when it stopped: over the last {k} epochs {monitor} rose by "
-              "{slope:.3g} per epoch (t = {t:.1f}, beyond noise). Train longer.",
+              "{slope:.3g} per epoch (t {t_text}, beyond noise). Train longer.",
         "zh": "停止时仍在提升：最后 {k} 个 epoch 中 {monitor} 每个 epoch 提升 {slope:.3g}"
-              "（t = {t:.1f}，超出噪声）。应训练更久。",
+              "（t {t_text}，超出噪声）。应训练更久。",
+    },
+    "still_improving.schedule_ended": {
+        "en": "Still improving when it stopped: over the last {k} epochs {monitor} rose by "
+              "{slope:.3g} per epoch (t {t_text}, beyond noise), but the LR schedule had run "
+              "out: the last LR is {lr_end_frac:.1%} of its peak. More epochs at that LR would "
+              "change little; the schedule is what to lengthen or restart.",
+        "zh": "停止时仍在提升：最后 {k} 个 epoch 中 {monitor} 每个 epoch 提升 {slope:.3g}"
+              "（t {t_text}，超出噪声），但学习率调度已经走完：最后的学习率只有峰值的 "
+              "{lr_end_frac:.1%}。在这样的学习率下多跑几个 epoch 作用不大，应拉长或重启的是学习率调度。",
     },
     "underfitting": {
         "en": "Underfitting: the training metric {train_col} is only {train_end:.4g} and still "
-              "rising ({slope:.3g} per epoch, t = {t:.1f}); the model has not fit the training "
+              "rising ({slope:.3g} per epoch, t {t_text}); the model has not fit the training "
               "data yet (heavy regularization, a low LR or too few epochs).",
         "zh": "欠拟合：训练指标 {train_col} 只有 {train_end:.4g} 且仍在上升（每 epoch {slope:.3g}，"
-              "t = {t:.1f}）；模型尚未拟合训练数据（正则过强、学习率过低或 epoch 太少）。",
+              "t {t_text}）；模型尚未拟合训练数据（正则过强、学习率过低或 epoch 太少）。",
+    },
+    "underfitting.with_overfitting": {
+        "en": "Underfitting as well: the training metric {train_col} is only {train_end:.4g} and "
+              "still rising ({slope:.3g} per epoch, t {t_text}), while validation stopped "
+              "improving at epoch {stopped:g}. The model is both short of fitting the training "
+              "set and no longer generalising better: stopping at the overfitting onset comes "
+              "first, not more epochs or less regularization.",
+        "zh": "同时欠拟合：训练指标 {train_col} 只有 {train_end:.4g} 且仍在上升（每 epoch {slope:.3g}，"
+              "t {t_text}），而验证指标在 epoch {stopped:g} 停止提升。模型既没有拟合好训练集，"
+              "也不再带来更好的泛化：首先应在过拟合起点停止，而不是增加 epoch 或减弱正则化。",
     },
     "plateau": {
         "en": "Plateau: neither validation nor training changed beyond noise over epochs "
@@ -64,8 +88,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "instability": {
         "en": "Instability: {column} spikes or dips at epoch(s) {epochs} (robust z up to "
-              "{max_z:.1f}).",
-        "zh": "不稳定：{column} 在 epoch {epochs} 出现尖峰或骤降（稳健 z 值最高 {max_z:.1f}）。",
+              "{max_z_text}).",
+        "zh": "不稳定：{column} 在 epoch {epochs} 出现尖峰或骤降（稳健 z 值最高 {max_z_text}）。",
     },
     "non_finite": {
         "en": "Non-finite values: {column} is NaN or infinite from epoch {epoch:g} on; the run "
@@ -129,6 +153,14 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 # Recommendations: a title and a rationale each, rendered from the recommendation's evidence.
 RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "fix_no_learning": {
+        "en": ("Change the learning rate",
+               "The run learned nothing at LR {lr_text}. Train again at the LR in this patch, or "
+               "at the one `fitdoctor lr-find CONFIG` suggests (it costs a few epochs)."),
+        "zh": ("修改学习率",
+               "在学习率 {lr_text} 下训练没有学到东西。用此补丁中的学习率重新训练，或用 "
+               "`fitdoctor lr-find CONFIG` 给出的学习率（只需几个 epoch 的计算）。"),
+    },
     "stabilise": {
         "en": ("Lower the LR, clip gradients, warm up",
                "The run broke down at epoch {epoch:g} ({column}). A smaller LR, gradient "
@@ -138,23 +170,21 @@ RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "early_stop_at_onset": {
         "en": ("Stop at the overfitting onset",
-               "Validation stopped improving at epoch {reach:g} and overfitting began at epoch "
-               "{onset:g}; the {wasted} epochs after it bought nothing. Early stopping with "
-               "patience {patience} on the {smoothing}-epoch average of {monitor} stops there "
-               "without reacting to noise."),
+               "Overfitting began at epoch {onset:g}; the {wasted} epochs after it bought "
+               "nothing. Early stopping with patience {patience} on the {smoothing}-epoch "
+               "average of {monitor} stops there without reacting to noise."),
         "zh": ("在过拟合起点停止",
-               "验证指标在 epoch {reach:g} 停止提升，过拟合从 epoch {onset:g} 开始；此后的 {wasted} "
-               "个 epoch 没有收益。对 {monitor} 的 {smoothing} 轮移动平均使用 patience={patience} 的早停，"
-               "可以在此停止且不被噪声误触发。"),
+               "过拟合从 epoch {onset:g} 开始；此后的 {wasted} 个 epoch 没有收益。对 {monitor} 的 "
+               "{smoothing} 轮移动平均使用 patience={patience} 的早停，可以在此停止且不被噪声误触发。"),
     },
     "regularize": {
         "en": ("Regularize more",
-               "The train-val gap grew from {gap_start:.3g} to {gap_end:.3g} after epoch "
-               "{reach:g} while training kept improving: the model memorises. More "
-               "regularization ({what}) trades training fit for generalisation."),
+               "After epoch {stopped:g} training kept improving{gap_growth} while validation did "
+               "not: the model memorises. More regularization ({what}) trades training fit for "
+               "generalisation.{underfit_end}"),
         "zh": ("加强正则化",
-               "epoch {reach:g} 之后训练-验证差距从 {gap_start:.3g} 增大到 {gap_end:.3g}，训练指标仍在提升："
-               "模型在记忆训练集。更强的正则化（{what}）用训练拟合换取泛化。"),
+               "epoch {stopped:g} 之后训练指标仍在提升{gap_growth}，验证指标却没有：模型在记忆训练集。"
+               "更强的正则化（{what}）用训练拟合换取泛化。{underfit_end}"),
     },
     "warm_restarts": {
         "en": ("Warm restarts at the convergence epoch",
@@ -177,10 +207,19 @@ RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
     "train_longer": {
         "en": ("Train longer",
                "{monitor} was still rising by {slope:.3g} per epoch over the last {k} epochs "
-               "(t = {t:.1f}). Give it {epochs} epochs (and stretch the schedule with it)."),
+               "(t {t_text}). Give it {epochs} epochs (and stretch the schedule with it)."),
         "zh": ("训练更久",
-               "最后 {k} 个 epoch 中 {monitor} 仍以每 epoch {slope:.3g} 的速度上升（t = {t:.1f}）。"
+               "最后 {k} 个 epoch 中 {monitor} 仍以每 epoch {slope:.3g} 的速度上升（t {t_text}）。"
                "训练 {epochs} 个 epoch（并相应拉长学习率调度）。"),
+    },
+    "schedule_ended": {
+        "en": ("Lengthen or restart the LR schedule",
+               "{monitor} was still rising at the end (t {t_text}), but the LR had fallen to "
+               "{lr_end_frac:.1%} of its peak: the schedule ended, not the learning.{stretch_to}"
+               "{restart_every}"),
+        "zh": ("拉长或重启学习率调度",
+               "最后 {monitor} 仍在上升（t {t_text}），但学习率已降到峰值的 {lr_end_frac:.1%}："
+               "结束的是学习率调度，而不是学习本身。{stretch_to}{restart_every}"),
     },
     "reduce_regularization": {
         "en": ("Regularize less or train longer",
@@ -230,6 +269,17 @@ RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
 
 # Optional clauses: inserted where the template has {name} and the evidence has a value for it.
 FRAGMENTS: dict[str, dict[str, str]] = {
+    # no_learning
+    "nl_loss": {"en": " the training loss stayed at {loss_end:.3g} (its early level {loss_start:.3g})",
+                "zh": "训练损失停在 {loss_end:.3g}（早期水平 {loss_start:.3g}）"},
+    "nl_metric": {"en": " and {metric} stayed at {level:.3g}, where it began",
+                  "zh": "，{metric} 停在起始水平 {level:.3g}"},
+    "nl_constant": {"en": " The validation metric repeats one value: the model predicts one class.",
+                    "zh": "验证指标反复是同一个值：模型只预测一个类别。"},
+    "nl_lr_high": {"en": " The LR {lr:.2g} is far above the usual range of its optimizer: the likely cause.",
+                   "zh": "学习率 {lr:.2g} 远高于该优化器的常用范围：这很可能是原因。"},
+    "nl_lr_low": {"en": " The LR {lr:.2g} is far below the usual range: the weights barely move.",
+                  "zh": "学习率 {lr:.2g} 远低于常用范围：权重几乎不动。"},
     "decline": {"en": "; validation fell {decline:.3g} below its best",
                 "zh": "；验证指标比最佳下降了 {decline:.3g}"},
     "sampling": {"en": " With {val_size} validation examples the sampling error alone is "
@@ -237,14 +287,78 @@ FRAGMENTS: dict[str, dict[str, str]] = {
                  "zh": "验证集有 {val_size} 个样本，仅抽样误差就有 {sampling:.3g}。"},
     "collapse": {"en": " while the validation metric fell too (a collapse)",
                  "zh": "，同时验证指标也下降（崩溃）"},
+    # overfitting: only when there is a same-metric training curve to make a gap with
+    "gap_growth": {"en": " and the train-val gap grew from {gap_start:.3g} to {gap_end:.3g}",
+                   "zh": "，训练-验证差距从 {gap_start:.3g} 增大到 {gap_end:.3g}"},
+    # overfitting: where validation stopped is not the best epoch (fitting._stopped says which)
+    "best_tied": {"en": " (the best {monitor}, {best_value:.4g} at epoch {best_epoch:g}, is "
+                        "within noise of epoch {stopped:g})",
+                  "zh": "（epoch {best_epoch:g} 的最佳 {monitor} {best_value:.4g} 与 epoch "
+                        "{stopped:g} 在噪声范围内无差别）"},
+    "best_lucky": {"en": " (the best single value, {best_value:.4g} at epoch {best_epoch:g}, "
+                         "is a lucky peak above the smoothed curve)",
+                   "zh": "（epoch {best_epoch:g} 的最佳单点值 {best_value:.4g} 是高出平滑曲线的"
+                         "运气峰值）"},
+    # regularize, when underfitting is found too
+    "underfit_end": {"en": " Training ({underfit_col}) is, though, only {underfit_end:.3g} and "
+                           "still rising: the model is both short of fitting the training set "
+                           "and no longer generalising better, so stopping at the onset comes "
+                           "first and regularization second.",
+                     "zh": "不过训练指标 {underfit_col} 只有 {underfit_end:.3g} 且仍在上升：模型既"
+                           "没有拟合好训练集，也不再带来更好的泛化，所以先在过拟合起点停止，正则化其次。"},
+    # schedule_ended: a cosine is stretched, any other schedule restarted
+    "stretch_to": {"en": " Stretch the cosine over {stretch_to:g} epochs (T_max and epochs) "
+                         "with a floor eta_min of {eta_min:.3g}, 1% of the peak, so that the LR "
+                         "still teaches where the run was improving.",
+                   "zh": "把余弦调度拉长到 {stretch_to:g} 个 epoch（T_max 与 epochs），并设下限 "
+                         "eta_min = {eta_min:.3g}（峰值的 1%），让学习率在模型仍在提升时依然有效。"},
+    "restart_every": {"en": " Restart it: cosine warm restarts every {restart_every:g} epochs "
+                            "over {epochs:g} epochs, down to eta_min {eta_min:.3g} (1% of the "
+                            "peak), lift the LR back where the run was still improving.",
+                      "zh": "重启调度：每 {restart_every:g} 个 epoch 热重启一次余弦（共 {epochs:g} "
+                            "个 epoch，下限 eta_min = {eta_min:.3g}，峰值的 1%），在模型仍在提升时"
+                            "把学习率拉回。"},
 }
+
+# Test statistics as read: beyond 100 a z or t says no more than "far beyond noise", and a
+# bigger number comes from a noise estimate near 0 (a noise-free or quantised curve), so it
+# reads "> 100" ("t > 100", "t = 18.6"). Each entry: the value a template shows -> the
+# evidence field it comes from and how it is written.
+STAT_CAP = 100.0
+
+
+def _bounded(x: Any) -> str:
+    return f"> {STAT_CAP:g}" if x > STAT_CAP else f"{x:.1f}"
+
+
+DERIVED: dict[str, tuple[str, Any]] = {
+    "max_z_text": ("max_z", _bounded),
+    "t_text": ("t", lambda t: _bounded(t) if t > STAT_CAP else f"= {t:.1f}"),
+}
+
+
+def _fill(template: str, evidence: dict[str, Any], lang: str) -> str:
+    """``template`` with the evidence, its optional clauses (FRAGMENTS: in where the evidence
+    has a value for the clause's name, out otherwise) and its bounded statistics."""
+    base = dict(evidence)
+    for name, (source, write) in DERIVED.items():
+        if evidence.get(source) is not None:
+            base[name] = write(evidence[source])
+    values = dict(base)
+    for name, texts in FRAGMENTS.items():
+        if "{" + name + "}" in template:
+            values[name] = texts[lang].format(**base) if evidence.get(name) is not None else ""
+    return template.format(**values)
 
 VERDICTS: dict[str, dict[str, str]] = {
     "non_finite": {"en": "broke down (non-finite loss)", "zh": "训练崩溃（损失出现非有限值）"},
     "divergence": {"en": "diverged", "zh": "发散"},
     "overfitting": {"en": "overfitting", "zh": "过拟合"},
+    "no_learning": {"en": "learned nothing", "zh": "没有学到东西"},
     "underfitting": {"en": "underfitting", "zh": "欠拟合"},
     "still_improving": {"en": "still improving: stopped too early", "zh": "仍在提升：停得太早"},
+    "still_improving.schedule_ended": {"en": "still improving as the LR schedule ran out",
+                                       "zh": "学习率调度走完时仍在提升"},
     "plateau": {"en": "converged (plateau)", "zh": "已收敛（平台期）"},
     "healthy": {"en": "no problem found beyond noise", "zh": "未发现超出噪声的问题"},
     "too_short": {"en": "too short to judge", "zh": "太短，无法判断"},
@@ -317,16 +431,12 @@ LABELS: dict[str, dict[str, str]] = {
 
 def message(code: str, evidence: dict[str, Any], lang: str = "en") -> str:
     """Render a finding's message from its code and evidence."""
-    values = dict(evidence)
-    for name, texts in FRAGMENTS.items():
-        if "{" + name + "}" in MESSAGES[code][lang]:
-            values[name] = texts[lang].format(**evidence) if evidence.get(name) is not None else ""
-    return MESSAGES[code][lang].format(**values)
+    return _fill(MESSAGES[code][lang], evidence, lang)
 
 
 def recommendation(code: str, evidence: dict[str, Any], lang: str = "en") -> tuple[str, str]:
     title, rationale = RECOMMENDATIONS[code][lang]
-    return title, rationale.format(**evidence)
+    return title, _fill(rationale, evidence, lang)
 
 
 def label(key: str, lang: str = "en") -> str:

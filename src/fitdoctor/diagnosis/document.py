@@ -52,7 +52,7 @@ def to_document(d: Diagnosis) -> dict[str, Any]:
                             for r in d.recommendations],
         "lr": d.lr,
         "schedule": dataclasses.asdict(d.schedule) if d.schedule else None,
-        "val_size": d.val_size,
+        "val_size": d.val_size, "val_size_inferred": d.val_size_inferred,
         "notes": list(d.notes),
     }
     return clean(doc)

@@ -4,26 +4,51 @@ from __future__ import annotations
 
 import numpy as np
 
+import dataclasses
+
 from ..errors import FitDoctorError
+from ..history.names import is_proportion, metric_of
 from ..history.core import History
 from ..i18n import message
 from . import fitting
 from .best import best_estimate, best_findings
 from .curves import build_context
+from .learning import no_learning
 from .lr import analyse_lr
 from .phases import find_phases
 from .recommend import recommend
 from .schedule_audit import fit_schedule, schedule_findings
-from .stats import MIN_POINTS
+from .stats import MIN_POINTS, infer_denominator
 from .types import DiagnoseOptions, Diagnosis, Finding
 
-_VERDICT_ORDER = ("non_finite", "divergence", "overfitting", "underfitting", "still_improving",
+_VERDICT_ORDER = ("non_finite", "divergence", "no_learning", "overfitting", "underfitting", "still_improving",
                   "plateau")
+_MEANINGLESS_WITHOUT_LEARNING = ("lucky_best", "plateau", "noisy_validation", "overfitting",
+                                 "stable_gap", "underfitting", "metric_disagreement")
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _with_val_size(h: History) -> History:
+    """The validation-set size, inferred from an accuracy's granularity when the log does not
+    give it (every value a multiple of 1/N), with a note saying how; otherwise a note that the
+    interval of the best level leaves out the sampling error that every epoch shares."""
+    if h.val_size or h.monitor is None or not is_proportion(h.monitor):
+        return h
+    n = infer_denominator(h.values(h.monitor)) if metric_of(h.monitor) == "acc" else None
+    if n is not None:
+        note = (f"validation size {n} inferred from the granularity of {h.monitor} (every value "
+                f"is a multiple of 1/{n}); its sampling error is in the interval of the best level")
+        return dataclasses.replace(h, val_size=n, notes=h.notes + (note,))
+    note = (f"the interval of the best level leaves out the validation set's sampling error, "
+            f"which every epoch shares (the log does not give the validation size): give "
+            f"--val-size N to include it")
+    return dataclasses.replace(h, notes=h.notes + (note,))
 
 
 def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagnosis:
     options = options or DiagnoseOptions()
+    given = history.val_size
+    history = _with_val_size(history)
     ctx = build_context(history, options)
     if ctx is None:
         raise FitDoctorError(f"{history.source}: the monitored metric {history.monitor!r} has "
@@ -43,7 +68,11 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     overfit, of_findings = fitting.overfitting(ctx, best)
     findings += of_findings
     findings += breakdown
-    for detector in (fitting.still_improving, fitting.underfitting, fitting.metric_disagreement):
+    overfit_found = None if breakdown else next(
+        (f for f in of_findings if f.code == "overfitting"), None)
+    for detector in (fitting.still_improving,
+                     lambda c: fitting.underfitting(c, overfit_found),
+                     fitting.metric_disagreement):
         found = detector(ctx)
         if found is not None:
             findings.append(found)
@@ -58,6 +87,11 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     if any(f.code in ("divergence", "non_finite") for f in findings):
         # a collapse where train and val degrade together is not overfitting
         findings = [f for f in findings if f.code != "overfitting"]
+        overfit = {**overfit, "detected": False, "onset_epoch": None}
+    stuck = no_learning(ctx) if not breakdown else None
+    if stuck is not None:
+        # nothing was learned: no best worth calling luck, no plateau, no over/underfitting
+        findings = [f for f in findings if f.code not in _MEANINGLESS_WITHOUT_LEARNING] + [stuck]
         overfit = {**overfit, "detected": False, "onset_epoch": None}
     lr_info, lr_findings = analyse_lr(ctx, best, overfit.get("onset_epoch"))
     findings += lr_findings
@@ -83,4 +117,5 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
         final_value=float(ctx.val.raw[np.flatnonzero(np.isfinite(ctx.val.raw))[-1]]),
         overfitting=overfit, phases=phases, findings=tuple(findings), recommendations=recs,
         lr=lr_info, schedule=schedule, verdict=verdict, notes=history.notes,
-        val_size=history.val_size, train_column=ctx.train.name if ctx.train else None)
+        val_size=history.val_size, train_column=ctx.train.name if ctx.train else None,
+        val_size_inferred=history.val_size is not None and given is None)

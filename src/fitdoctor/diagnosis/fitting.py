@@ -11,7 +11,9 @@ import numpy as np
 
 from ..history.names import is_proportion
 from ..i18n import message
+from .best import best_findings
 from .curves import Context, Curve, make_curve
+from .lr import SCHEDULE_ENDED, lr_at_end
 from .stats import slope_test
 from .types import Best, Finding
 
@@ -91,12 +93,54 @@ def overfitting(ctx: Context, best: Best) -> tuple[dict, list[Finding]]:
         return out, []
     out.update(detected=True, onset_epoch=float(e[onset]))
     severity = "critical" if decline > v.tol(z) else "warning"
-    ev = {"onset": float(e[onset]), "reach": float(e[reach]),
-          "train_from": tr.value(float(tr.trend[reach])), "train_to": tr.value(float(tr.trend[-1])),
-          "gap_start": float(gap.trend[reach]) if gap is not None else float("nan"),
-          "gap_end": float(gap.trend[-1]) if gap is not None else float("nan"),
+    # what the message says runs from where it says validation stopped improving
+    stop, relation = _stopped(ctx, best, reach, onset)
+    gap_start = float(gap.trend[stop]) if gap is not None else None
+    gap_end = float(gap.trend[-1]) if gap is not None else None
+    ev = {"onset": float(e[onset]), "reach": float(e[reach]), "stopped": float(e[stop]),
+          "monitor": v.name, "best_epoch": best.epoch, "best_value": best.value,
+          "best_tied": True if relation == "tied" else None,
+          "best_lucky": True if relation == "lucky" else None,
+          "train_from": tr.value(float(tr.trend[stop])), "train_to": tr.value(float(tr.trend[-1])),
+          "gap_start": gap_start, "gap_end": gap_end,
+          "gap_growth": gap_end - gap_start if gap is not None else None,
           "decline": decline if decline > v.tol(z) else None, "train_column": tr.name}
     return out, [Finding("overfitting", severity, message("overfitting", ev), ev)]
+
+
+def _stopped(ctx: Context, best: Best, reach: int, onset: int) -> tuple[int, str | None]:
+    """The point the report says validation stopped improving at, and how the best epoch
+    relates to it: None (it is the best epoch), "tied" (the best is within noise of it: one of
+    ``best.tied_epochs``) or "lucky" (the best is a lucky peak: best.py's lucky_best).
+
+    The smoothed curve's first epoch near its peak (``reach``) when the best is tied with it;
+    else the first epoch from ``reach`` to the onset that is the best or tied with it, else the
+    last epoch before ``reach`` tied with it, so the report never puts the best after the onset
+    without saying why; else, for a lucky best, ``reach``; else the first epoch after the
+    onset that is the best or tied with it."""
+    e = ctx.epochs
+    tied = set(best.tied_epochs)
+
+    def first_tied(stop: int) -> tuple[int, str | None] | None:
+        for i in range(reach, stop):
+            if float(e[i]) == best.epoch or float(e[i]) in tied:
+                return i, None if float(e[i]) == best.epoch else "tied"
+        return None
+
+    if float(e[reach]) == best.epoch:
+        return reach, None
+    if float(e[reach]) in tied:
+        return reach, "tied"
+    found = first_tied(onset + 1)
+    if found is not None:
+        return found
+    before = [i for i in range(reach) if float(e[i]) in tied]
+    if before:                       # tied with an epoch just before the smoothed curve's reach
+        return before[-1], "tied"
+    # the report's own judgement of the best (best.py's lucky_best), not a second opinion
+    if any(f.code == "lucky_best" for f in best_findings(ctx, best)):
+        return reach, "lucky"
+    return first_tied(len(e)) or (best.index, None)
 
 
 def still_improving(ctx: Context) -> Finding | None:
@@ -108,12 +152,20 @@ def still_improving(ctx: Context) -> Finding | None:
     if not (np.isfinite(t) and t > z and v.trend[-1] >= v.trend.max() - v.tol(z)):
         return None
     ev = {"monitor": v.name, "k": k, "slope": slope / _spacing(ctx.epochs), "t": t}
+    end = lr_at_end(ctx)
+    if end is not None and end[0] < SCHEDULE_ENDED * end[1]:
+        # rising at an LR near 0: the schedule ran out, more epochs at that LR change little
+        ev.update(kind="schedule_ended", lr_end=end[0], lr_peak=end[1], lr_end_frac=end[0] / end[1])
+        return Finding("still_improving", "warning", message("still_improving.schedule_ended", ev), ev)
     return Finding("still_improving", "warning", message("still_improving", ev), ev)
 
 
-def underfitting(ctx: Context) -> Finding | None:
+def underfitting(ctx: Context, overfit: Finding | None = None) -> Finding | None:
     """The training metric (a proportion such as accuracy) is low and still rising. A loss
-    alone cannot say "low", so histories without a training accuracy-like metric get none."""
+    alone cannot say "low", so histories without a training accuracy-like metric get none.
+
+    ``overfit``: the run's overfitting finding, when there is one; the message then says how
+    the two hold together (validation stopped improving while training is still short)."""
     z, opts = ctx.options.z, ctx.options
     tr = ctx.train
     if tr is None or not tr.known or not (is_proportion(tr.name) and tr.mode == "max"):
@@ -124,6 +176,10 @@ def underfitting(ctx: Context) -> Finding | None:
     if not (np.isfinite(t) and t > z and end < opts.underfit_level):
         return None
     ev = {"train_col": tr.name, "train_end": end, "slope": slope / _spacing(ctx.epochs), "t": t}
+    if overfit is not None:
+        ev.update(kind="with_overfitting", stopped=overfit.evidence["stopped"],
+                  onset=overfit.evidence["onset"])
+        return Finding("underfitting", "warning", message("underfitting.with_overfitting", ev), ev)
     return Finding("underfitting", "warning", message("underfitting", ev), ev)
 
 

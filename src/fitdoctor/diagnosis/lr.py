@@ -17,6 +17,21 @@ def _at(ctx: Context, epoch: float | None) -> float | None:
     return float(ctx.lr[i]) if np.isfinite(ctx.lr[i]) else None
 
 
+# The LR at the end below this fraction of its peak: the schedule has run out, and advice to
+# train longer at that LR would be advice to do nothing.
+SCHEDULE_ENDED = 0.01
+
+
+def lr_at_end(ctx: Context) -> tuple[float, float] | None:
+    """(the last finite LR, the peak LR), or None without an LR column or a positive peak."""
+    if ctx.lr is None:
+        return None
+    lr = ctx.lr[np.isfinite(ctx.lr)]
+    if len(lr) < 2 or not lr.max() > 0:
+        return None
+    return float(lr[-1]), float(lr.max())
+
+
 def analyse_lr(ctx: Context, best: Best, onset: float | None) -> tuple[dict | None, list[Finding]]:
     lr = ctx.lr
     if lr is None:
@@ -26,7 +41,9 @@ def analyse_lr(ctx: Context, best: Best, onset: float | None) -> tuple[dict | No
         return None, []
     peak = float(np.max(lr[ok]))
     info: dict = {"peak": peak, "at_best": _at(ctx, best.epoch), "at_onset": _at(ctx, onset)}
-    for key in ("at_best", "at_onset"):
+    end = lr_at_end(ctx)
+    info["final"] = end[0] if end else None
+    for key in ("at_best", "at_onset", "final"):
         info[key + "_frac"] = (info[key] / peak) if info[key] is not None and peak > 0 else None
     varies = np.ptp(lr[ok]) > 1e-3 * peak
     r = float(np.corrcoef(lr[ok], ctx.epochs[ok])[0, 1]) if varies and ok.sum() >= 3 else 0.0

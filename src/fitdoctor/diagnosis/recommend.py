@@ -38,6 +38,15 @@ def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: f
             patch["training"]["learning_rate"] = float(f"{lr * 0.3:.3g}")
         out.append(_rec("stabilise", patch, dict(broke.evidence), (broke.code,)))
 
+    stuck = f.get("no_learning")
+    if stuck and not broke:
+        ev = stuck.evidence
+        new_lr = ev.get("suggested_lr") or (float(f"{lr / 10:.2g}") if lr else None)
+        patch = {"training": {"learning_rate": new_lr}} if new_lr else \
+            {"training": {"warmup_epochs": 2, "max_grad_norm": 1.0}}
+        rec_ev = {**ev, "lr_text": f"{ev['lr']:.2g}" if ev.get("lr") else "?"}
+        out.append(_rec("fix_no_learning", patch, rec_ev, ("no_learning",)))
+
     if "overfitting" in f:
         ev = f["overfitting"].evidence
         onset, reach = ev["onset"], ev["reach"]
@@ -59,7 +68,11 @@ def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: f
         elif dropout is not None:
             patch["loss"] = {"label_smoothing": 0.1}
         what = ", ".join(f"{sect}.{k} {v:g}" for sect, kv in patch.items() for k, v in kv.items())
-        out.append(_rec("regularize", patch, {**ev, "what": what}, ("overfitting",)))
+        reg_ev = {**ev, "what": what}
+        if "underfitting" in f:      # training still short too: say why regularization is second
+            under = f["underfitting"].evidence
+            reg_ev.update(underfit_col=under["train_col"], underfit_end=under["train_end"])
+        out.append(_rec("regularize", patch, reg_ev, ("overfitting",)))
         t0 = int(max(2, round(n_reach)))
         params: dict = {"T_0": t0, "T_mult": 2}
         if lr:
@@ -76,7 +89,26 @@ def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: f
                 "scheduler": None, "learning_rate": float(f"{control_lr:.3g}")}},
                 {"r": ev["r"], "lr": control_lr}, ("lr_epoch_confounded",)))
 
-    if "still_improving" in f:
+    if "still_improving" in f and f["still_improving"].evidence.get("kind") == "schedule_ended":
+        # rising while the LR is near 0: more epochs at that LR would do nothing; give the LR
+        # back (a longer cosine with a floor, or warm restarts for any other schedule)
+        ev = f["still_improving"].evidence
+        run_len = int(round(epochs_run - first_epoch + 1))
+        eta_min = float(f"{ev['lr_peak'] * 0.01:.3g}")
+        rec_ev = {**ev, "eta_min": eta_min, "stretch_to": None, "restart_every": None}
+        if schedule is not None and schedule.family == "cosine":
+            n = int(math.ceil(run_len * 1.5))
+            patch = {"training": {"epochs": n, "scheduler": "CosineAnnealingLR",
+                                  "scheduler_params": {"T_max": n, "eta_min": eta_min}}}
+            rec_ev.update(stretch_to=n, epochs=n)
+        else:
+            n = 2 * run_len
+            patch = {"training": {"epochs": n, "scheduler": "CosineAnnealingWarmRestarts",
+                                  "scheduler_params": {"T_0": run_len, "T_mult": 1,
+                                                       "eta_min": eta_min}}}
+            rec_ev.update(restart_every=run_len, epochs=n)
+        out.append(_rec("schedule_ended", patch, rec_ev, ("still_improving",)))
+    elif "still_improving" in f:
         ev = f["still_improving"].evidence
         n = int(math.ceil((epochs_run - first_epoch + 1) * 1.5))
         patch = {"training": {"epochs": n}}
@@ -84,7 +116,9 @@ def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: f
             patch["training"]["scheduler_params"] = {"T_max": n}
         out.append(_rec("train_longer", patch, {**ev, "epochs": n}, ("still_improving",)))
 
-    if "underfitting" in f:
+    # with overfitting too, less regularization and more epochs would pull against stopping
+    # at the onset and regularizing more: the regularize rationale says why instead
+    if "underfitting" in f and "overfitting" not in f:
         ev = f["underfitting"].evidence
         new_dropout = round(max(0.0, dropout - 0.2), 2) if dropout is not None else 0.1
         n = int(math.ceil((epochs_run - first_epoch + 1) * 2))

@@ -93,3 +93,27 @@ def robust_z(residuals: np.ndarray, sigma: float) -> np.ndarray:
     if not np.isfinite(sigma) or sigma <= 0:
         return np.zeros_like(residuals)
     return residuals / sigma
+
+
+def infer_denominator(values: np.ndarray, max_n: int = 20_000) -> int | None:
+    """The validation-set size N that a logged proportion gives away: every value a multiple of
+    1/N (within the resolution the values were written with). The smallest such N is returned
+    only when chance cannot explain the fit: the probability that the distinct values in (0, 1)
+    all land that close to a multiple of 1/N by accident must be below 1e-6. Else None."""
+    v = np.unique(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v) & (v > 0) & (v < 1)]
+    if len(v) < 4:
+        return None
+    digits = next((d for d in range(1, 10) if np.all(np.abs(v - np.round(v, d)) < 1e-10)), None)
+    resolution = 0.5 * 10.0 ** -digits if digits is not None else 6e-8   # float32 otherwise
+    n = np.arange(2, max_n + 1, dtype=float)
+    for start in range(0, len(n), 4000):                                  # (memory: chunks)
+        chunk = n[start:start + 4000, None]
+        scaled = v[None, :] * chunk
+        fits = np.all(np.abs(scaled - np.round(scaled)) <= chunk * resolution + 1e-9, axis=1)
+        hit = np.flatnonzero(fits)
+        if len(hit):
+            found = float(chunk[hit[0], 0])
+            chance = min(1.0, 2 * found * resolution + 1e-9) ** len(v)
+            return int(found) if chance < 1e-6 else None
+    return None

@@ -93,6 +93,7 @@ class Diagnosis:
     notes: tuple[str, ...]
     val_size: int | None
     train_column: str | None
+    val_size_inferred: bool = False       # val_size read off the metric's granularity
 
     def finding(self, code: str) -> Finding | None:
         return next((f for f in self.findings if f.code == code), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from ..diagnosis.types import Diagnosis, Finding, Recommendation
-from ..i18n import label, message, recommendation, verdict
+from ..i18n import VERDICTS, label, message, recommendation, verdict
 
 
 def shown_findings(d: Diagnosis) -> list[Finding]:
@@ -32,6 +32,14 @@ def fmt(x: float | None, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
+def verdict_text(d: Diagnosis, lang: str) -> str:
+    """The verdict, in the variant its finding's kind names when there is one (still improving
+    as the LR schedule ran out is not "stopped too early")."""
+    f = d.finding(d.verdict)
+    variant = f"{d.verdict}.{f.evidence.get('kind')}" if f is not None else None
+    return verdict(variant if variant in VERDICTS else d.verdict, lang)
+
+
 def headline(d: Diagnosis, lang: str) -> dict[str, str]:
     b = d.best
     ci = ""
@@ -43,15 +51,19 @@ def headline(d: Diagnosis, lang: str) -> dict[str, str]:
     elif b.ci95:
         ci = f" (95% CI {fmt(b.ci95[0], 3)}-{fmt(b.ci95[1], 3)})"
     out = {
-        "verdict": verdict(d.verdict, lang),
+        "verdict": verdict_text(d, lang),
         "monitor": f"{d.monitor} ({d.mode}) - {label('reason.' + d.monitor_reason, lang)}",
         "best": f"{fmt(b.value)} @ epoch {b.epoch:g}{ci}",
         "final": f"{fmt(d.final_value)} @ epoch {d.final_epoch:g}",
     }
     if d.lr and d.lr.get("at_best") is not None:
-        parts = [f"{fmt(d.lr['at_best'], 3)} @ best ({d.lr['at_best_frac']:.0%} of peak)"]
+        # the fraction of the peak is None when the peak is 0 (an LR logged as 0 throughout)
+        best_frac, onset_frac = d.lr.get("at_best_frac"), d.lr.get("at_onset_frac")
+        parts = [f"{fmt(d.lr['at_best'], 3)} @ best"
+                 + (f" ({best_frac:.0%} of peak)" if best_frac is not None else "")]
         if d.lr.get("at_onset") is not None:
-            parts.append(f"{fmt(d.lr['at_onset'], 3)} @ onset ({d.lr['at_onset_frac']:.0%})")
+            parts.append(f"{fmt(d.lr['at_onset'], 3)} @ onset"
+                         + (f" ({onset_frac:.0%})" if onset_frac is not None else ""))
         out["lr"] = "; ".join(parts)
     return out
 

@@ -94,5 +94,6 @@ def build_image(cfg) -> TaskData:
         metric="f1" if binary else "acc",
         default_loss="bce" if binary else "ce",
         train_targets=yt[tr],
+        extra={"split": {"train": tr, "val": va}},
         description=f"{what}: {len(tr)} train / {len(va)} validation images"
                     + (f", class {t.positive_class} vs rest" if binary else f", {classes} classes"))

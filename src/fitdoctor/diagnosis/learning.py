@@ -1,0 +1,104 @@
+"""``no_learning``: a run that learned nothing. Its training loss stays at its starting level
+and its accuracy-like metric stays where it began (chance, or the majority class) for most of the
+run. Such a run is never "no problem": the report names the likely cause and a patch.
+
+Rules (thresholds in the module constants, checked on the truth corpus, bench/diagnosis_real.py):
+"most of the run" is everything after the first quarter; the training loss there keeps at least
+95 % of its lowest first-quarter value; the accuracy-like metric (training, else validation) there
+stays within max(2 points, 2 sigma) of its first-quarter level and below 0.9."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..history.core import declared
+from ..history.names import is_proportion
+from ..i18n import message
+from .curves import Context, Curve
+from .stats import MIN_POINTS, slope_test
+from .types import Finding
+
+LOSS_KEPT = 0.95         # the loss keeps >= 95 % of its early value: it did not fall
+MIN_EPOCHS = 8           # "most of the run" needs a run
+FLAT_POINTS = 0.02       # an accuracy within 2 points (or 2 sigma) of where it began
+LOW_LEVEL = 0.9          # ... and below 0.9: a run that starts at 0.95 and stays is not "stuck"
+# Above these peak LRs the optimizer usually blows past every minimum (AdamW/Adam on any model,
+# SGD with momentum); below the lower ones it barely moves. Order-of-magnitude ranges.
+LR_RANGE = {"adam": (1e-6, 3e-3), "sgd": (1e-4, 0.3)}
+
+
+def _split(n: int) -> int:
+    return max(1, n // 4)
+
+
+def _flat_accuracy(c: Curve, q: int) -> tuple[bool, float, float]:
+    raw = c.raw[np.isfinite(c.raw)]
+    early, late = float(np.median(raw[:q + 1])), float(np.median(raw[q + 1:]))
+    sigma = c.sigma if np.isfinite(c.sigma) else 0.0
+    # and not rising materially: a significant slope that gains more than the flatness margin
+    # over the late part (a drift of 0.001 an epoch is no learning)
+    slope, t = slope_test(c.g[q + 1:], sigma)
+    rising = np.isfinite(t) and t > 1.96 and slope * (c.n - q - 1) > max(FLAT_POINTS, 2 * sigma)
+    flat = abs(late - early) <= max(FLAT_POINTS, 2 * sigma) and max(early, late) < LOW_LEVEL \
+        and not rising
+    return flat, early, late
+
+
+def _cause(ctx: Context) -> tuple[str, float | None]:
+    """The likely cause from the log: the LR far outside the usual range of its optimizer, or
+    (with a constant accuracy) a model that predicts one class."""
+    lr = None
+    if ctx.lr is not None and np.isfinite(ctx.lr).any():
+        lr = float(np.nanmax(ctx.lr))
+    else:
+        v = declared(ctx.history.config, "learning_rate", "lr")
+        lr = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+    opt = str(declared(ctx.history.config, "optimizer") or "adam").lower()
+    lo, hi = LR_RANGE["sgd" if "sgd" in opt else "adam"]
+    if lr is not None and lr > hi:
+        return "lr_high", lr
+    if lr is not None and lr < lo:
+        return "lr_low", lr
+    return "unknown", lr
+
+
+def no_learning(ctx: Context) -> Finding | None:
+    n = ctx.n
+    if n < MIN_EPOCHS:
+        return None
+    q = _split(n)
+    tl = ctx.train_loss
+    if tl is not None:
+        raw = tl.raw[np.isfinite(tl.raw)]
+        if len(raw) < MIN_POINTS:
+            return None
+        early_loss = float(np.min(raw[:q + 1]))
+        late_loss = float(np.median(raw[q + 1:]))
+        if not late_loss >= LOSS_KEPT * early_loss:
+            return None
+    acc = ctx.train if ctx.train is not None and is_proportion(ctx.train.name) else None
+    acc = acc or (ctx.val if is_proportion(ctx.val.name) and ctx.val.mode == "max" else None)
+    if acc is None and tl is None:
+        return None
+    level = None
+    if acc is not None:
+        flat, early, late = _flat_accuracy(acc, q)
+        if not flat:
+            return None
+        level = late
+    val = ctx.val.raw[np.isfinite(ctx.val.raw)]
+    constant = bool(len(val) and np.mean(val[q + 1:] == np.median(val[q + 1:])) >= 0.5)
+    cause, lr = _cause(ctx)
+    ev = {"from_epoch": float(ctx.epochs[q]), "to_epoch": float(ctx.epochs[-1]),
+          "loss_start": float(early_loss) if tl is not None else None,
+          "loss_end": float(late_loss) if tl is not None else None,
+          "metric": acc.name if acc is not None else None, "level": level,
+          "cause": cause, "lr": lr,
+          "nl_loss": True if tl is not None else None,
+          "nl_metric": True if acc is not None else None,
+          "nl_constant": True if constant else None,
+          "nl_lr_high": True if cause == "lr_high" else None,
+          "nl_lr_low": True if cause == "lr_low" else None,
+          "suggested_lr": float(f"{lr / 10:.2g}") if cause == "lr_high" and lr else
+          (float(f"{lr * 10:.2g}") if cause == "lr_low" and lr else None)}
+    return Finding("no_learning", "critical", message("no_learning", ev), ev)
