@@ -6,7 +6,7 @@ overfitting onset within +-2 epochs, false overfitting alarms, and whether "tied
 in truth. Calibration half (seeds 0, 1) and report half (seeds 2, 3) are printed apart; the
 goals apply to the report half. The same figures on simulated curves follow.
 
-    .venv/bin/python bench/diagnosis_real.py [--val-size inferred|given|none] [--half report|calibrate|all]
+    .venv/bin/python bench/diagnosis_real.py [--val-size inferred|given] [--half report|calibrate|all] [--misses]
 """
 
 from __future__ import annotations
@@ -32,9 +32,6 @@ def score(run, val_size_mode: str) -> dict:
     h = read_history(os.path.join(run.folder, "history.csv"))
     if val_size_mode == "given":
         h = h.with_options(val_size=run.n_val)
-    elif val_size_mode == "none":
-        import dataclasses
-        h = dataclasses.replace(h, val_size=None)
     d = diagnose(h)
     t = truth_of(run)
     test = dict(zip(run.truth["epoch"].astype(float), run.truth["test_acc"].astype(float)))
@@ -88,9 +85,9 @@ def simulated(curves: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", default=os.path.join(HERE, "truth", "corpus"))
-    ap.add_argument("--val-size", choices=("inferred", "given", "none"), default="inferred",
-                    help="inferred: as a user's log gives it (fitdoctor infers it); given: "
-                         "--val-size N; none: without the sampling error")
+    ap.add_argument("--val-size", choices=("inferred", "given"), default="inferred",
+                    help="inferred: the CSV alone, as a user's log gives it (fitdoctor infers N "
+                         "from the accuracy's granularity where it can); given: --val-size N")
     ap.add_argument("--half", choices=("report", "calibrate", "all"), default="all")
     ap.add_argument("--simulated", type=int, default=700, help="simulated curves (0: none)")
     ap.add_argument("--misses", action="store_true", help="list every run scored wrong")

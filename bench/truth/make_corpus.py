@@ -26,25 +26,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CORPUS = os.path.join(HERE, "corpus")
 
-# Per task: the base config (fitdoctor's YAML keys) and the held-out test size.
+# Per task: the base config (fitdoctor's YAML keys) and the held-out test size (None: all the
+# examples in neither the training nor the validation subset).
+def _image(dataset: str, train_size: int, batch_size: int, test_size: int | None) -> dict:
+    return {"task": {"name": "bench.truth.task:build", "dataset": dataset, "train_size": train_size,
+                     "val_size": 300, "batch_size": batch_size,
+                     "params": {"base": "image", "test_size": test_size}},
+            "model": {"width": 16, "dropout": 0.1},
+            "training": {"epochs": 30, "learning_rate": 1e-3, "accelerator": "cpu"}}
+
+
 BASE = {
-    "digits": ({"task": {"name": "bench.truth.task:build", "dataset": "digits", "train_size": 600,
-                         "val_size": 300, "batch_size": 32, "params": {"base": "image", "test_size": None}},
-                "model": {"width": 16, "dropout": 0.1},
-                "training": {"epochs": 30, "learning_rate": 1e-3, "accelerator": "cpu"}}),
-    "mnist": ({"task": {"name": "bench.truth.task:build", "dataset": "mnist", "train_size": 1000,
-                        "val_size": 300, "batch_size": 64, "params": {"base": "image", "test_size": 3000}},
-               "model": {"width": 16, "dropout": 0.1},
-               "training": {"epochs": 30, "learning_rate": 1e-3, "accelerator": "cpu"}}),
-    "animal": ({"task": {"name": "bench.truth.task:build", "dataset": "animal", "train_size": 1000,
-                         "val_size": 300, "batch_size": 64, "params": {"base": "image", "test_size": 4000}},
-                "model": {"width": 16, "dropout": 0.1},
-                "training": {"epochs": 30, "learning_rate": 1e-3, "accelerator": "cpu"}}),
-    "sentiment": ({"task": {"name": "bench.truth.task:build", "dataset": "rotten_tomatoes",
-                            "train_size": 2000, "val_size": 500, "batch_size": 32, "max_length": 64,
-                            "params": {"base": "sentiment", "test_size": 6000}},
-                   "model": {"dropout": 0.1},
-                   "training": {"epochs": 20, "learning_rate": 2e-5, "precision": "bf16-mixed"}}),
+    "digits": _image("digits", 600, 32, None),
+    "mnist": _image("mnist", 1000, 64, 3000),
+    "animal": _image("animal", 1000, 64, 4000),
+    "sentiment": {"task": {"name": "bench.truth.task:build", "dataset": "rotten_tomatoes",
+                           "train_size": 2000, "val_size": 500, "batch_size": 32, "max_length": 64,
+                           "params": {"base": "sentiment", "test_size": 6000}},
+                  "model": {"dropout": 0.1},
+                  "training": {"epochs": 20, "learning_rate": 2e-5, "precision": "bf16-mixed"}},
 }
 
 # Scenarios by design: overrides of the base (dotted keys). "image" scenarios serve the three
@@ -85,7 +85,8 @@ SENTIMENT = {
     "val100": {"task.val_size": 100, "training.epochs": 12},
     "val1000": {"task.val_size": 1000, "training.epochs": 12},
 }
-DIGITS_FIX = {"val1000": {"task.val_size": 340}}     # digits has 360 validation images in all
+# digits has 1,437 training and 360 validation images in all
+DIGITS_FIX = {"val1000": {"task.val_size": 340}, "overfit": {"task.train_size": 150}}
 
 
 def scenarios(task: str) -> dict[str, dict]:
@@ -95,8 +96,6 @@ def scenarios(task: str) -> dict[str, dict]:
         over = dict(over)
         if task == "digits":
             over.update(DIGITS_FIX.get(name, {}))
-            if name == "overfit":
-                over["task.train_size"] = 150
         out[name] = over
     return out
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import linregress
 
 # accuracy of a constant prediction of the majority class on the test split (stratified splits:
 # the classes' shares of the whole dataset)
@@ -64,21 +65,18 @@ def test_tolerance(p: float, n_test: int) -> float:
 
 def _ma(y: np.ndarray, k: int = 3) -> np.ndarray:
     """Centred moving average (shorter at the edges)."""
-    out = np.empty_like(y)
-    h = k // 2
-    for i in range(len(y)):
-        out[i] = np.mean(y[max(0, i - h): i + h + 1])
-    return out
+    return pd.Series(y).rolling(k, center=True, min_periods=1).mean().to_numpy()
 
 
-def _slope_t(y: np.ndarray) -> float:
-    x = np.arange(len(y), dtype=float)
+def _slope(y: np.ndarray) -> tuple[float, float]:
+    """OLS slope per epoch and its t statistic (noise from the residuals: the truth's own,
+    independent of fitdoctor's noise estimate)."""
     if len(y) < 4:
-        return 0.0
-    b, a = np.polyfit(x, y, 1)
-    resid = y - (a + b * x)
-    se = np.sqrt(np.sum(resid ** 2) / (len(y) - 2) / np.sum((x - x.mean()) ** 2))
-    return float(b / se) if se > 0 else (np.inf * np.sign(b) if b else 0.0)
+        return 0.0, 0.0
+    fit = linregress(np.arange(len(y), dtype=float), y)
+    if fit.stderr == 0:
+        return float(fit.slope), (np.inf * np.sign(fit.slope) if fit.slope else 0.0)
+    return float(fit.slope), float(fit.slope / fit.stderr)
 
 
 @dataclass(frozen=True)
@@ -120,8 +118,7 @@ def truth_of(run: Run) -> Truth:
     reach = int(np.argmax(sm >= peak - tol))
     after = n - 1 - reach
     tail = max(4, n // 3)
-    t_tail = _slope_t(acc[-tail:])
-    slope = float(np.polyfit(np.arange(tail), acc[-tail:], 1)[0])
+    slope, t_tail = _slope(acc[-tail:])
     # a rise that matters: another quarter of the run (at least 5 epochs) at the final slope
     # would gain at least a point (and the tolerance)
     gain = slope * max(5, n // 4)

@@ -77,3 +77,13 @@ def test_interval_covers_the_test_accuracy_on_the_report_half():
     assert len(rows) >= 90
     assert np.mean([r["covered"] for r in rows]) >= 0.90
     assert np.mean([r["width"] for r in rows]) / 2 < 0.06
+
+
+def test_denominator_from_rounded_values_and_no_guess_from_chance():
+    from fitdoctor.diagnosis.stats import infer_denominator
+
+    exact = np.arange(400, 441) / 1101            # the SST dev set's size
+    assert infer_denominator(exact) == 1101
+    assert infer_denominator(np.round(exact, 4)) == 1101      # 4 decimals still prove it
+    assert infer_denominator(np.round(exact, 3)) is None      # 3 decimals fit every N ~ 1000
+    assert infer_denominator(np.round(np.random.default_rng(0).random(40), 4)) is None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..history.names import is_proportion
 from ..i18n import message
 from .curves import Context
-from ..history.names import is_proportion
 from .stats import MIN_POINTS
 from .types import Best, Finding
 
@@ -58,8 +58,8 @@ def best_estimate(ctx: Context, stop: int | None = None) -> Best:
     g = np.where(finite, v.g, -np.inf)
     i = int(np.argmax(g))
     value = float(v.raw[i])
-    se = ctx.sampling_se(value)
-    if not v.known:
+    if not v.known:                      # too short for a noise estimate: the value itself
+        se = ctx.sampling_se(value)
         ci = None if se is None else _clip(ctx, value - z * se, value + z * se)
         return Best(float(ctx.epochs[i]), value, i, ci, None, (), None, se)
     stop = ctx.n if stop is None or stop < MIN_POINTS else stop

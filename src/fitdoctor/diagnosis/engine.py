@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import dataclasses
 
+import numpy as np
+
 from ..errors import FitDoctorError
-from ..history.names import is_proportion, metric_of
 from ..history.core import History
+from ..history.names import is_proportion, metric_of
 from ..i18n import message
 from . import fitting
 from .best import best_estimate, best_findings
@@ -21,10 +21,13 @@ from .schedule_audit import fit_schedule, schedule_findings
 from .stats import MIN_POINTS, infer_denominator
 from .types import DiagnoseOptions, Diagnosis, Finding
 
-_VERDICT_ORDER = ("non_finite", "divergence", "no_learning", "overfitting", "underfitting", "still_improving",
-                  "plateau")
-_MEANINGLESS_WITHOUT_LEARNING = ("lucky_best", "plateau", "noisy_validation", "overfitting",
-                                 "stable_gap", "underfitting", "metric_disagreement")
+_VERDICT_ORDER = ("non_finite", "divergence", "no_learning", "overfitting", "underfitting",
+                  "still_improving", "plateau")
+# a collapse where train and val degrade together is not overfitting
+_MEANINGLESS_AFTER_BREAKDOWN = frozenset({"overfitting"})
+# nothing was learned: no best worth calling luck, no plateau, no over- or underfitting
+_MEANINGLESS_WITHOUT_LEARNING = frozenset({"lucky_best", "plateau", "noisy_validation", "overfitting",
+                                           "stable_gap", "underfitting", "metric_disagreement"})
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -60,15 +63,19 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     if breakdown:     # the best of the curve is estimated on the part before the breakdown
         first = min(f.evidence["epoch"] for f in breakdown)
         stop = int(np.searchsorted(ctx.epochs, first, side="left")) + 1
+    stuck = None if breakdown else no_learning(ctx)
+    dropped = _MEANINGLESS_AFTER_BREAKDOWN if breakdown else \
+        _MEANINGLESS_WITHOUT_LEARNING if stuck is not None else frozenset()
     best = best_estimate(ctx, stop)
     if ctx.n < MIN_POINTS:
         ev = {"n": ctx.n}
         findings.append(Finding("short_history", "info", message("short_history", ev), ev))
     findings += best_findings(ctx, best)
-    overfit, of_findings = fitting.overfitting(ctx, best)
+    lucky = any(f.code == "lucky_best" for f in findings)
+    overfit, of_findings = fitting.overfitting(ctx, best, lucky)
     findings += of_findings
     findings += breakdown
-    overfit_found = None if breakdown else next(
+    overfit_found = None if "overfitting" in dropped else next(
         (f for f in of_findings if f.code == "overfitting"), None)
     for detector in (fitting.still_improving,
                      lambda c: fitting.underfitting(c, overfit_found),
@@ -84,14 +91,8 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     if noisy is not None:
         findings.append(noisy)
     findings += fitting.instability(ctx)
-    if any(f.code in ("divergence", "non_finite") for f in findings):
-        # a collapse where train and val degrade together is not overfitting
-        findings = [f for f in findings if f.code != "overfitting"]
-        overfit = {**overfit, "detected": False, "onset_epoch": None}
-    stuck = no_learning(ctx) if not breakdown else None
-    if stuck is not None:
-        # nothing was learned: no best worth calling luck, no plateau, no over/underfitting
-        findings = [f for f in findings if f.code not in _MEANINGLESS_WITHOUT_LEARNING] + [stuck]
+    findings = [f for f in findings if f.code not in dropped] + ([stuck] if stuck else [])
+    if "overfitting" in dropped:
         overfit = {**overfit, "detected": False, "onset_epoch": None}
     lr_info, lr_findings = analyse_lr(ctx, best, overfit.get("onset_epoch"))
     findings += lr_findings

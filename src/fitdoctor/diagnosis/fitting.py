@@ -11,7 +11,6 @@ import numpy as np
 
 from ..history.names import is_proportion
 from ..i18n import message
-from .best import best_findings
 from .curves import Context, Curve, make_curve
 from .lr import SCHEDULE_ENDED, lr_at_end
 from .stats import slope_test
@@ -44,7 +43,8 @@ def reach_index(v: Curve, z: float) -> int:
     return int(np.argmax(v.trend >= v.trend.max() - v.tol(z)))
 
 
-def overfitting(ctx: Context, best: Best) -> tuple[dict, list[Finding]]:
+def overfitting(ctx: Context, best: Best, lucky: bool = False) -> tuple[dict, list[Finding]]:
+    """``lucky``: the report calls the best a lucky peak (best.py's lucky_best)."""
     v, z, e = ctx.val, ctx.options.z, ctx.epochs
     out: dict = {"detected": False, "onset_epoch": None, "reach_epoch": None,
                  "gap_at_best": None, "gap_at_end": None, "gap_trend": None}
@@ -94,7 +94,7 @@ def overfitting(ctx: Context, best: Best) -> tuple[dict, list[Finding]]:
     out.update(detected=True, onset_epoch=float(e[onset]))
     severity = "critical" if decline > v.tol(z) else "warning"
     # what the message says runs from where it says validation stopped improving
-    stop, relation = _stopped(ctx, best, reach, onset)
+    stop, relation = _stopped(ctx, best, reach, onset, lucky)
     gap_start = float(gap.trend[stop]) if gap is not None else None
     gap_end = float(gap.trend[-1]) if gap is not None else None
     ev = {"onset": float(e[onset]), "reach": float(e[reach]), "stopped": float(e[stop]),
@@ -108,7 +108,8 @@ def overfitting(ctx: Context, best: Best) -> tuple[dict, list[Finding]]:
     return out, [Finding("overfitting", severity, message("overfitting", ev), ev)]
 
 
-def _stopped(ctx: Context, best: Best, reach: int, onset: int) -> tuple[int, str | None]:
+def _stopped(ctx: Context, best: Best, reach: int, onset: int,
+             lucky: bool) -> tuple[int, str | None]:
     """The point the report says validation stopped improving at, and how the best epoch
     relates to it: None (it is the best epoch), "tied" (the best is within noise of it: one of
     ``best.tied_epochs``) or "lucky" (the best is a lucky peak: best.py's lucky_best).
@@ -137,8 +138,7 @@ def _stopped(ctx: Context, best: Best, reach: int, onset: int) -> tuple[int, str
     before = [i for i in range(reach) if float(e[i]) in tied]
     if before:                       # tied with an epoch just before the smoothed curve's reach
         return before[-1], "tied"
-    # the report's own judgement of the best (best.py's lucky_best), not a second opinion
-    if any(f.code == "lucky_best" for f in best_findings(ctx, best)):
+    if lucky:                        # the report's own judgement of the best, not a second one
         return reach, "lucky"
     return first_tied(len(e)) or (best.index, None)
 

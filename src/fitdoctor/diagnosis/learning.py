@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..history.core import declared
+from ..history.core import declared, declared_number
 from ..history.names import is_proportion
 from ..i18n import message
 from .curves import Context, Curve
@@ -45,14 +45,12 @@ def _flat_accuracy(c: Curve, q: int) -> tuple[bool, float, float]:
 
 
 def _cause(ctx: Context) -> tuple[str, float | None]:
-    """The likely cause from the log: the LR far outside the usual range of its optimizer, or
-    (with a constant accuracy) a model that predicts one class."""
-    lr = None
+    """The likely cause the log shows: the peak LR (logged, else declared) far above or below
+    the usual range of its optimizer ("lr_high", "lr_low"), else "unknown"; and that LR."""
     if ctx.lr is not None and np.isfinite(ctx.lr).any():
         lr = float(np.nanmax(ctx.lr))
     else:
-        v = declared(ctx.history.config, "learning_rate", "lr")
-        lr = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+        lr = declared_number(ctx.history.config, "learning_rate", "lr")
     opt = str(declared(ctx.history.config, "optimizer") or "adam").lower()
     lo, hi = LR_RANGE["sgd" if "sgd" in opt else "adam"]
     if lr is not None and lr > hi:
@@ -98,7 +96,5 @@ def no_learning(ctx: Context) -> Finding | None:
           "nl_metric": True if acc is not None else None,
           "nl_constant": True if constant else None,
           "nl_lr_high": True if cause == "lr_high" else None,
-          "nl_lr_low": True if cause == "lr_low" else None,
-          "suggested_lr": float(f"{lr / 10:.2g}") if cause == "lr_high" and lr else
-          (float(f"{lr * 10:.2g}") if cause == "lr_low" and lr else None)}
+          "nl_lr_low": True if cause == "lr_low" else None}
     return Finding("no_learning", "critical", message("no_learning", ev), ev)

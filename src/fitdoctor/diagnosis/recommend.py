@@ -6,14 +6,9 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from ..history.core import declared
+from ..history.core import declared_number as _number
 from ..i18n import recommendation
 from .types import Finding, Recommendation, ScheduleFit
-
-
-def _number(config: Mapping[str, Any], *keys: str) -> float | None:
-    v = declared(config, *keys)
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def _rec(code: str, patch: dict, evidence: dict, because: tuple[str, ...]) -> Recommendation:
@@ -41,7 +36,8 @@ def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: f
     stuck = f.get("no_learning")
     if stuck and not broke:
         ev = stuck.evidence
-        new_lr = ev.get("suggested_lr") or (float(f"{lr / 10:.2g}") if lr else None)
+        # 10x toward the usual range: up unless the LR is known to be far too low
+        new_lr = float(f"{lr * (10 if ev['cause'] == 'lr_low' else 0.1):.2g}") if lr else None
         patch = {"training": {"learning_rate": new_lr}} if new_lr else \
             {"training": {"warmup_epochs": 2, "max_grad_norm": 1.0}}
         rec_ev = {**ev, "lr_text": f"{ev['lr']:.2g}" if ev.get("lr") else "?"}

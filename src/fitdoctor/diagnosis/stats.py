@@ -30,7 +30,7 @@ def window_for(n: int) -> int:
 
 def smooth(y: np.ndarray, window: int | None = None) -> np.ndarray:
     """Local quadratic (Savitzky-Golay) trend; keeps peaks where a moving average flattens
-    them. Works along the last axis, so a (B, n) batch of bootstrap series smooths at once."""
+    them. Works along the last axis (a (B, n) batch smooths at once)."""
     n = y.shape[-1]
     w = window or window_for(n)
     if n < MIN_POINTS or w < 3:
@@ -106,14 +106,14 @@ def infer_denominator(values: np.ndarray, max_n: int = 20_000) -> int | None:
         return None
     digits = next((d for d in range(1, 10) if np.all(np.abs(v - np.round(v, d)) < 1e-10)), None)
     resolution = 0.5 * 10.0 ** -digits if digits is not None else 6e-8   # float32 otherwise
+    # every candidate N against one value at a time: the candidates thin out at once, so a
+    # history of values that fit nothing costs a few vector operations, not max_n x len(v)
     n = np.arange(2, max_n + 1, dtype=float)
-    for start in range(0, len(n), 4000):                                  # (memory: chunks)
-        chunk = n[start:start + 4000, None]
-        scaled = v[None, :] * chunk
-        fits = np.all(np.abs(scaled - np.round(scaled)) <= chunk * resolution + 1e-9, axis=1)
-        hit = np.flatnonzero(fits)
-        if len(hit):
-            found = float(chunk[hit[0], 0])
-            chance = min(1.0, 2 * found * resolution + 1e-9) ** len(v)
-            return int(found) if chance < 1e-6 else None
-    return None
+    for x in v:
+        scaled = x * n
+        n = n[np.abs(scaled - np.round(scaled)) <= n * resolution + 1e-9]
+        if not len(n):
+            return None
+    found = float(n[0])
+    chance = min(1.0, 2 * found * resolution + 1e-9) ** len(v)
+    return int(found) if chance < 1e-6 else None

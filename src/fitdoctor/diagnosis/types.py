@@ -17,8 +17,6 @@ class DiagnoseOptions:
     underfit_level: float = 0.9           # a proportion metric below this on train is "low"
     noisy_ratio: float = 0.1              # noise / improvement range above which validation is noisy
     lr_confound_r: float = 0.9            # |corr(lr, epoch)| above which LR and epoch are confounded
-    bootstrap: int = 200                  # parametric bootstrap draws for the best-value interval
-    seed: int = 0
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,12 @@ def declared(config: Mapping[str, Any], *keys: str) -> Any:
     return None
 
 
+def declared_number(config: Mapping[str, Any], *keys: str) -> float | None:
+    """:func:`declared`, when it is a number (a bool is not)."""
+    v = declared(config, *keys)
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
 def resolve_column(history: History, name: str) -> str:
     """Find ``name`` (raw or canonical) among the history's columns or raise a UsageError that
     lists the columns there are."""
