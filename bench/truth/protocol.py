@@ -129,14 +129,16 @@ def truth_of(run: Run) -> Truth:
     li = int(np.argmin(sl))
     loss_rise = (sl[-1] - sl[li]) / max(sl[li], 1e-9)
     decline = peak - float(sm[-1])
+    # still rising at the end: a significant slope (t >= 2) that matters (the gain above)
+    rising_tail = t_tail >= 2.0 and gain >= max(tol, 0.01)
     # overfitting: the test accuracy reached its best level with at least 4 epochs (and 15 % of
     # the run) still to go, the training loss kept falling after it, and by the end the test
     # accuracy fell below that level beyond tolerance or the test loss rose 20 % above its
     # minimum (the model grows confidently wrong), while the accuracy is not still rising
     overfitting = (not no_learning and after >= max(4, int(0.15 * n)) and still_fitting
-                   and (decline > tol or loss_rise > 0.2) and t_tail < 2.0)
+                   and (decline > tol or loss_rise > 0.2) and not rising_tail)
     still_improving = (not no_learning and not overfitting and sm[-1] >= peak - tol
-                       and t_tail >= 2.0 and gain >= max(tol, 0.01))
+                       and rising_tail)
     plateau = not (no_learning or overfitting or still_improving)
     rising = bool(no_learning and acc[-1] > majority + NO_LEARNING_MARGIN and t_tail >= 2.0)
     return Truth(no_learning, overfitting, reach if overfitting else None, still_improving,

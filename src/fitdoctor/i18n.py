@@ -30,6 +30,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "从 epoch {onset:g} 起过拟合：验证指标在 epoch {stopped:g} 停止提升{best_tied}{best_lucky}，"
               "而训练指标继续提升（{train_from:.4g} -> {train_to:.4g}）{gap_growth}{decline}。",
     },
+    "overfitting.loss": {
+        "en": "Overfitting from epoch {onset:g}: {monitor} stopped improving at epoch "
+              "{stopped:g}{best_tied}{best_lucky} while the validation loss rose {loss_rise:.0%} "
+              "above its minimum ({loss_min:.4g} at epoch {loss_epoch:g} -> {loss_end:.4g}) and "
+              "the training loss kept falling ({train_loss_from:.4g} -> {train_loss_to:.4g})"
+              "{decline}: the model memorises its training set and grows over-confident on the "
+              "examples it gets wrong.",
+        "zh": "从 epoch {onset:g} 起过拟合：{monitor} 在 epoch {stopped:g} 停止提升{best_tied}{best_lucky}，"
+              "而验证损失比最低点上升了 {loss_rise:.0%}（epoch {loss_epoch:g} 的 {loss_min:.4g} -> "
+              "{loss_end:.4g}），训练损失继续下降（{train_loss_from:.4g} -> {train_loss_to:.4g}）"
+              "{decline}：模型在记忆训练集，对判错的样本越来越自信。",
+    },
     "no_learning": {
         "en": "Learned nothing from epoch {from_epoch:g} to {to_epoch:g}:{nl_loss}{nl_metric}."
               "{nl_constant}{nl_lr_high}{nl_lr_low}",

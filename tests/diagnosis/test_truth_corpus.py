@@ -87,3 +87,42 @@ def test_denominator_from_rounded_values_and_no_guess_from_chance():
     assert infer_denominator(np.round(exact, 4)) == 1101      # 4 decimals still prove it
     assert infer_denominator(np.round(exact, 3)) is None      # 3 decimals fit every N ~ 1000
     assert infer_denominator(np.round(np.random.default_rng(0).random(40), 4)) is None
+
+
+def test_accuracy_flat_while_validation_loss_climbs_is_overfitting():
+    """MiniLM, 25 epochs at LR 5e-5 on 2,000 sentences: val_acc levels off by epoch 4 while the
+    validation loss climbs from 0.60 to 1.12 and the training loss falls to 1e-3 (the test loss
+    rises 0.53 -> 1.30 in truth). The accuracy alone never falls beyond noise: without the
+    loss path this run was 'plateau'."""
+    d = _diag("sentiment/overfit/s1")
+    assert d.verdict == "overfitting"
+    f = d.finding("overfitting")
+    assert f.evidence["kind"] == "loss"
+    assert f.evidence["loss_epoch"] == 3
+    # by hand from history.csv, 3-epoch running medians: lowest at epoch 3, median(0.5127,
+    # 0.6752, 0.5961) = 0.5961; at the end median(1.11, 1.116, 1.116) = 1.116
+    assert f.evidence["loss_min"] == pytest.approx(0.5961, abs=1e-4)
+    assert f.evidence["loss_end"] == pytest.approx(1.116, abs=1e-3)
+    assert f.evidence["loss_rise"] == pytest.approx(1.116 / 0.5961 - 1, abs=0.01)
+    assert "validation loss rose" in f.message and "stopped improving at epoch" in f.message
+    assert "stable_gap" not in d.codes          # "this is not overfitting" would contradict it
+    assert 2 <= d.overfitting["onset_epoch"] <= 8
+
+
+@pytest.mark.parametrize("run", ["mnist/plateau/s3", "digits/cosine_long/s0"])
+def test_a_knee_in_the_validation_loss_is_not_a_rise(run):
+    """After a steep drop the local-quadratic trend dips below every observed loss (0.118
+    against 0.138 at least on mnist/plateau/s3), which once faked a 25 % rise; the loss path reads
+    running medians of the logged values, which never leave them."""
+    f = _diag(run).finding("overfitting")
+    assert f is None or f.evidence.get("kind") != "loss"
+
+
+@pytest.mark.parametrize("run", ["digits/lr_high_sgd/s1", "digits/lr_high_sgd/s2"])
+def test_a_collapse_to_a_constant_prediction_is_no_learning(run):
+    """SGD at LR 0.5: the accuracy reaches 0.2-0.3 in the first epochs, then the model collapses
+    to one class (val_acc 0.097-0.103, train loss ln 10) for the rest of the run. The accuracy
+    is not flat over the run, so the flat-accuracy rule alone called these healthy/plateau."""
+    d = _diag(run)
+    assert d.verdict == "no_learning"
+    assert d.finding("no_learning").evidence["cause"] == "lr_high"

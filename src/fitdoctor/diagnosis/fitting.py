@@ -8,18 +8,23 @@ noise estimate, and the detectors that need one return nothing."""
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from ..history.names import is_proportion
 from ..i18n import message
 from .curves import Context, Curve, make_curve
 from .lr import SCHEDULE_ENDED, lr_at_end
-from .stats import slope_test
+from .stats import fill_gaps, slope_test
 from .types import Best, Finding
 
 
 # A validation curve whose slope after its best level has t above this may still be rising:
 # no overfitting is called (one-sided, ~84 %: a deliberately cautious veto against false alarms).
 VAL_RISING_T = 1.0
+# With an accuracy-like monitor that levelled off, a validation loss this far above its minimum
+# (20 %, and beyond noise) while the training loss keeps falling is overfitting too (the truth
+# corpus's protocol uses the same 20 % on the test loss).
+LOSS_RISE = 0.20
 
 
 def tail_length(n: int) -> int:
@@ -43,6 +48,71 @@ def reach_index(v: Curve, z: float) -> int:
     return int(np.argmax(v.trend >= v.trend.max() - v.tol(z)))
 
 
+def _gap_onset(ctx: Context, reach: int) -> tuple[int | None, list[Finding], dict | None]:
+    """Overfitting seen in the monitored metric: validation stopped at ``reach`` while training
+    kept improving and the train-val gap grew beyond noise (or, without a same-metric training
+    curve, validation fell). Returns (onset index or None, side findings, gap trend)."""
+    v, z, e, gap = ctx.val, ctx.options.z, ctx.epochs, ctx.gap
+    # validation must not still be rising after it first reached its best level
+    _, t_val = slope_test(v.g[reach:], v.sigma)
+    if np.isfinite(t_val) and t_val > VAL_RISING_T:
+        return None, [], None
+    tr = ctx.train or ctx.train_loss
+    if tr is None or not tr.known:
+        return None, [], None
+    stable = []
+    if gap is not None and gap.known:
+        ev = {"gap_end": float(gap.trend[-1]), "reach": float(e[reach])}
+        stable = [Finding("stable_gap", "info", message("stable_gap", ev), ev)]
+    if not float(tr.trend[-1] - tr.trend[reach]) > max(tr.tol(z), 0.0):
+        return None, stable, None
+    if gap is None or not gap.known:   # no same-metric training curve: validation must fall
+        peak = float(v.trend.max())
+        return _first(v.trend < peak - v.tol(z), int(np.argmax(v.trend))), [], None
+    growth = gap.trend - gap.trend[reach]
+    slope, t = slope_test(gap.g[reach:], gap.sigma)
+    trend = {"slope_per_epoch": slope / _spacing(e), "t": t}
+    # the gap must grow materially by the end, not just drift: twice the noise threshold
+    # and a quarter of the gap it started from
+    needed = max(2 * gap.tol(z), 0.25 * abs(float(gap.trend[reach])))
+    if not (growth[-1] > needed and t > z):
+        return None, stable, trend
+    onset = _first(growth > gap.tol(z), reach)
+    if onset is not None:             # no later than the smoothed validation peak
+        onset = min(onset, reach + int(np.argmax(v.trend[reach:])))
+    return onset, [], trend
+
+
+def _loss_rise(ctx: Context, reach: int) -> dict | None:
+    """Overfitting seen in the losses when the monitor is an accuracy-like metric that levelled
+    off: the validation loss climbs at least LOSS_RISE above its minimum (and beyond noise)
+    while the training loss keeps falling, and the monitor is not rising at the end. The model
+    memorises its training set and grows over-confident on the examples it gets wrong."""
+    v, vl, tl, z = ctx.val, ctx.val_loss, ctx.train_loss, ctx.options.z
+    if v.mode != "max" or vl is None or tl is None or not (vl.known and tl.known) \
+            or vl.name == v.name or not np.all(vl.raw[np.isfinite(vl.raw)] > 0):
+        return None
+    # levels from running medians of the logged losses: a median never leaves the observed
+    # values, where a local quadratic dips below them at a knee and fakes a rise after it
+    h = max(1, v.n // 20)
+    val_level = median_filter(fill_gaps(vl.raw), size=2 * h + 1, mode="nearest")
+    train_level = median_filter(fill_gaps(tl.raw), size=2 * h + 1, mode="nearest")
+    low = int(np.argmin(val_level))
+    if v.n - 1 - low < max(4, int(0.15 * v.n)):
+        return None
+    loss_min, loss_end = float(val_level[low]), float(val_level[-1])
+    if not (loss_end >= (1 + LOSS_RISE) * loss_min and loss_end - loss_min > vl.tol(z)):
+        return None
+    if not float(train_level[low] - train_level[-1]) > tl.tol(z):   # training loss kept falling
+        return None
+    _, t_end = slope_test(v.g[-tail_length(v.n):], v.sigma)
+    if np.isfinite(t_end) and t_end > z:           # the monitor still rises: not yet
+        return None
+    return {"loss_epoch": float(ctx.epochs[low]), "loss_min": loss_min, "loss_end": loss_end,
+            "loss_rise": loss_end / loss_min - 1, "train_loss_from": float(train_level[low]),
+            "train_loss_to": float(train_level[-1])}
+
+
 def overfitting(ctx: Context, best: Best, lucky: bool = False) -> tuple[dict, list[Finding]]:
     """``lucky``: the report calls the best a lucky peak (best.py's lucky_best)."""
     v, z, e = ctx.val, ctx.options.z, ctx.epochs
@@ -56,45 +126,21 @@ def overfitting(ctx: Context, best: Best, lucky: bool = False) -> tuple[dict, li
         return out, []
     reach = reach_index(v, z)
     out["reach_epoch"] = float(e[reach])
-    after = v.n - 1 - reach
-    if after < max(5, int(0.15 * v.n)):     # too few points after it to say it stopped
+    if v.n - 1 - reach < max(5, int(0.15 * v.n)):   # too few points after it to say it stopped
         return out, []
-    # validation must not still be rising after it first reached its best level
-    _, t_val = slope_test(v.g[reach:], v.sigma)
-    if np.isfinite(t_val) and t_val > VAL_RISING_T:
-        return out, []
-    tr = ctx.train or ctx.train_loss
-    if tr is None or not tr.known:
-        return out, []
-    train_gain = float(tr.trend[-1] - tr.trend[reach])
-    if not train_gain > max(tr.tol(z), 0.0):
-        if gap is not None and gap.known and out["gap_at_end"] is not None:
-            ev = {"gap_end": out["gap_at_end"], "reach": float(e[reach])}
-            return out, [Finding("stable_gap", "info", message("stable_gap", ev), ev)]
-        return out, []
+    onset, side, out["gap_trend"] = _gap_onset(ctx, reach)
+    loss = None if onset is not None else _loss_rise(ctx, reach)
+    if onset is None and loss is None:
+        return out, side
     peak = float(v.trend.max())
     decline = peak - float(v.trend[-1])
-    if gap is not None and gap.known:
-        growth = gap.trend - gap.trend[reach]
-        slope, t = slope_test(gap.g[reach:], gap.sigma)
-        out["gap_trend"] = {"slope_per_epoch": slope / _spacing(e), "t": t}
-        # the gap must grow materially by the end, not just drift: twice the noise threshold
-        # and a quarter of the gap it started from
-        needed = max(2 * gap.tol(z), 0.25 * abs(float(gap.trend[reach])))
-        if not (growth[-1] > needed and t > z):
-            ev = {"gap_end": float(gap.trend[-1]), "reach": float(e[reach])}
-            return out, [Finding("stable_gap", "info", message("stable_gap", ev), ev)]
-        onset = _first(growth > gap.tol(z), reach)
-        if onset is not None:         # no later than the smoothed validation peak
-            onset = min(onset, reach + int(np.argmax(v.trend[reach:])))
-    else:                              # no same-metric training curve: validation must fall
-        onset = _first(v.trend < peak - v.tol(z), int(np.argmax(v.trend)))
-    if onset is None:
-        return out, []
-    out.update(detected=True, onset_epoch=float(e[onset]))
     severity = "critical" if decline > v.tol(z) else "warning"
+    tr = ctx.train or ctx.train_loss
     # what the message says runs from where it says validation stopped improving
-    stop, relation = _stopped(ctx, best, reach, onset, lucky)
+    stop, relation = _stopped(ctx, best, reach, reach if onset is None else onset, lucky)
+    if onset is None:                # the losses' overfitting starts where the monitor stopped
+        onset = stop
+    out.update(detected=True, onset_epoch=float(e[onset]))
     gap_start = float(gap.trend[stop]) if gap is not None else None
     gap_end = float(gap.trend[-1]) if gap is not None else None
     ev = {"onset": float(e[onset]), "reach": float(e[reach]), "stopped": float(e[stop]),
@@ -103,8 +149,11 @@ def overfitting(ctx: Context, best: Best, lucky: bool = False) -> tuple[dict, li
           "best_lucky": True if relation == "lucky" else None,
           "train_from": tr.value(float(tr.trend[stop])), "train_to": tr.value(float(tr.trend[-1])),
           "gap_start": gap_start, "gap_end": gap_end,
-          "gap_growth": gap_end - gap_start if gap is not None else None,
+          "gap_growth": gap_end - gap_start if gap is not None and loss is None else None,
           "decline": decline if decline > v.tol(z) else None, "train_column": tr.name}
+    if loss is not None:
+        ev.update(kind="loss", **loss)
+        return out, [Finding("overfitting", severity, message("overfitting.loss", ev), ev)]
     return out, [Finding("overfitting", severity, message("overfitting", ev), ev)]
 
 
@@ -228,7 +277,6 @@ def _spikes(g: np.ndarray, sigma: float, z: float, half: int = 5) -> tuple[np.nd
     the second differences around it (a rolling median absolute deviation over 2*half+1
     values, robust to the spike's own three), so the steep start of a curve, noisy in its own
     right, is not a spike next to a quiet plateau. Returns (indices, z scores)."""
-    from scipy.ndimage import median_filter
 
     d2 = g[:-2] - 2 * g[1:-1] + g[2:]               # d2[i] belongs to point i + 1
     size = 2 * half + 1

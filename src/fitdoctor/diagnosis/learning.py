@@ -4,8 +4,10 @@ run. Such a run is never "no problem": the report names the likely cause and a p
 
 Rules (thresholds in the module constants, checked on the truth corpus, bench/diagnosis_real.py):
 "most of the run" is everything after the first quarter; the training loss there keeps at least
-95 % of its lowest first-quarter value; the accuracy-like metric (training, else validation) there
-stays within max(2 points, 2 sigma) of its first-quarter level and below 0.9."""
+95 % of its first-quarter level (median); the accuracy-like metric (training, else validation)
+there stays within max(2 points, 2 sigma) of its first-quarter level and below 0.9, or falls
+below it while the validation metric stays within 2 points of one value (a collapse to a
+near-constant prediction)."""
 
 from __future__ import annotations
 
@@ -70,7 +72,7 @@ def no_learning(ctx: Context) -> Finding | None:
         raw = tl.raw[np.isfinite(tl.raw)]
         if len(raw) < MIN_POINTS:
             return None
-        early_loss = float(np.min(raw[:q + 1]))
+        early_loss = float(np.median(raw[:q + 1]))
         late_loss = float(np.median(raw[q + 1:]))
         if not late_loss >= LOSS_KEPT * early_loss:
             return None
@@ -78,14 +80,18 @@ def no_learning(ctx: Context) -> Finding | None:
     acc = acc or (ctx.val if is_proportion(ctx.val.name) and ctx.val.mode == "max" else None)
     if acc is None and tl is None:
         return None
+    val = ctx.val.raw[np.isfinite(ctx.val.raw)]
+    constant = bool(len(val) and np.mean(val[q + 1:] == np.median(val[q + 1:])) >= 0.5)
     level = None
     if acc is not None:
         flat, early, late = _flat_accuracy(acc, q)
-        if not flat:
+        # or a collapse: what little it learned at first is gone and the validation metric
+        # stays put (within 2 points of one value: a near-constant prediction)
+        late_val = val[q + 1:]
+        stuck = bool(len(late_val) and np.all(np.abs(late_val - np.median(late_val)) <= FLAT_POINTS))
+        if not (flat or ((stuck or constant) and tl is not None and late < early)):
             return None
         level = late
-    val = ctx.val.raw[np.isfinite(ctx.val.raw)]
-    constant = bool(len(val) and np.mean(val[q + 1:] == np.median(val[q + 1:])) >= 0.5)
     cause, lr = _cause(ctx)
     ev = {"from_epoch": float(ctx.epochs[q]), "to_epoch": float(ctx.epochs[-1]),
           "loss_start": float(early_loss) if tl is not None else None,
