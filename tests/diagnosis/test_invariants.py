@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 from dataclasses import dataclass
 
@@ -162,8 +163,14 @@ def make_report(name: str, h: History) -> Report:
     return Report(name, h, d, findings, recs, md)
 
 
-@functools.lru_cache(maxsize=1)
 def reports() -> tuple[Report, ...]:
+    # keyed by the mutant under test (make mutate): a mutation run forks every mutant from a
+    # process that already built the clean reports, which must not be reused
+    return _reports(os.environ.get("MUTANT_UNDER_TEST"))
+
+
+@functools.lru_cache(maxsize=1)
+def _reports(mutant: str | None) -> tuple[Report, ...]:
     inputs = log_histories() + simulated_histories() + constructed()
     return tuple(make_report(name, h) for name, h in inputs)
 

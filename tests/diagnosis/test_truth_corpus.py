@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fitdoctor.diagnosis import diagnose
@@ -126,3 +127,48 @@ def test_a_collapse_to_a_constant_prediction_is_no_learning(run):
     d = _diag(run)
     assert d.verdict == "no_learning"
     assert d.finding("no_learning").evidence["cause"] == "lr_high"
+
+
+def test_onset_on_a_real_run_is_the_true_one_not_later():
+    """catches: the overfitting onset no longer clamped to the smoothed validation peak
+    (``onset = min(onset, reach + argmax(v.trend[reach:]))`` dropped): on this run the onset
+    moves from epoch 2 (the truth) to epoch 3.
+
+    MiniLM, 12 epochs on 2,000 sentences (sentiment/healthy/s2). The truth, by hand from
+    truth.csv (PROTOCOL.md's rule, 6,000 test sentences): the centred 3-epoch mean of the test
+    accuracy is 0.7257 at epoch 1 and 0.7879 at epoch 2, its maximum about 0.794, and a change
+    below tol = 2 sqrt(2 p (1 - p) / 6000) ~ 0.0148 is not real, so the test accuracy reached its
+    best level at epoch 2 and never rose beyond it; the test loss doubles after that while the
+    training loss falls 0.33 -> 0.02: overfitting from epoch 2."""
+    truth = pd.read_csv(CORPUS / "sentiment/healthy/s2/truth.csv")
+    acc = truth["test_acc"].to_numpy()
+    sm = np.convolve(acc, np.ones(3) / 3, mode="valid")          # sm[k] centred on epoch k + 1
+    peak = sm.max()
+    tol = 2 * np.sqrt(2 * peak * (1 - peak) / 6000)
+    true_onset = 1 + int(np.argmax(sm >= peak - tol))
+    assert true_onset == 2 and sm[0] < peak - tol                  # epoch 1 is still below it
+
+    d = _diag("sentiment/healthy/s2")
+    assert d.verdict == "overfitting"
+    assert d.overfitting["onset_epoch"] == true_onset
+    assert d.finding("overfitting").evidence.get("kind") != "loss"   # the gap path decides
+
+
+def test_the_last_cycle_of_warm_restarts_climbing_back_is_not_still_improving(tmp_path):
+    """CosineAnnealingWarmRestarts (T_0 8) on digits: val_acc climbs within each cycle as the LR
+    anneals, back to about 0.99 every time (the test accuracy ends at 0.974, not rising). The
+    rise inside the last cycle is the schedule, not a run that wants more epochs; it was called
+    still improving ('train longer'). A run whose cycles end higher and higher still is."""
+    d = _diag("digits/warm_restarts/s1")
+    assert "still_improving" not in d.codes
+    # the same LR, each cycle ending 0.03 higher than the one before: improving across cycles
+    import pandas as pd
+
+    src = pd.read_csv(CORPUS / "digits" / "warm_restarts" / "s1" / "history.csv")
+    t = np.arange(32)
+    cycle, within = t // 8, (t % 8) / 7
+    src["val_acc"] = 0.80 + 0.03 * cycle + 0.05 * within
+    src["train_acc"] = 0.85 + 0.03 * cycle + 0.05 * within
+    src.to_csv(tmp_path / "rising.csv", index=False)
+    d = diagnose(read_history(str(tmp_path / "rising.csv")))
+    assert "still_improving" in d.codes

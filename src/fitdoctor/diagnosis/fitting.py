@@ -13,7 +13,7 @@ from scipy.ndimage import median_filter
 from ..history.names import is_proportion
 from ..i18n import message
 from .curves import Context, Curve, make_curve
-from .lr import SCHEDULE_ENDED, lr_at_end
+from .lr import SCHEDULE_ENDED, last_restart, lr_at_end
 from .stats import fill_gaps, slope_test
 from .types import Best, Finding
 
@@ -200,6 +200,9 @@ def still_improving(ctx: Context) -> Finding | None:
     slope, t = slope_test(v.g[-k:], v.sigma)
     if not (np.isfinite(t) and t > z and v.trend[-1] >= v.trend.max() - v.tol(z)):
         return None
+    restart = last_restart(ctx)
+    if restart is not None and v.trend[-1] <= v.trend[:restart].max() + v.tol(z):
+        return None      # the last cycle of a restarting schedule climbed back, no higher
     ev = {"monitor": v.name, "k": k, "slope": slope / _spacing(ctx.epochs), "t": t}
     end = lr_at_end(ctx)
     if end is not None and end[0] < SCHEDULE_ENDED * end[1]:

@@ -32,6 +32,26 @@ def lr_at_end(ctx: Context) -> tuple[float, float] | None:
     return float(lr[-1]), float(lr.max())
 
 
+# An LR that jumps up by at least this factor after it had fallen below its running peak is a
+# restart (warm restarts, a cyclic schedule), not a warmup.
+RESTART_JUMP = 1.5
+
+
+def last_restart(ctx: Context) -> int | None:
+    """The index of the last LR restart: an upward jump (x RESTART_JUMP) from an LR below its
+    running peak; None without an LR column or a restart."""
+    if ctx.lr is None:
+        return None
+    lr = np.asarray(ctx.lr, dtype=float)
+    found = None
+    for i in range(1, len(lr)):
+        prev, peak = lr[i - 1], np.nanmax(lr[:i]) if np.isfinite(lr[:i]).any() else np.nan
+        if np.isfinite(lr[i]) and np.isfinite(prev) and prev > 0 and lr[i] >= RESTART_JUMP * prev \
+                and prev < peak:
+            found = i
+    return found
+
+
 def analyse_lr(ctx: Context, best: Best, onset: float | None) -> tuple[dict | None, list[Finding]]:
     lr = ctx.lr
     if lr is None:
