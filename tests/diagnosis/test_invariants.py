@@ -1,7 +1,7 @@
 """Every report agrees with itself.
 
 Diagnoses every real log in ../shared (seed logs and public logs, every run of a file that holds
-several, as ``--run all`` does), 1,000 simulated runs of every kind (8-150 epochs, noise
+several, as ``--run all`` does), every run of the truth corpus (bench/truth), 1,000 simulated runs of every kind (8-150 epochs, noise
 0.002-0.05, the short and the very noisy corners included) and a few constructed edge cases;
 renders each report in English and Chinese (the markdown report, not HTML or plots) and checks
 properties that must hold whatever the curve:
@@ -41,7 +41,7 @@ from fitdoctor.report.text import finding_text, headline, recommendation_text
 from fitdoctor.testing.simulate import KINDS, simulate
 from fitdoctor.training.config import build_config
 
-from ..conftest import PUBLIC_LOGS, SEED_LOGS
+from ..conftest import PUBLIC_LOGS, ROOT, SEED_LOGS
 
 LANGS = ("en", "zh")
 N_SIMULATED = 1000
@@ -103,6 +103,13 @@ def log_histories() -> list[tuple[str, History]]:
                 h = h.with_options(val_size=SEED_VAL_SIZE)
             out.append((f"{path.name}#{i}", h))
     return out
+
+
+def corpus_histories() -> list[tuple[str, History]]:
+    """Every run of the truth corpus (bench/truth/corpus), as its history.csv gives it."""
+    corpus = ROOT / "bench" / "truth" / "corpus"
+    return [(f"corpus:{p.parent.relative_to(corpus)}", read_histories(p)[0])
+            for p in sorted(corpus.glob("*/*/s*/history.csv"))]
 
 
 def simulated_histories() -> list[tuple[str, History]]:
@@ -171,7 +178,7 @@ def reports() -> tuple[Report, ...]:
 
 @functools.lru_cache(maxsize=1)
 def _reports(mutant: str | None) -> tuple[Report, ...]:
-    inputs = log_histories() + simulated_histories() + constructed()
+    inputs = log_histories() + corpus_histories() + simulated_histories() + constructed()
     return tuple(make_report(name, h) for name, h in inputs)
 
 
@@ -198,7 +205,8 @@ def test_inputs_cover_every_log_kind_and_corner():
     assert {n.split(":")[1] for n in names if n.startswith("sim:")} == set(KINDS)
     assert any(r.d.n_points == 8 for r in rs) and any(":noise=0.0500" in n for n in names)
     assert sum(n.endswith("#2") for n in names) >= 2          # files with several runs: each run
-    assert len([n for n in names if not n.startswith(("sim:", "constructed:"))]) >= 28
+    assert len([n for n in names if not n.startswith(("sim:", "constructed:", "corpus:"))]) >= 28
+    assert sum(n.startswith("corpus:") for n in names) >= 200
 
 
 # ---------------------------------------------------------------- 1. nan / inf / None
