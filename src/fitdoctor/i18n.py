@@ -42,6 +42,19 @@ MESSAGES: dict[str, dict[str, str]] = {
               "{loss_end:.4g}），训练损失继续下降（{train_loss_from:.4g} -> {train_loss_to:.4g}）"
               "{decline}：模型在记忆训练集，对判错的样本越来越自信。",
     },
+    "note.val_size_inferred": {
+        "en": "validation size {n} inferred from the granularity of {monitor} (every value is a "
+              "multiple of 1/{n}); its sampling error is in the interval of the best level",
+        "zh": "验证集大小 {n} 由 {monitor} 的取值粒度推断（每个值都是 1/{n} 的倍数）；"
+              "其抽样误差已计入最佳水平的区间",
+    },
+    "note.sampling_left_out": {
+        "en": "the interval of the best level leaves out the validation set's sampling error, "
+              "which every epoch shares (the log does not give the validation size): give "
+              "--val-size N to include it",
+        "zh": "最佳水平的区间没有计入验证集的抽样误差（每个 epoch 共享这一误差；日志没有给出验证集"
+              "大小）：用 --val-size N 把它计入",
+    },
     "no_learning": {
         "en": "Learned nothing from epoch {from_epoch:g} to {to_epoch:g}:{nl_loss}{nl_metric}."
               "{nl_constant}{nl_lr_high}{nl_lr_low}",

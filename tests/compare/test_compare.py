@@ -1,6 +1,7 @@
 """compare: real differences come out significant, noise does not."""
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -117,3 +118,48 @@ def test_compare_stored_runs_uses_their_predictions(tmp_path):
 def test_compare_needs_two_runs():
     r = runner.invoke(app, ["compare", str(SEED_LOGS / "sst-try1.log")])
     assert r.exit_code == 2 and "two or more" in r.stderr
+
+
+def _mcnemar_exact(only_a, only_b):
+    """Two-sided exact McNemar p by hand: twice the binomial tail of the smaller count."""
+    n, k = only_a + only_b, min(only_a, only_b)
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n)
+
+
+def test_significance_is_decided_on_the_holm_corrected_p():
+    """catches: a pair called significant on its raw p instead of its Holm-corrected p.
+
+    Three runs scored on the same 300 validation examples. B gets right everything A does and
+    6 more; C everything B does and 6 more. By hand, exact McNemar: C vs B and B vs A have 6
+    discordant examples all one way, p = 2 / 2^6 = 0.03125 (below 0.05); C vs A has 12, p =
+    2 / 2^12. Holm over the 3 pairs: the smallest p times 3, the next two times 2 and 1 with the
+    running maximum: 0.00146, 0.0625, 0.0625. So only C vs A is significant, and B is in the
+    group indistinguishable from the best."""
+    n = 300
+    a = np.arange(n) < 200
+    b = np.arange(n) < 206
+    c = np.arange(n) < 212
+    hs = [curve_history("A", 0.70, 1), curve_history("B", 0.72, 2), curve_history("C", 0.74, 3)]
+    comp = compare(inputs(hs, [a, b, c]))
+    assert [e.name for e in comp.entries] == ["C", "B", "A"]
+    pairs = {frozenset((p.a, p.b)): p for p in comp.pairs}
+    raw = {("C", "B"): _mcnemar_exact(0, 6), ("C", "A"): _mcnemar_exact(0, 12),
+           ("B", "A"): _mcnemar_exact(0, 6)}
+    assert raw[("C", "B")] == pytest.approx(0.03125) and raw[("C", "A")] == pytest.approx(2 / 4096)
+    # Holm by hand: sort the raw p, multiply the k-th smallest by (m - k), keep a running max
+    order = sorted(raw, key=raw.get)
+    holm, running = {}, 0.0
+    for k, key in enumerate(order):
+        running = max(running, min(1.0, (len(raw) - k) * raw[key]))
+        holm[key] = running
+    assert holm[("C", "B")] == pytest.approx(0.0625) and holm[("B", "A")] == pytest.approx(0.0625)
+    for key in raw:
+        p = pairs[frozenset(key)]
+        assert "McNemar" in p.method
+        assert p.p_value == pytest.approx(raw[key], rel=1e-9)
+        assert p.p_holm == pytest.approx(holm[key], rel=1e-9)
+        assert p.significant is (holm[key] < 0.05)
+    assert not pairs[frozenset(("C", "B"))].significant        # raw p 0.031 < 0.05, Holm 0.0625
+    assert not pairs[frozenset(("B", "A"))].significant
+    assert pairs[frozenset(("C", "A"))].significant
+    assert comp.best_group == ("C", "B")

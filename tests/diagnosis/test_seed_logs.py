@@ -65,7 +65,7 @@ def test_document_keeps_the_schema(seed_log):
     assert doc["monitor"] == {"name": "val_acc", "mode": "max", "reason": "val_accuracy_like"}
     assert doc["n_points"] == 24 and doc["final"] == {"epoch": 23, "value": 0.407}
     assert set(doc["best"]) >= {"epoch", "value", "ci95", "tied_epochs"}
-    assert doc["overfitting"]["detected"] is True and doc["overfitting"]["onset_epoch"] == 10
+    assert doc["overfitting"]["detected"] is True and 9 <= doc["overfitting"]["onset_epoch"] <= 11
     assert {"label", "start", "end"} <= set(doc["phases"][0])
     for f in doc["findings"]:
         assert f["severity"] in ("info", "warning", "critical") and f["message"] and "code" in f

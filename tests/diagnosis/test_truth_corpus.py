@@ -47,14 +47,20 @@ def test_a_run_that_learns_is_not_no_learning():
 
 
 def test_validation_size_inferred_from_granularity_and_said():
+    from fitdoctor.diagnosis.document import notes_text
+
     d = _diag("mnist/healthy/s0")                   # val_acc values are multiples of 1/300
     assert d.val_size == 300 and d.val_size_inferred
-    assert any("inferred from the granularity" in n for n in d.notes)
+    assert any("inferred from the granularity" in n for n in notes_text(d, "en"))
+    assert any("由 val_acc 的取值粒度推断" in n for n in notes_text(d, "zh"))
     # 3-decimal values of a 500-example set are not proof enough: said, not guessed
     d = _diag("sentiment/healthy/s0")
     assert d.val_size is None
-    assert any("leaves out the validation set's sampling error" in n for n in d.notes)
-    assert _diag("mnist/healthy/s0", val_size=300).val_size_inferred is False
+    assert any("leaves out the validation set's sampling error" in n for n in notes_text(d, "en"))
+    assert any("没有计入验证集的抽样误差" in n for n in notes_text(d, "zh"))
+    given = _diag("mnist/healthy/s0", val_size=300)
+    assert given.val_size_inferred is False
+    assert not any("granularity" in n or "sampling error" in n for n in notes_text(given, "en"))
 
 
 def test_levels_stay_within_what_the_data_support_on_every_corpus_run():
@@ -88,6 +94,13 @@ def test_denominator_from_rounded_values_and_no_guess_from_chance():
     assert infer_denominator(np.round(exact, 4)) == 1101      # 4 decimals still prove it
     assert infer_denominator(np.round(exact, 3)) is None      # 3 decimals fit every N ~ 1000
     assert infer_denominator(np.round(np.random.default_rng(0).random(40), 4)) is None
+    # 3 decimals cannot tell N above 500 apart: every such value is within 0.4 of a multiple of
+    # 1/800 (800 x 0.0005), which once "inferred" N = 800 for sets of 900-2,000 (bench/simulate.py)
+    rng = np.random.default_rng(1)
+    for n in (900, 1000, 2000):
+        assert infer_denominator(np.round(rng.integers(int(0.6 * n), n, 80) / n, 3)) is None, n
+    # exact k/500 values all above 0.75 also fit 1/499 within the rounding, but worse
+    assert infer_denominator(np.round(np.arange(376, 420) / 500, 3)) == 500
 
 
 def test_accuracy_flat_while_validation_loss_climbs_is_overfitting():

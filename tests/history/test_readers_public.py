@@ -77,3 +77,55 @@ def test_lightning_interleaved_rows_merge_per_epoch():
     assert list(h.epochs) == list(range(10))
     assert h.values("lr")[0] == pytest.approx(1e-4)
     assert not h.table[["train_loss", "val_acc", "val_loss"]].isna().any().any()
+
+
+def _hf_expected_train_loss(path):
+    """By hand, with the json module: each evaluation's training loss is the mean of the
+    ``loss`` entries logged after the previous evaluation's step, up to its own step."""
+    import json
+
+    with open(path, encoding="utf-8") as fh:
+        log = json.load(fh)["log_history"]
+    eval_steps = sorted({r["step"] for r in log if any(k.startswith("eval_") for k in r)})
+    losses = [(r["step"], r["loss"]) for r in log
+              if "loss" in r and not any(k.startswith("eval_") for k in r) and "train_runtime" not in r]
+    out, prev = [], -1
+    for s in eval_steps:
+        window = [x for step, x in losses if prev < step <= s]
+        out.append((s, sum(window) / len(window) if window else float("nan"), len(window)))
+        prev = s
+    return out
+
+
+@pytest.mark.parametrize("part", ["codebert-10ep", "vit-lungcancer", "convnext-eeg", "mt5-azsumm"])
+def test_hf_train_loss_is_the_mean_of_the_epochs_logged_losses(part):
+    """catches: the Hugging Face reader taking an evaluation's training loss as the last logged
+    value instead of the mean of the losses logged since the previous evaluation."""
+    path = public(part)
+    want = _hf_expected_train_loss(path)
+    h = read_history(path)
+    assert list(h.values("step")) == [s for s, _, _ in want]
+    assert all(k > 1 for _, _, k in want)                 # several logged losses per evaluation
+    assert list(h.values("train_loss")) == pytest.approx([m for _, m, _ in want], rel=1e-12)
+
+
+def test_lightning_step_rows_are_averaged_per_epoch():
+    """catches: the Lightning CSVLogger reader keeping the last step-level value of an epoch
+    instead of the mean of that epoch's step-level values.
+
+    By hand, with the csv module: convnextv2-garbage logs ``train_loss`` every 10 steps (38-39
+    rows an epoch, each with its epoch number); the epoch's value is their mean."""
+    import csv
+    from collections import defaultdict
+
+    path = public("convnextv2-garbage")
+    per_epoch = defaultdict(list)
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["train_loss"]:
+                per_epoch[int(row["epoch"])].append(float(row["train_loss"]))
+    assert min(len(v) for v in per_epoch.values()) >= 38
+    want = [sum(v) / len(v) for _, v in sorted(per_epoch.items())]
+    h = read_history(path)
+    assert list(h.epochs) == sorted(per_epoch)
+    assert list(h.values("train_loss")) == pytest.approx(want, rel=1e-12)

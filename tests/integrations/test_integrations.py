@@ -40,24 +40,96 @@ def test_plain_loop_track_and_build_scheduler(tmp_path):
     assert d["monitor"]["name"] == "val_acc" and d["n_points"] == 5
 
 
+def _stop_epoch_by_hand(values, patience, k):
+    """Patience on the k-epoch moving average: the first epoch that is the patience-th in a row
+    whose average does not beat the best average so far."""
+    best, wait = None, 0
+    for epoch in range(len(values)):
+        window = values[max(0, epoch - k + 1): epoch + 1]
+        avg = sum(window) / len(window)
+        if best is None or avg > best:
+            best, wait = avg, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch
+    return None
+
+
 def test_lightning_callback_and_early_stopping(tmp_path):
+    """The example's EarlyStopping (patience 4 on the 3-epoch average of val_acc) gets the
+    epochs to fire: digits levels off at ~0.94 by epoch 7-9 and the run stops well before 20."""
     store = str(tmp_path / "s.db")
-    run_id = load("lightning_callback").main(epochs=3, store=store, report=str(tmp_path / "rep"))
+    run_id = load("lightning_callback").main(epochs=20, store=store, report=str(tmp_path / "rep"))
     info = RunStore(store).run(run_id)
-    assert info["status"] == "completed" and info["epochs"] == 3 and info["config"]["lr"] == 3e-3
+    assert info["config"]["lr"] == 3e-3
     table = RunStore(store).epochs(run_id)
     assert {"lr", "train_loss", "train_acc", "val_loss", "val_acc"} <= set(table)
+    assert info["status"] == "stopped" and info["stop_reason"] == "patience"
+    assert info["epochs"] == len(table) < 20
+    stop = _stop_epoch_by_hand([float(v) for v in table["val_acc"]], patience=4, k=3)
+    assert stop is not None and list(table["epoch"])[-1] == stop
     assert (tmp_path / "rep" / "report.html").exists() and info["artifacts"]["report"].endswith("report.html")
 
 
 def test_hf_trainer_callback_with_warmup_plateau(tmp_path, monkeypatch):
+    """The example's Trainer run (2 epochs of 2 optimizer steps), with the LR looked at: the
+    warmup per optimizer step and the plateau on the evaluation accuracy must give what torch's
+    own LinearLR and ReduceLROnPlateau give, and the store must hold the LR the Trainer logged.
+    The test makes the plateau's patience 0 (so 2 evaluations can cut the LR) and logs every
+    step (the example logs every 4, so the first evaluation had no LR)."""
+    from transformers import TrainingArguments
+
+    from fitdoctor.integrations.transformers import FitDoctorCallback, WarmupReduceLROnPlateau
+
     monkeypatch.chdir(tmp_path)
+    ex = load("hf_trainer")
+    seen = {"step_lr": [], "end_lr": None, "sched": None}
+
+    class Recording(FitDoctorCallback):
+        def on_step_begin(self, args, state, control, optimizer=None, **kwargs):
+            seen["step_lr"].append(optimizer.param_groups[0]["lr"])      # the LR this step uses
+
+        def on_train_end(self, args, state, control, optimizer=None, **kwargs):
+            seen["end_lr"] = optimizer.param_groups[0]["lr"]             # after the last plateau step
+            super().on_train_end(args, state, control, optimizer=optimizer, **kwargs)
+
+    def plateau(optimizer, **kw):
+        seen["sched"] = WarmupReduceLROnPlateau(optimizer, **{**kw, "patience": 0})
+        return seen["sched"]
+
+    monkeypatch.setattr(ex, "FitDoctorCallback", Recording)
+    monkeypatch.setattr(ex, "WarmupReduceLROnPlateau", plateau)
+    monkeypatch.setattr(ex, "TrainingArguments", lambda **kw: TrainingArguments(**{**kw, "logging_steps": 1}))
     store = str(tmp_path / "s.db")
-    run_id = load("hf_trainer").main(epochs=2, n_train=64, store=store, report=str(tmp_path / "rep"),
-                                     out=str(tmp_path / "hf"))
+    run_id = ex.main(epochs=2, n_train=64, store=store, report=str(tmp_path / "rep"), out=str(tmp_path / "hf"))
     table = RunStore(store).epochs(run_id)
     assert list(table["epoch"]) == [1.0, 2.0] and {"val_acc", "val_loss", "train_loss", "lr"} <= set(table)
     assert diagnose_json(store, run_id)["monitor"]["name"] == "val_acc"
+    assert seen["sched"].mode == "max" and seen["sched"].warmup_steps == 2
+
+    # torch's own classes, as torch documents them: LinearLR once per optimizer step for the
+    # warmup (2 steps = 1 epoch here), then ReduceLROnPlateau.step(eval accuracy) per evaluation
+    opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=5e-5)
+    warm = torch.optim.lr_scheduler.LinearLR(opt, 0.1, 1.0, total_iters=2)
+    ref = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=0)
+    want_steps, want_logged = [], []
+    for epoch_acc in table["val_acc"]:
+        for _ in range(2):
+            want_steps.append(opt.param_groups[0]["lr"])
+            opt.step()
+            if warm.last_epoch < 2:
+                warm.step()
+        want_logged.append(want_steps[-1])     # the Trainer logs the LR the step used
+        ref.step(float(epoch_acc))
+    # by hand: 5e-6, then 5e-6 + 0.9 * 5e-5 / 2 = 2.75e-5, then 5e-5 for the rest
+    assert want_steps == pytest.approx([5e-6, 2.75e-5, 5e-5, 5e-5])
+    assert seen["step_lr"] == pytest.approx(want_steps, rel=1e-9)
+    assert list(table["lr"]) == pytest.approx(want_logged, rel=1e-9) == [2.75e-5, 5e-5]
+    # the second evaluation halves the LR exactly when its accuracy is not better than the first
+    assert seen["end_lr"] == pytest.approx(opt.param_groups[0]["lr"], rel=1e-9)
+    worse = table["val_acc"].iloc[1] <= table["val_acc"].iloc[0]
+    assert seen["end_lr"] == pytest.approx(2.5e-5 if worse else 5e-5)
 
 
 def test_warmup_reduce_lr_on_plateau():

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from torch.optim import lr_scheduler as S
 from typer.testing import CliRunner
 
 from fitdoctor.cli import app
@@ -35,8 +36,9 @@ def test_schedule_per_batch_has_steps_and_png(tmp_path):
 
 
 def test_plateau_uses_the_metric_file(tmp_path):
+    # the metric file is a loss (it falls): the monitor says so
     cfg = write(tmp_path, "training:\n  scheduler: ReduceLROnPlateau\n  scheduler_params: {patience: 1, factor: 0.5}\n"
-                          "  epochs: 10\n")
+                          "  epochs: 10\n  early_stopping: {monitor: val_loss}\n")
     metric = tmp_path / "m.txt"
     metric.write_text("\n".join(["1.0", "0.8", "0.7"] + ["0.7"] * 7))
     flat = json.loads(runner.invoke(app, ["schedule", cfg, "--json"]).stdout)["lr_per_epoch"]
@@ -52,3 +54,49 @@ def test_terminal_preview_and_bad_config(tmp_path):
     bad = write(tmp_path, "training:\n  scheduler: StepLR\n  epochs: 9\n")
     r = runner.invoke(app, ["schedule", bad])
     assert r.exit_code == 2 and "step_size" in r.stderr
+
+
+def torch_warmup_plateau(metric, lr, warmup, mode, factor, patience):
+    """torch's own classes as torch documents them: LinearLR (from 0.1x) stepped once per
+    warmup epoch, then ReduceLROnPlateau.step(metric) once per epoch."""
+    import torch
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    warm = S.LinearLR(opt, 0.1, 1.0, total_iters=warmup)
+    plateau = S.ReduceLROnPlateau(opt, mode=mode, factor=factor, patience=patience)
+    out = []
+    for epoch, m in enumerate(metric):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        warm.step() if epoch < warmup else plateau.step(m)
+    return out
+
+
+RISING = [0.5 + 0.01 * e for e in range(13)] + [0.62] * 7            # an accuracy: rises, stalls
+FALLING = [1.0 - 0.05 * e for e in range(13)] + [0.40] * 7            # a loss: falls, stalls
+
+
+@pytest.mark.parametrize("early_stopping, metric, mode", [
+    ("  early_stopping: {monitor: val_acc, patience: 10}\n", RISING, "max"),
+    ("  early_stopping: {monitor: val_f1}\n", RISING, "max"),
+    ("", RISING, "max"),                                 # the task's validation metric: accuracy-like
+    ("  early_stopping: {monitor: val_loss}\n", FALLING, "min"),
+    ("  early_stopping: {monitor: val_f1, mode: min}\n", FALLING, "min"),   # a mode given wins
+], ids=["val_acc", "val_f1", "task-metric", "val_loss", "mode-given"])
+def test_schedule_preview_plateau_follows_the_monitor(tmp_path, early_stopping, metric, mode):
+    """catches: the preview's ReduceLROnPlateau ignoring the monitor's direction ("min" unless
+    early_stopping.mode is written), so a rising validation accuracy halved the previewed LR
+    every patience + 1 epochs while training (mode from the monitor) kept it."""
+    cfg = write(tmp_path, "training:\n  learning_rate: 1e-3\n  scheduler: ReduceLROnPlateau\n"
+                          "  scheduler_params: {factor: 0.5, patience: 2}\n  warmup_epochs: 2\n"
+                          f"  epochs: {len(metric)}\n" + early_stopping)
+    path = tmp_path / "m.txt"
+    path.write_text("\n".join(map(str, metric)))
+    r = runner.invoke(app, ["schedule", cfg, "--json", "--metric-file", str(path)])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)["lr_per_epoch"]
+    want = torch_warmup_plateau(metric, 1e-3, 2, mode, 0.5, 2)
+    assert got == pytest.approx(want, rel=1e-12)
+    # by hand: warmup 1e-4, 5.5e-4; the full LR while the metric improves (to epoch 12); three
+    # epochs without improvement (patience 2) halve it after epochs 15 and 18
+    assert want == pytest.approx([1e-4, 5.5e-4] + [1e-3] * 14 + [5e-4] * 3 + [2.5e-4])

@@ -8,6 +8,7 @@ from torch.optim import lr_scheduler as S
 
 from fitdoctor.errors import ConfigError
 from fitdoctor.schedules import SCHEDULERS, Schedule, ScheduleSpec, build_schedule, preview
+from fitdoctor.training.config import build_config
 
 LR, EPOCHS, STEPS = 0.1, 30, 4
 PARAMS = {
@@ -26,30 +27,40 @@ PARAMS = {
 METRIC = [1.0 / (1 + e) if e < 8 else 0.2 for e in range(EPOCHS)]   # improves, then stalls
 
 
+def torch_warmup_plateau(metric, epochs, warmup, start=0.1, lr=LR, **plateau):
+    """Warmup + ReduceLROnPlateau the way torch documents it, with torch's own classes: LinearLR
+    stepped once per warmup epoch, then ReduceLROnPlateau.step(metric) once per epoch after the
+    warmup (SequentialLR cannot chain a ReduceLROnPlateau). The LR in effect during each epoch."""
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=lr, momentum=0.9)
+    warm = S.LinearLR(opt, start, 1.0, total_iters=warmup) if warmup else None
+    main = S.ReduceLROnPlateau(opt, **plateau)
+    lrs = []
+    for epoch in range(epochs):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        if epoch < warmup:
+            warm.step()
+        else:
+            main.step(metric[epoch])
+    return lrs
+
+
 def torch_reference(name, step_per, warmup=0, start=0.1):
     """Step torch's own classes directly (SequentialLR for the warmup) and record the LR."""
+    if name == "ReduceLROnPlateau":
+        return torch_warmup_plateau(METRIC, EPOCHS, warmup, start, **PARAMS[name])
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=LR, momentum=0.9)
     main = getattr(S, name)(opt, **PARAMS[name])
-    if warmup and name != "ReduceLROnPlateau":
+    if warmup:
         main = S.SequentialLR(opt, [S.LinearLR(opt, start, 1.0, total_iters=warmup), main], [warmup])
-    elif warmup:
-        opt.param_groups[0]["lr"] = LR
-        warm = S.LinearLR(opt, start, 1.0, total_iters=warmup)
     lrs = []
     n = EPOCHS * (STEPS if step_per == "batch" else 1)
-    for i in range(n):
+    for _ in range(n):
         lrs.append(opt.param_groups[0]["lr"])
         opt.step()
-        if name == "ReduceLROnPlateau":
-            if warmup and i + 1 < warmup:
-                warm.step()
-            elif warmup and i + 1 == warmup:
-                opt.param_groups[0]["lr"] = LR
-            else:
-                main.step(METRIC[i])
-        else:
-            main.step()
+        main.step()
     return lrs
 
 
@@ -64,6 +75,39 @@ def test_preview_equals_torch(name, warmup):
     np.testing.assert_allclose(series, want, rtol=1e-9, atol=1e-12)
     if step_per == "batch":
         np.testing.assert_allclose(got["lr_per_epoch"], want[::STEPS], rtol=1e-9)
+
+
+# an accuracy (rising) and a loss (falling): better during the warmup than just after it (the LR
+# peaks when the warmup ends), then improving, then stalled
+RISING = [0.60, 0.62, 0.64] + [0.55, 0.57, 0.59, 0.61, 0.63, 0.65, 0.66, 0.67] + [0.67] * 9
+FALLING = [1.00, 0.90, 0.80] + [1.10, 1.00, 0.95, 0.90, 0.85, 0.80, 0.75, 0.70] + [0.70] * 9
+
+
+@pytest.mark.parametrize("metric, mode", [(RISING, "max"), (FALLING, "min")], ids=["acc", "loss"])
+def test_warmup_plateau_follows_the_monitor_like_torch(metric, mode):
+    """catches: the plateau's mode not following the monitor (it must be "max" for an accuracy,
+    "min" for a loss when scheduler_params give none), and the plateau stepped during the warmup
+    (it would take the warmup's better values as its best and cut the LR right after it).
+
+    torch's own LinearLR + ReduceLROnPlateau, stepped as torch documents, with the mode of the
+    monitor. By hand for RISING: warmup 0.01, 0.04, 0.07; 0.1 from epoch 3; the plateau sees
+    0.55 ... 0.67 improving up to epoch 10, then three epochs without (patience 2): halved after
+    epoch 13 and again after epoch 16."""
+    epochs, warmup = len(metric), 3
+    want = torch_warmup_plateau(metric, epochs, warmup, mode=mode, factor=0.5, patience=2)
+    assert want == pytest.approx([0.01, 0.04, 0.07] + [0.1] * 11 + [0.05] * 3 + [0.025] * 3)
+    # the opposite mode, or a plateau that saw the warmup, would cut the LR within epochs 3-13
+    other = "min" if mode == "max" else "max"
+    assert min(torch_warmup_plateau(metric, epochs, warmup, mode=other, factor=0.5, patience=2)[:14]) < 0.1
+    params = {"factor": 0.5, "patience": 2}                       # no mode: the monitor's
+    got = preview(ScheduleSpec("ReduceLROnPlateau", params, "epoch", warmup, monitor_mode=mode),
+                  LR, epochs, metric=metric)["lr_per_epoch"]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    # the same through the training config, as the trainer builds it
+    cfg = build_config({"training": {"epochs": epochs, "learning_rate": LR, "scheduler": "ReduceLROnPlateau",
+                                     "scheduler_params": params, "warmup_epochs": warmup}})
+    spec = ScheduleSpec.from_training(cfg.training, 1, monitor_mode=mode)
+    np.testing.assert_allclose(preview(spec, LR, epochs, metric=metric)["lr_per_epoch"], want, rtol=1e-12)
 
 
 def test_warmup_then_plateau_drops_after_the_metric_stalls():

@@ -49,12 +49,27 @@ def test_grid_with_seeds_ends_in_a_comparison(tmp_path, cfg):
 
 
 def test_random_search_and_pruning(tmp_path, cfg):
+    """Hyperband (min resource 2 epochs, max 4: one successive-halving bracket) judges each trial
+    at epoch 2 against the trials before it: with 3 trials at least one that is not the best so
+    far is stopped there. (The median pruner starts only after 5 finished trials: with 3 it
+    could never prune.)"""
+    from optuna.trial import TrialState
+
     doc = sweep(tmp_path, cfg, "--search", "random", "--trials", "3", "--space",
                 "training.learning_rate=log:1e-4:1e-2", "--space", "model.dropout=float:0:0.5",
-                "--prune", "median", "--set", "training.epochs=4")
+                "--prune", "hyperband", "--set", "training.epochs=4")
     assert len(doc["runs"]) == 3 and doc["expected_max"] is not None and len(doc["expected_max"]) == 3
     study = optuna.load_study(study_name="sw", storage=f"sqlite:///{tmp_path / 's.db'}")
     assert len(study.trials) == 3
+    pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
+    assert pruned, [(t.state, t.intermediate_values) for t in study.trials]
+    store = RunStore(str(tmp_path / "s.db"))
+    for t in pruned:
+        assert max(t.intermediate_values) == 2                      # reported up to epoch 2, no further
+        (run_id,) = t.user_attrs["run_ids"]
+        info = store.run(run_id)
+        assert info["status"] == "stopped" and info["stop_reason"] == "pruned" and info["epochs"] == 3
+    assert any(t.state == TrialState.COMPLETE and max(t.intermediate_values) == 3 for t in study.trials)
 
 
 def test_bad_sweep_arguments(tmp_path, cfg):

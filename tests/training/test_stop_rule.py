@@ -64,3 +64,25 @@ def test_state_dict_round_trip():
     for e, v in enumerate([0.53, 0.52, 0.51, 0.5], start=4):
         assert a.update(e, v, gap=0.1).stop == b.update(e, v, gap=0.1).stop
     assert a.state_dict() == b.state_dict()
+
+
+def test_an_improvement_clears_the_hold_for_the_restart():
+    """catches: the post-restart hold not cleared on an improvement (the run then stops at
+    epoch 13, three epochs after the restart that improved it, instead of 23).
+
+    Warm restarts every 10 epochs (at 10, 20, 30), patience 3. By hand:
+    - best 0.80 at epoch 0; epochs 1-3 do not improve: patience runs out at epoch 3, and the
+      rule holds until the next restart (epoch 3 + 7 to go = 10) plus the patience: epoch 13;
+    - the restart at epoch 10 improves (0.85): wait and hold start over;
+    - epochs 11-13 do not improve: patience runs out at 13, with 7 epochs to the next restart:
+      hold until 13 + 7 + 3 = 23; the restart at 20 brings nothing; it stops at epoch 23, after
+      13 epochs without improvement."""
+    values = [0.80] + [0.70] * 9 + [0.85] + [0.75] * 29
+    rule = StopRule(mode="max", patience=3)
+    for epoch, v in enumerate(values):
+        d = rule.update(epoch, v, epochs_to_restart=10 - epoch % 10)
+        if d.stop:
+            break
+    assert epoch == 23 and d.reason is StopReason.PATIENCE
+    assert rule.best == 0.85 and rule.wait == 13
+    assert "for 13 epochs" in d.message

@@ -168,3 +168,21 @@ def test_recorder_state_round_trip():
     b = EpochRecorder(None, "r", "val_acc", ".", None, print, print)
     b.load_state_dict(a.state_dict())
     assert b.best == (3, 0.9)
+
+
+def test_warmup_plateau_preview_agrees_with_training_on_an_accuracy(tmp_path, cfg):
+    """catches: the schedule preview's ReduceLROnPlateau ignoring the monitor's direction (it
+    took "min" unless early_stopping.mode was written): fed the run's own val_acc, the preview
+    must give the LR the trainer used, epoch by epoch. Patience 0: every epoch whose val_acc is
+    not a new best halves the LR in training; a preview in "min" mode halves it on every rise."""
+    sets = ["--set", "training.scheduler=ReduceLROnPlateau",
+            "--set", "training.scheduler_params={factor: 0.5, patience: 0}"]
+    doc = train(tmp_path, cfg(epochs=5), *sets)
+    table = RunStore(str(tmp_path / "s.db")).epochs(doc["run_id"])
+    acc = list(table["val_acc"])
+    assert any(b > a for a, b in zip(acc[1:], acc[2:])), acc      # it rises after the warmup
+    metric = tmp_path / "val_acc.txt"
+    metric.write_text("\n".join(map(repr, acc)))
+    r = runner.invoke(app, ["schedule", cfg(epochs=5), "--json", "--metric-file", str(metric), *sets])
+    assert r.exit_code == 0, r.output
+    assert list(table["lr"]) == pytest.approx(json.loads(r.stdout)["lr_per_epoch"], rel=1e-9)

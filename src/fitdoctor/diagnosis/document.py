@@ -8,7 +8,20 @@ from typing import Any
 
 import numpy as np
 
+from ..history.names import is_proportion
+from ..i18n import message
 from .types import Diagnosis
+
+
+def notes_text(d: Diagnosis, lang: str = "en") -> list[str]:
+    """The reader's notes, and what a report must say about the validation size: how it was
+    inferred, or that the interval of the best level leaves out the sampling error."""
+    out = list(d.notes)
+    if d.val_size_inferred:
+        out.append(message("note.val_size_inferred", {"n": d.val_size, "monitor": d.monitor}, lang))
+    elif d.val_size is None and is_proportion(d.monitor):
+        out.append(message("note.sampling_left_out", {}, lang))
+    return out
 
 SCHEMA = "fitdoctor.diagnosis/1"
 
@@ -53,6 +66,6 @@ def to_document(d: Diagnosis) -> dict[str, Any]:
         "lr": d.lr,
         "schedule": dataclasses.asdict(d.schedule) if d.schedule else None,
         "val_size": d.val_size, "val_size_inferred": d.val_size_inferred,
-        "notes": list(d.notes),
+        "notes": notes_text(d),
     }
     return clean(doc)

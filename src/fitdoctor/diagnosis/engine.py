@@ -33,19 +33,12 @@ _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 def _with_val_size(h: History) -> History:
     """The validation-set size, inferred from an accuracy's granularity when the log does not
-    give it (every value a multiple of 1/N), with a note saying how; otherwise a note that the
-    interval of the best level leaves out the sampling error that every epoch shares."""
+    give it (every value a multiple of 1/N). The report says how it was inferred, or that the
+    interval of the best level leaves out the sampling error (report.text.notes_text)."""
     if h.val_size or h.monitor is None or not is_proportion(h.monitor):
         return h
     n = infer_denominator(h.values(h.monitor)) if metric_of(h.monitor) == "acc" else None
-    if n is not None:
-        note = (f"validation size {n} inferred from the granularity of {h.monitor} (every value "
-                f"is a multiple of 1/{n}); its sampling error is in the interval of the best level")
-        return dataclasses.replace(h, val_size=n, notes=h.notes + (note,))
-    note = (f"the interval of the best level leaves out the validation set's sampling error, "
-            f"which every epoch shares (the log does not give the validation size): give "
-            f"--val-size N to include it")
-    return dataclasses.replace(h, notes=h.notes + (note,))
+    return dataclasses.replace(h, val_size=n) if n is not None else h
 
 
 def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagnosis:

@@ -43,13 +43,15 @@ def last_restart(ctx: Context) -> int | None:
     if ctx.lr is None:
         return None
     lr = np.asarray(ctx.lr, dtype=float)
-    found = None
-    for i in range(1, len(lr)):
-        prev, peak = lr[i - 1], np.nanmax(lr[:i]) if np.isfinite(lr[:i]).any() else np.nan
-        if np.isfinite(lr[i]) and np.isfinite(prev) and prev > 0 and lr[i] >= RESTART_JUMP * prev \
-                and prev < peak:
-            found = i
-    return found
+    if len(lr) < 2:
+        return None
+    prev, cur = lr[:-1], lr[1:]
+    peak = np.fmax.accumulate(np.where(np.isfinite(prev), prev, -np.inf))     # up to i - 1
+    with np.errstate(invalid="ignore"):
+        jump = np.isfinite(cur) & np.isfinite(prev) & (prev > 0) & (cur >= RESTART_JUMP * prev) \
+            & (prev < peak)
+    hits = np.flatnonzero(jump)
+    return int(hits[-1]) + 1 if len(hits) else None
 
 
 def analyse_lr(ctx: Context, best: Best, onset: float | None) -> tuple[dict | None, list[Finding]]:

@@ -9,7 +9,7 @@ import json
 import os
 import tempfile
 
-from ..diagnosis.document import to_document
+from ..diagnosis.document import notes_text, to_document
 from ..diagnosis.types import Diagnosis
 from ..history.core import History
 from ..i18n import label
@@ -65,8 +65,9 @@ def render_markdown(d: Diagnosis, lang: str = "en", image: str | None = "curves.
         out += ["   ```", ""]
     if not d.recommendations:
         out += [label("none", lang), ""]
-    if d.notes:
-        out += [f"## {label('notes', lang)}", ""] + [f"- {_md_cell(n)}" for n in d.notes] + [""]
+    notes = notes_text(d, lang)
+    if notes:
+        out += [f"## {label('notes', lang)}", ""] + [f"- {_md_cell(n)}" for n in notes] + [""]
     return "\n".join(out)
 
 
@@ -108,9 +109,10 @@ def render_html(d: Diagnosis, lang: str = "en", png: bytes | None = None) -> str
         title, why = recommendation_text(r, lang)
         parts.append(f"<div class='rec'><b>{i}. {e(title)}</b><p>{e(why)}</p>"
                      f"<pre>{e(patch_yaml(r.patch))}</pre></div>")
-    if d.notes:
+    notes = notes_text(d, lang)
+    if notes:
         parts.append(f"<h2>{e(label('notes', lang))}</h2><ul>")
-        parts += [f"<li>{e(n)}</li>" for n in d.notes]
+        parts += [f"<li>{e(n)}</li>" for n in notes]
         parts.append("</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)

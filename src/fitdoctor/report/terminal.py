@@ -7,6 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..diagnosis.document import notes_text
 from ..diagnosis.types import Diagnosis
 from ..i18n import label
 from .text import (finding_text, headline, patch_yaml, phase_header, phase_rows,
@@ -53,5 +54,6 @@ def render_terminal(d: Diagnosis, console: Console, lang: str = "en") -> None:
             body.append(patch_yaml(r.patch), style="dim")
             blocks.append(body)
         console.print(Panel(Group(*blocks), border_style="green"))
-    if d.notes:
-        console.print(Text(f"{label('notes', lang)}: " + "; ".join(d.notes), style="dim"))
+    notes = notes_text(d, lang)
+    if notes:
+        console.print(Text(f"{label('notes', lang)}: " + "; ".join(notes), style="dim"))
