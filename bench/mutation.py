@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 STATUS = {"killed": "killed", "survived": "survived", "timeout": "timeout", "no tests": "no_tests",
           "suspicious": "suspicious", "skipped": "skipped", "segfault": "killed",
-          "caught by type check": "killed"}
+          "caught by type check": "killed", "not checked": "not_checked"}
 
 # mutant -> why no input the callers can give tells it apart from the original
 EQUIVALENT: dict[str, str] = {}
@@ -61,19 +61,46 @@ def summarise(rows: list[tuple[str, str]]) -> dict:
     per: dict[str, Counter] = defaultdict(Counter)
     for name, status in rows:
         per[module_of(name)][status] += 1
-    modules = {m: {k: c.get(k, 0) for k in ("killed", "survived", "timeout", "no_tests")}
+    modules = {m: {k: c.get(k, 0) for k in ("killed", "survived", "timeout", "no_tests",
+                                             "not_checked")}
                for m, c in sorted(per.items())}
     for m, c in modules.items():
         judged = c["killed"] + c["survived"] + c["no_tests"]
         c["score"] = round(c["killed"] / judged, 4) if judged else None
+    surviving = {n for n, s in rows if s in ("survived", "no_tests")}
+    return _totals({"date": dt.date.today().isoformat(), "tool": "mutmut " + _version(),
+                    "modules": modules}, surviving)
+
+
+def _totals(doc: dict, surviving: set[str]) -> dict:
+    modules = doc["modules"]
     killed = sum(c["killed"] for c in modules.values())
     survived = sum(c["survived"] + c["no_tests"] for c in modules.values())
-    surviving = {n for n, s in rows if s in ("survived", "no_tests")}
-    return {"date": dt.date.today().isoformat(), "tool": "mutmut " + _version(),
-            "modules": modules, "killed": killed, "survived": survived,
+    return {**doc, "killed": killed, "survived": survived,
+            "not_checked": sum(c.get("not_checked", 0) for c in modules.values()),
             "score": round(killed / (killed + survived), 4) if killed + survived else None,
             "equivalent": {n: why for n, why in EQUIVALENT.items() if n in surviving},
             "survivors": sorted(surviving)}
+
+
+def merge(docs: list[dict]) -> dict:
+    """Runs of parts of the mutants (a run stopped at a time limit, another on the modules it did
+    not reach): per module, the run that checked the most of its mutants."""
+    def checked(c: dict) -> int:
+        return c["killed"] + c["survived"] + c["no_tests"] + c["timeout"]
+
+    modules, source, total = {}, {}, {}
+    for i, doc in enumerate(docs):
+        for m, c in doc["modules"].items():
+            total[m] = max(total.get(m, 0), checked(c) + c.get("not_checked", 0))
+            if m not in modules or checked(c) >= checked(modules[m]):
+                modules[m], source[m] = dict(c), i
+    for m, c in modules.items():       # a run that did not list its unchecked mutants
+        c["not_checked"] = total[m] - checked(c)
+    surviving = {n for i, doc in enumerate(docs) for n in doc["survivors"]
+                 if source.get(module_of(n)) == i}
+    return _totals({"date": docs[-1]["date"], "tool": docs[-1]["tool"], "modules": modules,
+                    "merged_from": [d.get("part", "") for d in docs]}, surviving)
 
 
 def _version() -> str:
@@ -86,20 +113,29 @@ def main() -> int:
     ap.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--skip-run", action="store_true", help="summarise the last run only")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--part", default="", help="a label for this run when it covers a part")
+    ap.add_argument("--merge", nargs="+", metavar="JSON", help="merge the summaries of partial "
+                    "runs (per module, the run that checked most of it) instead of running")
+    ap.add_argument("patterns", nargs="*", help="mutant name patterns (mutmut run's filter)")
     args = ap.parse_args()
-    if not args.skip_run:
-        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
-                        str(args.max_children)], cwd=ROOT, check=True)
-    doc = summarise(results())
+    if args.merge:
+        doc = merge([json.loads(Path(p).read_text()) for p in args.merge])
+    else:
+        if not args.skip_run:
+            subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
+                            str(args.max_children), *args.patterns], cwd=ROOT, check=True)
+        doc = {**summarise(results()), "part": args.part}
     out = Path(args.out or ROOT / "bench" / "results" / f"mutation-{doc['date']}.json")
     out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     width = max(len(m) for m in doc["modules"]) if doc["modules"] else 10
-    print(f"{'module':{width}s}  killed  survived  no tests  timeout  score")
+    print(f"{'module':{width}s}  killed  survived  no tests  timeout  unchecked  score")
     for m, c in doc["modules"].items():
         print(f"{m:{width}s}  {c['killed']:6d}  {c['survived']:8d}  {c['no_tests']:8d}  "
-              f"{c['timeout']:7d}  {c['score'] if c['score'] is not None else '-'}")
+              f"{c['timeout']:7d}  {c.get('not_checked', 0):9d}  "
+              f"{c['score'] if c['score'] is not None else '-'}")
     print(f"score {doc['score']} ({doc['killed']} killed, {doc['survived']} survived incl. "
-          f"no tests; {len(doc['equivalent'])} of the survivors judged equivalent) -> {out}")
+          f"no tests, {doc['not_checked']} not checked; {len(doc.get('equivalent', {}))} of the "
+          f"survivors judged equivalent) -> {out}")
     return 0
 
 
