@@ -4,11 +4,13 @@
 Runs mutmut (configured in pyproject.toml, [tool.mutmut]: which modules are mutated and which
 tests judge them) and writes bench/results/mutation-<date>.json:
 
-    {"modules": {module: {"killed": k, "survived": s, "timeout": t, "no_tests": u}},
-     "score": killed / (killed + survived), "equivalent": {mutant: why}, ...}
+    {"modules": {module: {"killed": k, "survived": s, "timeout": t, "no_tests": u,
+                          "not_checked": c, "score": ...}},
+     "score": killed / (killed + survived + no_tests), "equivalent": {mutant: why}, ...}
 
 A mutant that no test reaches ("no tests") counts as survived in the score: nothing would catch
-it. Survivors judged equivalent (no input the callers can give behaves differently) are listed in
+it. Timeouts are listed but not scored; mutants mutmut marks suspicious or skipped are left out;
+"not checked" are those a run stopped at its time limit did not reach. Survivors judged equivalent (no input the callers can give behaves differently) are listed in
 EQUIVALENT with the reason, and reported beside the score, never removed from it.
 
 Why mutmut (3.x) and not cosmic-ray: mutmut forks each mutant from a warm pytest process and
@@ -38,7 +40,20 @@ STATUS = {"killed": "killed", "survived": "survived", "timeout": "timeout", "no 
           "caught by type check": "killed", "not checked": "not_checked"}
 
 # mutant -> why no input the callers can give tells it apart from the original
-EQUIVALENT: dict[str, str] = {}
+_ES = "fitdoctor.training.early_stopping."
+EQUIVALENT: dict[str, str] = {
+    _ES + "x_train_val_gap__mutmut_9": "split('_', 1) has at most two parts: [+1] is [-1] "
+    "whenever the name has an underscore, and a monitor without one has no train_ counterpart "
+    "either way",
+    _ES + "xǁStopRuleǁ__init____mutmut_16": "wait = None: the first update always improves "
+    "(best is None) and sets wait to 0 before it is read",
+    _ES + "xǁStopRuleǁ__init____mutmut_17": "wait = 1: as above, reset by the first update",
+    _ES + "xǁStopRuleǁ__init____mutmut_20": "hold_until = '': as above, the first update "
+    "(always an improvement) sets it to None",
+    _ES + "xǁStopRuleǁupdate__mutmut_68": "the PATIENCE decision without improved=: an epoch "
+    "that improves resets wait to 0, so with patience >= 1 (the config's bound) the stop "
+    "never comes on an improving epoch and improved is False either way",
+}
 
 
 def module_of(mutant: str) -> str:
@@ -114,6 +129,7 @@ def main() -> int:
     ap.add_argument("--skip-run", action="store_true", help="summarise the last run only")
     ap.add_argument("--out", default=None)
     ap.add_argument("--part", default="", help="a label for this run when it covers a part")
+    ap.add_argument("--note", default="", help="what the summary is made of, kept in the JSON")
     ap.add_argument("--merge", nargs="+", metavar="JSON", help="merge the summaries of partial "
                     "runs (per module, the run that checked most of it) instead of running")
     ap.add_argument("patterns", nargs="*", help="mutant name patterns (mutmut run's filter)")
@@ -125,6 +141,8 @@ def main() -> int:
             subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
                             str(args.max_children), *args.patterns], cwd=ROOT, check=True)
         doc = {**summarise(results()), "part": args.part}
+    if args.note:
+        doc["note"] = args.note
     out = Path(args.out or ROOT / "bench" / "results" / f"mutation-{doc['date']}.json")
     out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     width = max(len(m) for m in doc["modules"]) if doc["modules"] else 10

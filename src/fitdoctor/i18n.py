@@ -56,9 +56,9 @@ MESSAGES: dict[str, dict[str, str]] = {
               "大小）：用 --val-size N 把它计入",
     },
     "no_learning": {
-        "en": "Learned nothing from epoch {from_epoch:g} to {to_epoch:g}:{nl_loss}{nl_metric}."
+        "en": "Learned nothing from epoch {from_epoch:g} to {to_epoch:g}:{nl_loss}{nl_metric}{nl_collapse}."
               "{nl_constant}{nl_lr_high}{nl_lr_low}",
-        "zh": "从 epoch {from_epoch:g} 到 {to_epoch:g} 没有学到东西：{nl_loss}{nl_metric}。"
+        "zh": "从 epoch {from_epoch:g} 到 {to_epoch:g} 没有学到东西：{nl_loss}{nl_metric}{nl_collapse}。"
               "{nl_constant}{nl_lr_high}{nl_lr_low}",
     },
     "stable_gap": {
@@ -299,6 +299,8 @@ FRAGMENTS: dict[str, dict[str, str]] = {
                 "zh": "训练损失停在 {loss_end:.3g}（早期水平 {loss_start:.3g}）"},
     "nl_metric": {"en": " and {metric} stayed at {level:.3g}, where it began",
                   "zh": "，{metric} 停在起始水平 {level:.3g}"},
+    "nl_collapse": {"en": " and {metric} fell from {early_level:.3g} to {level:.3g} (a collapse)",
+                    "zh": "，{metric} 从 {early_level:.3g} 跌到 {level:.3g}（崩溃）"},
     "nl_constant": {"en": " The validation metric repeats one value: the model predicts one class.",
                     "zh": "验证指标反复是同一个值：模型只预测一个类别。"},
     "nl_lr_high": {"en": " The LR {lr:.2g} is far above the usual range of its optimizer: the likely cause.",

@@ -34,7 +34,7 @@ _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 def _with_val_size(h: History) -> History:
     """The validation-set size, inferred from an accuracy's granularity when the log does not
     give it (every value a multiple of 1/N). The report says how it was inferred, or that the
-    interval of the best level leaves out the sampling error (report.text.notes_text)."""
+    interval of the best level leaves out the sampling error (document.notes_text)."""
     if h.val_size or h.monitor is None or not is_proportion(h.monitor):
         return h
     n = infer_denominator(h.values(h.monitor)) if metric_of(h.monitor) == "acc" else None
@@ -70,10 +70,13 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     findings += breakdown
     overfit_found = None if "overfitting" in dropped else next(
         (f for f in of_findings if f.code == "overfitting"), None)
+    # overfitting read off the losses already says what metric_disagreement would (the loss
+    # rose while the accuracy did not fall), and it says where the accuracy stopped
+    by_loss = overfit_found is not None and overfit_found.evidence.get("kind") == "loss"
     for detector in (fitting.still_improving,
                      lambda c: fitting.underfitting(c, overfit_found),
-                     fitting.metric_disagreement):
-        found = detector(ctx)
+                     None if by_loss else fitting.metric_disagreement):
+        found = detector(ctx) if detector is not None else None
         if found is not None:
             findings.append(found)
     if not any(f.code in ("overfitting", "still_improving", "divergence") for f in findings):

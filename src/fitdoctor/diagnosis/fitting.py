@@ -19,7 +19,8 @@ from .types import Best, Finding
 
 
 # A validation curve whose slope after its best level has t above this may still be rising:
-# no overfitting is called (one-sided, ~84 %: a deliberately cautious veto against false alarms).
+# the gap path calls no overfitting (one-sided, ~84 %: a deliberately cautious veto against false
+# alarms); the loss path has its own test, on the tail (t above z).
 VAL_RISING_T = 1.0
 # With an accuracy-like monitor that levelled off, a validation loss this far above its minimum
 # (20 %, and beyond noise) while the training loss keeps falling is overfitting too (the truth
@@ -93,10 +94,11 @@ def _loss_rise(ctx: Context, reach: int) -> dict | None:
             or vl.name == v.name or not np.all(vl.raw[np.isfinite(vl.raw)] > 0):
         return None
     # levels from running medians of the logged losses: a median never leaves the observed
-    # values, where a local quadratic dips below them at a knee and fakes a rise after it
+    # values, where a local quadratic dips below them at a knee and fakes a rise after it;
+    # mirrored at the ends, so that the last level is not the last value alone
     h = max(1, v.n // 20)
-    val_level = median_filter(fill_gaps(vl.raw), size=2 * h + 1, mode="nearest")
-    train_level = median_filter(fill_gaps(tl.raw), size=2 * h + 1, mode="nearest")
+    val_level = median_filter(fill_gaps(vl.raw), size=2 * h + 1, mode="mirror")
+    train_level = median_filter(fill_gaps(tl.raw), size=2 * h + 1, mode="mirror")
     low = int(np.argmin(val_level))
     if v.n - 1 - low < max(4, int(0.15 * v.n)):
         return None

@@ -6,8 +6,8 @@ Rules (thresholds in the module constants, checked on the truth corpus, bench/di
 "most of the run" is everything after the first quarter; the training loss there keeps at least
 95 % of its first-quarter level (median); the accuracy-like metric (training, else validation)
 there stays within max(2 points, 2 sigma) of its first-quarter level and below 0.9, or falls
-below it while the validation metric stays within 2 points of one value (a collapse to a
-near-constant prediction)."""
+below it by more than that margin, from a level below 0.9, while the validation accuracy stays
+within 2 points of one value or repeats one value (a collapse to a near-constant prediction)."""
 
 from __future__ import annotations
 
@@ -80,16 +80,21 @@ def no_learning(ctx: Context) -> Finding | None:
     acc = acc or (ctx.val if is_proportion(ctx.val.name) and ctx.val.mode == "max" else None)
     if acc is None and tl is None:
         return None
-    val = ctx.val.raw[np.isfinite(ctx.val.raw)]
-    constant = bool(len(val) and np.mean(val[q + 1:] == np.median(val[q + 1:])) >= 0.5)
-    level = None
+    late_val = ctx.val.raw[q + 1:]
+    late_val = late_val[np.isfinite(late_val)]
+    constant = bool(len(late_val) and np.mean(late_val == np.median(late_val)) >= 0.5)
+    level, collapsed = None, False
     if acc is not None:
         flat, early, late = _flat_accuracy(acc, q)
-        # or a collapse: what little it learned at first is gone and the validation metric
-        # stays put (within 2 points of one value: a near-constant prediction)
-        late_val = val[q + 1:]
-        stuck = bool(len(late_val) and np.all(np.abs(late_val - np.median(late_val)) <= FLAT_POINTS))
-        if not (flat or ((stuck or constant) and tl is not None and late < early)):
+        # or a collapse: what little it learned at first is gone (the accuracy fell beyond its
+        # flatness margin, from a level below 0.9) and the validation accuracy stays put
+        # (within 2 points of one value: a near-constant prediction)
+        stuck = is_proportion(ctx.val.name) and ctx.val.mode == "max" and bool(len(late_val)) \
+            and bool(np.all(np.abs(late_val - np.median(late_val)) <= FLAT_POINTS))
+        sigma = acc.sigma if np.isfinite(acc.sigma) else 0.0
+        collapsed = not flat and (stuck or constant) and tl is not None and early < LOW_LEVEL \
+            and late < early - max(FLAT_POINTS, 2 * sigma)
+        if not (flat or collapsed):
             return None
         level = late
     cause, lr = _cause(ctx)
@@ -99,7 +104,8 @@ def no_learning(ctx: Context) -> Finding | None:
           "metric": acc.name if acc is not None else None, "level": level,
           "cause": cause, "lr": lr,
           "nl_loss": True if tl is not None else None,
-          "nl_metric": True if acc is not None else None,
+          "nl_metric": True if acc is not None and not collapsed else None,
+          "nl_collapse": True if collapsed else None, "early_level": early if collapsed else None,
           "nl_constant": True if constant else None,
           "nl_lr_high": True if cause == "lr_high" else None,
           "nl_lr_low": True if cause == "lr_low" else None}

@@ -64,23 +64,36 @@ def smoothing_gain(window: int) -> float:
 # robust to the steep start of a curve and to spikes, and uses far more of the data than a
 # median absolute deviation, which on 10-20 epochs often landed at a third of the real noise.
 TRIM_KEEP = 0.8
-_TRIM_Z = 1.2815515655446004              # the normal's 90th percentile
-_TRIM_VAR = 1 - 2 * _TRIM_Z * 0.17549833193248685 / TRIM_KEEP   # E[x^2 | |x| < z90], pdf(z90)
+
+
+@lru_cache(maxsize=512)
+def _trimmed_variance(kept: int, n: int) -> float:
+    """E[x^2 | |x| < z] for a standard normal, with z the quantile that keeps kept/n of it: the
+    mean square of the kept values relative to the variance (1 when nothing is cut)."""
+    from scipy.special import ndtri
+
+    p = kept / n
+    if p >= 1.0:
+        return 1.0
+    z = float(ndtri((1.0 + p) / 2.0))
+    return 1.0 - 2.0 * z * float(np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)) / p
 
 
 def noise_sigma(y: np.ndarray) -> float:
     """Epoch-to-epoch noise around a locally linear trend, from second differences:
     Var(y[t-1] - 2y[t] + y[t+1]) = 6 sigma^2 for independent noise; the deviations of the
-    second differences from their median, trimmed to their central 80 %, make it robust to the
-    early steep part of a curve and to spikes."""
+    second differences from their median, trimmed to their central 80 % (at least 3 kept) and
+    rescaled by the share actually kept, make it robust to the early steep part of a curve and
+    to spikes."""
     y = np.asarray(y, dtype=float)
     y = y[np.isfinite(y)]
     if len(y) < MIN_POINTS:
         return float("nan")
     d2 = y[:-2] - 2 * y[1:-1] + y[2:]
     dev = np.sort(np.abs(d2 - np.median(d2)))
-    kept = dev[:max(3, int(np.ceil(TRIM_KEEP * len(dev))))]
-    sigma = float(np.sqrt(np.mean(kept ** 2) / _TRIM_VAR) / np.sqrt(6.0))
+    kept = dev[:min(len(dev), max(3, int(np.ceil(TRIM_KEEP * len(dev)))))]
+    var = _trimmed_variance(len(kept), len(dev))
+    sigma = float(np.sqrt(np.mean(kept ** 2) / var) / np.sqrt(6.0))
     if sigma == 0.0:                       # quantised or constant series
         sigma = float(np.std(d2) / np.sqrt(6.0))
     return float(sigma)
