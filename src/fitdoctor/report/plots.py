@@ -1,5 +1,5 @@
-"""curves.png: train/val metric, gap and LR on one epoch axis, phases shaded, best epoch, onset
-and the noise band marked. matplotlib is imported here only, when a plot is asked for."""
+"""curves.png: train/val metric, gap (or the losses, where overfitting was read off them) and LR
+on one epoch axis, phases shaded, best epoch, onset and the noise band marked. matplotlib is imported here only, when a plot is asked for."""
 
 from __future__ import annotations
 
@@ -94,7 +94,10 @@ def plot_curves(h: History, d: Diagnosis, path: str, lang: str = "en") -> str:
     ax.set_title(f"{d.name} - {label('verdict', lang)}: {d.verdict}", fontsize=10, pad=14)
     gx = axes[1]
     _shade(gx, d)
-    if d.train_column:
+    # overfitting read off the losses: its evidence is in the loss panel, not in the gap
+    of = d.finding("overfitting")
+    by_loss = of is not None and of.evidence.get("kind") == "loss"
+    if d.train_column and not by_loss:
         gap = h.values(d.train_column) - val
         gx.plot(e, gap if d.mode == "max" else -gap, "-", color="#34495e")
         gx.axhline(0, color="k", lw=0.5)
