@@ -326,19 +326,16 @@ def schedule_cmd(
 ) -> None:
     """Preview the learning rate per epoch without training, by stepping the real scheduler."""
     with _user_errors():
-        from .history.names import infer_mode
         from .schedules import ScheduleSpec, preview
-        from .training.config import load_config
+        from .training.config import load_config, monitor_and_mode
 
         cfg = load_config(config, overrides)
         t = cfg.training
         n = epochs or t.epochs
         spe = steps_per_epoch or (100 if t.step_per == "batch" else 1)
-        es = t.early_stopping
-        # ReduceLROnPlateau follows the monitor, as in training (runner.train): the early-stopping
-        # monitor, else the task's validation metric (accuracy-like for every task: "max")
-        monitor = es.monitor if es and es.monitor else None
-        mode = (es.mode if es and es.mode else None) or (infer_mode(monitor) if monitor else "max")
+        # ReduceLROnPlateau follows the monitor as in training; without building the task, its
+        # validation metric is taken as accuracy-like (every built-in task's is)
+        _, mode = monitor_and_mode(t.early_stopping, "val_acc")
         spec = ScheduleSpec.from_training(t, spe, monitor_mode=mode)
         metric = _metric_series(metric_file) if metric_file else None
         result = preview(spec, t.learning_rate, n, spe, metric)

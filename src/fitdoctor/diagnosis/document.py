@@ -12,6 +12,8 @@ from ..history.names import is_proportion
 from ..i18n import message
 from .types import Diagnosis
 
+SCHEMA = "fitdoctor.diagnosis/1"
+
 
 def notes_text(d: Diagnosis, lang: str = "en") -> list[str]:
     """The reader's notes, and what a report must say about the validation size: how it was
@@ -22,8 +24,6 @@ def notes_text(d: Diagnosis, lang: str = "en") -> list[str]:
     elif d.val_size is None and is_proportion(d.monitor):
         out.append(message("note.sampling_left_out", {}, lang))
     return out
-
-SCHEMA = "fitdoctor.diagnosis/1"
 
 
 def clean(x: Any) -> Any:

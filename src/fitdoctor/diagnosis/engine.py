@@ -73,12 +73,8 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     # overfitting read off the losses already says what metric_disagreement would (the loss
     # rose while the accuracy did not fall), and it says where the accuracy stopped
     by_loss = overfit_found is not None and overfit_found.evidence.get("kind") == "loss"
-    for detector in (fitting.still_improving,
-                     lambda c: fitting.underfitting(c, overfit_found),
-                     None if by_loss else fitting.metric_disagreement):
-        found = detector(ctx) if detector is not None else None
-        if found is not None:
-            findings.append(found)
+    findings += [f for f in (fitting.still_improving(ctx), fitting.underfitting(ctx, overfit_found),
+                             None if by_loss else fitting.metric_disagreement(ctx)) if f is not None]
     if not any(f.code in ("overfitting", "still_improving", "divergence") for f in findings):
         found = fitting.plateau(ctx)
         if found is not None:

@@ -84,7 +84,7 @@ def _gap_onset(ctx: Context, reach: int) -> tuple[int | None, list[Finding], dic
     return onset, [], trend
 
 
-def _loss_rise(ctx: Context, reach: int) -> dict | None:
+def _loss_rise(ctx: Context) -> dict | None:
     """Overfitting seen in the losses when the monitor is an accuracy-like metric that levelled
     off: the validation loss climbs at least LOSS_RISE above its minimum (and beyond noise)
     while the training loss keeps falling, and the monitor is not rising at the end. The model
@@ -131,7 +131,7 @@ def overfitting(ctx: Context, best: Best, lucky: bool = False) -> tuple[dict, li
     if v.n - 1 - reach < max(5, int(0.15 * v.n)):   # too few points after it to say it stopped
         return out, []
     onset, side, out["gap_trend"] = _gap_onset(ctx, reach)
-    loss = None if onset is not None else _loss_rise(ctx, reach)
+    loss = None if onset is not None else _loss_rise(ctx)
     if onset is None and loss is None:
         return out, side
     peak = float(v.trend.max())

@@ -86,4 +86,3 @@ def phase_rows(d: Diagnosis, lang: str) -> list[list[str]]:
 
 def phase_header(d: Diagnosis, lang: str) -> list[str]:
     return [label(k, lang) for k in _phase_columns(d)]
-

@@ -61,6 +61,15 @@ class EarlyStoppingConfig(_Strict):
     restart_aware: bool = True
 
 
+def monitor_and_mode(es: "EarlyStoppingConfig | None", default_monitor: str) -> tuple[str, str]:
+    """What early stopping and ReduceLROnPlateau follow: the declared monitor, else
+    ``default_monitor`` (the task's validation metric); the declared mode, else the monitor's."""
+    from ..history.names import infer_mode
+
+    monitor = (es.monitor if es and es.monitor else None) or default_monitor
+    return monitor, (es.mode if es and es.mode else None) or infer_mode(monitor)
+
+
 class EMAConfig(_Strict):
     decay: float = Field(0.999, gt=0.0, lt=1.0)
     warmup: bool = Field(False, description="decay_t = min(decay, (1 + t) / (10 + t))")

@@ -13,8 +13,8 @@ import torch
 import torchmetrics
 from torchmetrics import classification as C
 
-from ..history.names import infer_mode
 from ..schedules import Schedule, ScheduleSpec, build_schedule
+from .config import monitor_and_mode
 from .ema import make_ema
 from .optim import make_optimizer
 
@@ -258,8 +258,7 @@ class FitModule(L.LightningModule):
         opt = make_optimizer(t, [p for p in self.net.parameters() if p.requires_grad])
         batches = self.trainer.estimated_stepping_batches / max(self.trainer.max_epochs, 1)
         self.steps_per_epoch = max(1, int(math.ceil(batches)))
-        es = t.early_stopping
-        mode = (es.mode if es and es.mode else None) or infer_mode(self.monitor)
+        _, mode = monitor_and_mode(t.early_stopping, self.monitor)
         spec = ScheduleSpec.from_training(t, self.steps_per_epoch, monitor_mode=mode)
         self.schedule = build_schedule(opt, spec, t.epochs, self.steps_per_epoch)
         return opt

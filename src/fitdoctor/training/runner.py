@@ -14,9 +14,8 @@ from typing import Callable
 
 import yaml
 
-from ..history.names import infer_mode
 from ..store import RunStore
-from .config import RunConfig, build_config, config_dict
+from .config import RunConfig, build_config, config_dict, monitor_and_mode
 from .early_stopping import StopReason
 from .losses import build_loss
 from .tasks import build_task
@@ -92,8 +91,7 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
     task = build_task(cfg)
     loss, loss_info = build_loss(cfg.loss, task)
     es = cfg.training.early_stopping
-    monitor = (es.monitor if es and es.monitor else None) or f"val_{task.metric}"
-    mode = (es.mode if es and es.mode else None) or infer_mode(monitor)
+    monitor, mode = monitor_and_mode(es, f"val_{task.metric}")
     if resume is None:
         if _is_child():
             run_id = os.environ[_RUN_ENV]
