@@ -53,16 +53,17 @@ def best_estimate(ctx: Context, stop: int | None = None) -> Best:
     sampling error sqrt(p(1-p)/N) that every epoch of a fixed validation set shares, in
     quadrature. Checked on real runs against a large test split (bench/diagnosis_real.py)."""
     v, z = ctx.val, ctx.options.z
+    # after a breakdown (``stop``: the points up to it) the best is sought before it only
+    stop = ctx.n if stop is None or stop < MIN_POINTS else min(stop, ctx.n)
     finite = np.isfinite(v.raw)
     g = np.where(finite, v.g, -np.inf)
-    i = int(np.argmax(g))
+    i = int(np.argmax(g[:stop]))
     value = float(v.raw[i])
     if not v.known:                      # too short for a noise estimate: the value itself
         se = ctx.sampling_se(value)
         ci = None if se is None else _clip(ctx, value - z * se, value + z * se)
         return Best(float(ctx.epochs[i]), value, i, ci, None, (), None, se)
-    stop = ctx.n if stop is None or stop < MIN_POINTS else stop
-    centre, noise_se = level_at(ctx, min(i, stop - 1), stop)
+    centre, noise_se = level_at(ctx, i, stop)
     expected = v.value(centre)
     se = ctx.sampling_se(expected)
     total = float(np.hypot(noise_se, se or 0.0))
@@ -70,7 +71,7 @@ def best_estimate(ctx: Context, stop: int | None = None) -> Best:
     # Epochs tied with the best: the paired difference on the same validation set is within
     # the epoch-to-epoch noise of a difference of two points.
     tie = z * np.sqrt(2.0) * v.sigma
-    tied = tuple(float(e) for j, e in enumerate(ctx.epochs)
+    tied = tuple(float(e) for j, e in enumerate(ctx.epochs[:stop])
                  if j != i and finite[j] and v.g[i] - v.g[j] <= tie)
     return Best(float(ctx.epochs[i]), value, i, _clip(ctx, *bounds), expected,
                 tied, float(v.sigma), se)

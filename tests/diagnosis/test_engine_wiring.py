@@ -1,0 +1,92 @@
+"""diagnose()'s own rules, around the detectors: what a breakdown cuts off, what a short or
+learning-free run drops, which finding suppresses which, and the error for an empty monitor.
+Constructed histories whose outcome is worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fitdoctor.diagnosis import diagnose
+from fitdoctor.errors import FitDoctorError
+from fitdoctor.history.core import make_history
+
+WOBBLE = 0.002 * (-1) ** np.arange(40)
+
+
+def hist(n=20, **cols):
+    return make_history(pd.DataFrame({"epoch": np.arange(n, dtype=float),
+                                      **{k: np.asarray(v, dtype=float)[:n] for k, v in cols.items()}}),
+                        source="constructed.csv", format="test")
+
+
+def test_a_monitor_without_finite_values_is_a_clear_error():
+    h = make_history(pd.DataFrame({"epoch": np.arange(10.0), "val_acc": [np.nan] * 9 + [np.inf]}),
+                     source="constructed.csv", format="test")
+    with pytest.raises(FitDoctorError) as e:
+        diagnose(h)
+    assert str(e.value) == ("constructed.csv: the monitored metric 'val_acc' has no finite value; "
+                            "nothing to diagnose. Pick another with --metric.")
+
+
+@pytest.mark.parametrize("n, short", [(4, True), (5, False)])
+def test_fewer_than_five_points_is_too_short(n, short):
+    d = diagnose(hist(n, val_acc=np.linspace(0.5, 0.7, n) + WOBBLE[:n]))
+    f = d.finding("short_history")
+    assert (f is not None) is short
+    assert (d.verdict == "too_short") is short
+    if short:
+        assert f.evidence == {"n": 4} and f.severity == "info" and "4" in f.message
+
+
+def test_the_best_is_taken_before_a_breakdown():
+    # the training loss turns NaN at epoch 8; validation is highest at epochs 9-19, after the
+    # breakdown: the best reported is from epochs 0-8 only (the last of them, 0.58)
+    n = 20
+    val = np.r_[np.linspace(0.50, 0.58, 9), np.full(n - 9, 0.9)] + WOBBLE[:n] * 0.1
+    loss = np.r_[np.linspace(1.0, 0.5, 8), np.full(n - 8, np.nan)]
+    h = make_history(pd.DataFrame({"epoch": np.arange(n, dtype=float), "val_acc": val,
+                                   "train_loss": loss}),
+                     source="constructed.csv", format="test", non_finite={"train_loss": 8.0})
+    d = diagnose(h)
+    assert d.verdict == "non_finite"
+    assert d.best.epoch == 8.0 and d.best.value == pytest.approx(val[8])
+
+
+def test_learning_nothing_drops_what_needs_learning_and_keeps_the_rest():
+    # train loss at ln 10 throughout, accuracies at chance, with one spike in validation: the
+    # spike (instability) is still reported; plateau, noise, over/underfitting are not
+    n = 24
+    acc = np.full(n, 0.10) + WOBBLE[:n] * 0.5
+    val = acc.copy()
+    val[12] = 0.30
+    d = diagnose(hist(n, train_loss=np.full(n, 2.30) + WOBBLE[:n], train_acc=acc, val_acc=val))
+    assert d.verdict == "no_learning"
+    assert "no_learning" in d.codes and "instability" in d.codes
+    assert not {"plateau", "noisy_validation", "overfitting", "lucky_best", "underfitting",
+                "stable_gap", "metric_disagreement"} & set(d.codes)
+
+
+def test_overfitting_is_dropped_after_a_breakdown_and_its_onset_with_it():
+    # the training loss diverges from epoch 14 while validation falls: a collapse, not
+    # overfitting; the overfitting block says so too
+    n = 24
+    train_acc = np.r_[np.linspace(0.5, 0.99, 14), np.full(n - 14, 0.99)] + WOBBLE[:n] * 0.1
+    val = np.r_[np.linspace(0.5, 0.8, 8), np.linspace(0.8, 0.6, n - 8)] + WOBBLE[:n] * 0.1
+    loss = np.r_[np.geomspace(2.0, 0.05, 14), np.geomspace(0.05, 5.0, n - 14)]
+    d = diagnose(hist(n, train_acc=train_acc, val_acc=val, train_loss=loss))
+    assert d.verdict == "divergence"
+    assert "overfitting" not in d.codes
+    assert d.overfitting["detected"] is False and d.overfitting["onset_epoch"] is None
+    assert not any(r.code == "early_stop_at_onset" for r in d.recommendations)
+
+
+def test_noisy_validation_is_reported():
+    rng = np.random.default_rng(3)
+    n = 30
+    val = 0.5 + 0.3 * (1 - np.exp(-np.arange(n) / 3)) + rng.normal(0, 0.04, n)
+    d = diagnose(hist(n, val_acc=val))
+    f = d.finding("noisy_validation")
+    assert f is not None and f.evidence["sigma"] == pytest.approx(d.best.noise)
+    assert any(r.code == "smooth_selection" for r in d.recommendations)
