@@ -1,0 +1,472 @@
+"""diagnosis/fitting.py's detectors at their thresholds, on hand-built curves.
+
+Each curve here is given its smoothed trend and its noise directly (a ``Curve`` is plain data), so
+every threshold is a number worked out by hand: ``tol = z * sqrt(2) * sigma_trend`` and the OLS
+slope t = slope * sqrt(Sxx) / sigma (Sxx = k(k^2 - 1)/12 for k consecutive points). The smoothing
+and noise estimation that produce these inputs from a log are tested in test_stats*; the
+detectors on real runs in test_truth_corpus.py and test_by_hand.py.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from fitdoctor.diagnosis import fitting
+from fitdoctor.diagnosis.curves import Context, Curve
+from fitdoctor.diagnosis.types import Best, DiagnoseOptions, Finding
+
+Z = DiagnoseOptions().z
+ST = 0.005                           # sigma of one smoothed point in most curves below
+TOL = Z * np.sqrt(2) * ST            # 0.013859: the smallest difference beyond noise
+
+
+def curve(name, g, *, mode="max", trend=None, sigma=0.01, sigma_trend=ST, raw=None):
+    g = np.asarray(g, dtype=float)
+    trend = g.copy() if trend is None else np.asarray(trend, dtype=float)
+    raw = (g if mode == "max" else -g) if raw is None else np.asarray(raw, dtype=float)
+    return Curve(name, mode, raw, g, trend, sigma, sigma_trend, 5)
+
+
+def context(val, *, train=None, gap=None, train_loss=None, val_loss=None, lr=None, epochs=None,
+            non_finite=None, val_size=None):
+    n = val.n
+    history = SimpleNamespace(non_finite=non_finite or {}, val_size=val_size)
+    e = np.arange(n, dtype=float) if epochs is None else np.asarray(epochs, dtype=float)
+    return Context(history, DiagnoseOptions(), e, val, train, gap, train_loss, val_loss,
+                   None if lr is None else np.asarray(lr, dtype=float))
+
+
+def best_at(epoch, value=0.8, tied=(), sampling_se=None):
+    return Best(float(epoch), value, int(epoch), None, None, tuple(float(t) for t in tied), 0.01,
+                sampling_se)
+
+
+def sigma_for_t(slope, k, t):
+    """The noise that gives a k-point exact line of this slope the t statistic t."""
+    return slope * np.sqrt(k * (k * k - 1) / 12) / t
+
+
+# -- still improving: tail of max(5, n // 4) points, t > z, ending at its best ---------------------
+
+RISE = 0.5 + 0.01 * np.arange(20)          # n 20: the tail is 5 points, Sxx 10
+
+
+@pytest.mark.parametrize("t, found", [(2.0, True), (Z + 1e-6, True), (1.9, False)])
+def test_still_improving_needs_t_above_z(t, found):
+    f = fitting.still_improving(context(curve("val_acc", RISE, sigma=sigma_for_t(0.01, 5, t))))
+    assert (f is not None) is found
+    if found:
+        assert f.evidence["t"] == pytest.approx(t)
+        assert f.evidence["k"] == 5 and f.evidence["slope"] == pytest.approx(0.01)
+        assert "kind" not in f.evidence
+
+
+def test_still_improving_tail_is_a_quarter_of_a_long_run():
+    g = 0.5 + 0.001 * np.arange(40)        # tail 10 points: Sxx 82.5
+    f = fitting.still_improving(context(curve("val_acc", g, sigma=sigma_for_t(0.001, 10, 3.0))))
+    assert f.evidence["k"] == 10 and f.evidence["t"] == pytest.approx(3.0)
+
+
+def test_still_improving_slope_is_per_epoch():
+    f = fitting.still_improving(context(curve("val_acc", RISE, sigma=0.001),
+                                        epochs=2.0 * np.arange(20)))
+    assert f.evidence["slope"] == pytest.approx(0.005)
+
+
+@pytest.mark.parametrize("above, found", [(0.9 * TOL, True), (1.1 * TOL, False)])
+def test_still_improving_must_end_within_noise_of_its_best(above, found):
+    trend = RISE.copy()
+    trend[6] = trend[-1] + above                 # an earlier smoothed level this much higher
+    f = fitting.still_improving(context(curve("val_acc", RISE, trend=trend, sigma=0.001)))
+    assert (f is not None) is found
+
+
+def test_still_improving_after_a_restart_must_end_above_the_earlier_cycles():
+    lr = [0.1] * 10 + [0.01] * 5 + [0.1] * 5            # restart at index 15
+    trend = RISE.copy()
+    f = fitting.still_improving(context(curve("val_acc", RISE, trend=trend, sigma=0.001), lr=lr))
+    assert f is not None                                 # 0.69 is far above 0.64 before it
+    trend[3] = trend[-1] - 0.5 * TOL                     # an earlier cycle as high, within noise
+    assert fitting.still_improving(context(curve("val_acc", RISE, trend=trend, sigma=0.001),
+                                           lr=lr)) is None
+    # the same level reached before a warmup-like rise (no fall below the running peak first)
+    lr = [0.01] * 15 + [0.1] * 5
+    assert fitting.still_improving(context(curve("val_acc", RISE, trend=trend, sigma=0.001),
+                                           lr=lr)) is not None
+
+
+@pytest.mark.parametrize("lr_end, ended", [(0.0009, True), (0.001, False), (0.05, False)])
+def test_still_improving_as_the_schedule_ended_below_1_percent_of_the_peak(lr_end, ended):
+    lr = np.r_[np.linspace(0.1, lr_end, 19), lr_end]
+    f = fitting.still_improving(context(curve("val_acc", RISE, sigma=0.001), lr=lr))
+    assert (f.evidence.get("kind") == "schedule_ended") is ended
+    if ended:
+        assert f.evidence["lr_end"] == lr_end and f.evidence["lr_peak"] == 0.1
+        assert f.evidence["lr_end_frac"] == pytest.approx(lr_end / 0.1)
+        assert "schedule" in f.message
+
+
+# -- underfitting: a training proportion below 0.9 and still rising ------------------------------
+
+@pytest.mark.parametrize("end, t, found", [
+    (0.69, 2.5, True), (0.8999, 2.5, True), (0.9, 2.5, False), (0.69, 1.9, False)])
+def test_underfitting(end, t, found):
+    g = end - 0.01 * np.arange(20)[::-1]
+    tr = curve("train_acc", g, sigma=sigma_for_t(0.01, 5, t))
+    f = fitting.underfitting(context(curve("val_acc", g), train=tr))
+    assert (f is not None) is found
+    if found:
+        assert f.evidence["train_end"] == pytest.approx(end)
+        assert f.evidence["train_col"] == "train_acc" and f.evidence["t"] == pytest.approx(t)
+        assert "kind" not in f.evidence
+
+
+def test_underfitting_needs_a_training_proportion():
+    g = 0.69 - 0.01 * np.arange(20)[::-1]
+    for tr in (curve("train_loss", g), curve("train_acc", g, mode="min"), None):
+        assert fitting.underfitting(context(curve("val_acc", g), train=tr)) is None
+
+
+def test_underfitting_beside_overfitting_names_both():
+    g = 0.69 - 0.01 * np.arange(20)[::-1]
+    over = Finding("overfitting", "warning", "", {"stopped": 7.0, "onset": 9.0})
+    f = fitting.underfitting(context(curve("val_acc", g), train=curve("train_acc", g, sigma=0.001)),
+                             over)
+    assert f.evidence["kind"] == "with_overfitting"
+    assert (f.evidence["stopped"], f.evidence["onset"]) == (7.0, 9.0)
+
+
+# -- plateau: at least 8 points, a flat tail (|t| <= z) for validation and training ---------------
+
+LEARNED_THEN_FLAT = np.r_[0.5, 0.6, 0.7, 0.75, np.full(6, 0.8)]       # n 10: tail of 5
+
+
+def test_plateau_found_with_its_tail():
+    f = fitting.plateau(context(curve("val_acc", LEARNED_THEN_FLAT)))
+    assert f.evidence == {"start": 5.0, "end": 9.0, "k": 5}
+
+
+def test_plateau_needs_eight_points():
+    g = np.r_[0.5, 0.7, np.full(6, 0.8)]
+    assert fitting.plateau(context(curve("val_acc", g))) is not None
+    assert fitting.plateau(context(curve("val_acc", g[1:]))) is None
+
+
+@pytest.mark.parametrize("t, flat", [(Z - 1e-6, True), (Z + 1e-3, False), (-(Z + 1e-3), False)])
+def test_plateau_tail_slope_within_z_both_ways(t, flat):
+    g = LEARNED_THEN_FLAT.copy()
+    g[-5:] = 0.8 + 0.01 * np.arange(5) * np.sign(t)
+    v = curve("val_acc", g, sigma=sigma_for_t(0.01, 5, abs(t)))
+    assert (fitting.plateau(context(v)) is not None) is flat
+
+
+def test_plateau_not_while_training_still_moves():
+    v = curve("val_acc", LEARNED_THEN_FLAT)
+    moving = curve("train_loss", -np.linspace(1.0, 0.1, 10), mode="min", sigma=0.01)
+    assert fitting.plateau(context(v, train_loss=moving)) is None
+    still = curve("train_loss", -np.r_[np.linspace(1.0, 0.2, 5), np.full(5, 0.2)], mode="min")
+    assert fitting.plateau(context(v, train_loss=still)) is not None
+
+
+def test_plateau_only_after_learning():
+    flat = np.full(10, 0.8)
+    trend = flat.copy()
+    trend[4:] += TOL                       # improved by exactly the tolerance: not beyond it
+    assert fitting.plateau(context(curve("val_acc", flat, trend=trend))) is None
+    trend[4:] += 0.001
+    assert fitting.plateau(context(curve("val_acc", flat, trend=trend))) is not None
+
+
+# -- noisy validation: noise above 10 % of the range the trend covers ----------------------------
+
+@pytest.mark.parametrize("sigma, found", [(0.03, False), (0.0301, True)])
+def test_noisy_validation_ratio(sigma, found):
+    v = curve("val_acc", np.linspace(0.5, 0.8, 10), sigma=sigma)      # spread 0.3
+    f = fitting.noisy_validation(context(v, val_size=400), best_at(9, sampling_se=0.02))
+    assert (f is not None) is found
+    if found:
+        assert f.evidence["ratio"] == pytest.approx(sigma / 0.3)
+        assert f.evidence["mdd"] == pytest.approx(Z * np.sqrt(2) * sigma)
+        assert f.evidence["sampling"] == 0.02 and f.evidence["val_size"] == 400
+        assert f.evidence["sigma"] == sigma
+
+
+@pytest.mark.parametrize("g", [np.full(10, 0.8), np.linspace(0.5, 0.51, 10)])
+def test_noisy_validation_ratio_is_capped(g):
+    f = fitting.noisy_validation(context(curve("val_acc", g, sigma=0.5)), best_at(9))
+    assert f.evidence["ratio"] == 9.99
+
+
+# -- spikes: |second difference| beyond spike_z noise, the middle of the three -----------------
+
+@pytest.mark.parametrize("height, found", [(0.05, True), (0.048, False)])
+def test_spike_score_against_the_noise(height, found):
+    # a spike of height A on a line: second differences A, -2A, A; its score 2A / (sqrt(6) sigma)
+    g = np.linspace(0.5, 0.7, 20)
+    g[10] += height
+    idx, scores = fitting._spikes(g, 0.01, 4.0)
+    assert list(idx) == ([10] if found else [])
+    if found:
+        assert scores[0] == pytest.approx(2 * height / (np.sqrt(6) * 0.01))
+
+
+def test_spike_noise_is_the_local_second_difference_spread_where_it_is_larger():
+    # the same spike next to a noisy stretch: judged against the local noise, not the sigma
+    rng = np.random.default_rng(0)
+    g = np.linspace(0.5, 0.7, 20) + rng.normal(0, 0.05, 20)
+    g[10] += 0.05
+    assert 10 not in fitting._spikes(g, 0.01, 4.0)[0]
+
+
+def test_instability_lists_spikes_after_the_first_two_epochs():
+    g = np.linspace(0.5, 0.7, 20)
+    g[[1, 8, 14]] += 0.2                 # epoch 1 moves too fast to judge
+    f, = fitting.instability(context(curve("val_acc", g, sigma=0.01)))
+    assert f.evidence["column"] == "val_acc"
+    assert f.evidence["epoch_list"] == [8.0, 14.0] and f.evidence["epochs"] == "8, 14"
+    assert f.evidence["max_z"] == pytest.approx(0.4 / (np.sqrt(6) * 0.01))
+
+
+def test_instability_needs_eight_points_and_reads_a_loss_on_a_log_scale():
+    g = np.linspace(0.5, 0.7, 7)
+    g[4] += 0.3
+    assert fitting.instability(context(curve("val_acc", g, sigma=0.01))) == []
+    # a loss falling 2.0 -> 0.02 geometrically is a straight line on a log scale: no spike there,
+    # though its linear second differences are large at the start
+    loss = 2.0 * 0.01 ** (np.arange(20) / 19)
+    tl = curve("train_loss", -loss, mode="min", sigma=1e-4)
+    assert fitting.instability(context(curve("val_acc", np.linspace(0.5, 0.7, 20)),
+                                       train_loss=tl)) == []
+
+
+# -- non-finite values: the earliest one --------------------------------------------------------
+
+def test_non_finite_names_the_earliest_column():
+    v = curve("val_acc", np.linspace(0.5, 0.7, 10))
+    assert fitting.non_finite(context(v)) is None
+    f = fitting.non_finite(context(v, non_finite={"val_loss": 5.0, "train_loss": 3.0,
+                                                  "lr": 7.0}))
+    assert f.severity == "critical"
+    assert f.evidence == {"column": "train_loss", "epoch": 3.0,
+                          "columns": ["lr", "train_loss", "val_loss"]}
+
+
+# -- metric disagreement: val loss bottoms out before the accuracy peaks -----------------------
+
+def _disagree(acc_peak=12, loss_low=5, gain=0.05, rise=0.05, mode="max", loss_name="val_loss"):
+    n = 20
+    acc = np.full(n, 0.7)
+    acc[acc_peak:] = 0.7 + gain
+    loss = np.full(n, -0.5 - rise)                 # oriented: higher is lower loss
+    loss[loss_low] = -0.5
+    loss[loss_low + 1:] = -0.5 - rise
+    v = curve("val_acc", acc, mode=mode)
+    vl = curve(loss_name, loss, mode="min")
+    return fitting.metric_disagreement(context(v, val_loss=vl))
+
+
+def test_metric_disagreement():
+    f = _disagree()
+    assert f.evidence["loss_epoch"] == 5.0 and f.evidence["acc_epoch"] == 12.0
+    assert f.evidence["gain"] == pytest.approx(0.05) and f.evidence["loss_rise"] == pytest.approx(0.05)
+    assert f.evidence["monitor"] == "val_acc"
+
+
+@pytest.mark.parametrize("kw", [
+    {"acc_peak": 5, "loss_low": 5},          # both at the same epoch
+    {"acc_peak": 4, "loss_low": 5},          # the accuracy peaked first
+    {"gain": TOL},                           # the accuracy gained only the tolerance
+    {"rise": TOL},                           # the loss rose only the tolerance
+    {"mode": "min"},                         # a monitor to minimise is a loss itself
+    {"loss_name": "val_acc"},                # the same column
+])
+def test_metric_disagreement_needs_all_of_it(kw):
+    assert _disagree(**kw) is None
+
+
+# -- overfitting in the monitored metric: the gap path ------------------------------------------
+
+def _gap_run(train_slope=0.003, val_trend_peak=8, val_g=None, train_end_gain=None, best=5,
+             tied=(), lucky=False, val_decline=0.0):
+    """Validation reaches 0.8 at index 5 and stays there (its trend bumps to 0.805 at
+    ``val_trend_peak``); training 0.85 at index 5 then up ``train_slope`` a point."""
+    n = 20
+    v = np.r_[0.4, 0.5, 0.6, 0.7, 0.75, np.full(n - 5, 0.8)]
+    v_trend = v.copy()
+    if val_trend_peak is not None:
+        v_trend[val_trend_peak] = 0.805
+    if val_decline:
+        v_trend[-4:] -= val_decline
+    t = np.r_[np.linspace(0.5, 0.85, 6), 0.85 + train_slope * np.arange(1, n - 5)]
+    val = curve("val_acc", v if val_g is None else val_g, trend=v_trend)
+    train = curve("train_acc", t)
+    gap = curve("gap", t - v, trend=t - v_trend)
+    ctx = context(val, train=train, gap=gap)
+    return fitting.overfitting(ctx, best_at(best, tied=tied), lucky)
+
+
+def test_gap_onset_no_later_than_the_validation_peak():
+    # the gap passes the tolerance 5 points after index 5 (0.003 x 5 > 0.01386): index 10, but
+    # the smoothed validation peaked at 8 (still within noise): overfitting from 8
+    out, (f,) = _gap_run()
+    assert out["detected"] and out["reach_epoch"] == 5.0 and out["onset_epoch"] == 8.0
+    assert f.code == "overfitting" and f.severity == "warning"
+    assert (f.evidence["onset"], f.evidence["reach"], f.evidence["stopped"]) == (8.0, 5.0, 5.0)
+    assert f.evidence["gap_growth"] == pytest.approx(f.evidence["gap_end"] - f.evidence["gap_start"])
+    assert f.evidence["train_column"] == "train_acc" and f.evidence["decline"] is None
+    assert out["gap_trend"]["t"] > Z
+    # with the validation peak later than the gap's passage, the onset is the passage
+    out, _ = _gap_run(val_trend_peak=15)
+    assert out["onset_epoch"] == 10.0
+
+
+def test_gap_must_grow_twice_the_tolerance():
+    # growth by the end: 14 x slope; needed 2 x 0.01386 = 0.0277 (a quarter of the gap at the
+    # reach is 0.0125, smaller)
+    out, findings = _gap_run(train_slope=0.0277 / 14 * 1.02)
+    assert out["detected"]
+    out, findings = _gap_run(train_slope=0.0277 / 14 * 0.98)
+    assert not out["detected"] and [f.code for f in findings] == ["stable_gap"]
+    assert findings[0].evidence["reach"] == 5.0
+
+
+def test_a_severe_decline_is_critical():
+    out, (f,) = _gap_run(val_decline=1.5 * TOL)
+    assert f.severity == "critical" and f.evidence["decline"] == pytest.approx(0.005 + 1.5 * TOL)
+
+
+def test_no_overfitting_while_validation_still_rises_after_its_reach():
+    g = np.r_[0.4, 0.5, 0.6, 0.7, 0.75, 0.8 + 0.001 * np.arange(15)]   # +0.001 a point, sigma 0.01
+    # t = 0.001 * sqrt(280) / 0.01 = 1.67 > 1: may still be rising
+    out, findings = _gap_run(val_g=g)
+    assert not out["detected"] and findings == []
+
+
+def test_no_overfitting_with_too_few_points_after_the_reach():
+    # at least max(5, 15 % of n) points after the reach: reach 15 of 20 leaves 4
+    t = np.linspace(0.5, 1.0, 20)
+    for reach, judged in ((15, False), (14, True)):
+        v = np.r_[np.linspace(0.4, 0.8, reach + 1), np.full(19 - reach, 0.8)]
+        ctx = context(curve("val_acc", v), train=curve("train_acc", t), gap=curve("gap", t - v))
+        out, findings = fitting.overfitting(ctx, best_at(reach))
+        assert out["reach_epoch"] == reach
+        assert out["detected"] is judged and (findings != []) is judged
+
+
+def test_without_a_training_metric_validation_must_fall():
+    # training loss only (no same-metric gap): overfitting where the smoothed validation falls
+    # beyond noise below its peak
+    n = 20
+    v = np.r_[0.4, 0.5, 0.6, 0.7, 0.75, np.full(n - 5, 0.8)]
+    trend = v.copy()
+    trend[12:] = 0.8 - 1.2 * TOL
+    tl = curve("train_loss", -np.linspace(1.0, 0.1, n), mode="min")
+    out, (f,) = fitting.overfitting(context(curve("val_acc", v, trend=trend), train_loss=tl),
+                                    best_at(5))
+    assert out["onset_epoch"] == 12.0 and f.evidence["train_column"] == "train_loss"
+    assert f.evidence["gap_growth"] is None and f.evidence["gap_start"] is None
+    trend[12:] = 0.8 - 0.9 * TOL
+    out, _ = fitting.overfitting(context(curve("val_acc", v, trend=trend), train_loss=tl),
+                                 best_at(5))
+    assert not out["detected"]
+
+
+# -- overfitting read off the losses (accuracy levelled off, val loss up >= 20 %) -----------------
+
+def _loss_run(end=0.6, bottom=6, train_fall=True, acc_tail_t=0.0, raw_zero=False, mode="max"):
+    """Validation loss 1.0 down to 0.5 at ``bottom`` (and the point after it), up to ``end`` at
+    the last two points; training loss falling 1.0 -> 0.1 (or flat); accuracy levelled at 0.8."""
+    n = 20
+    vl = np.empty(n)
+    vl[:bottom + 1] = np.linspace(1.0, 0.5, bottom + 1)
+    vl[bottom + 1:n - 1] = np.linspace(0.5, end, n - 2 - bottom)
+    vl[n - 1] = end
+    if raw_zero:
+        vl[0] = 0.0
+    tl = np.linspace(1.0, 0.1, n) if train_fall else np.full(n, 0.3)
+    acc = np.r_[0.4, 0.5, 0.6, 0.7, 0.75, np.full(n - 5, 0.8)]
+    if acc_tail_t:
+        acc[-5:] = 0.8 + 0.01 * np.arange(5)
+    sigma = sigma_for_t(0.01, 5, acc_tail_t) if acc_tail_t else 0.01
+    v = curve("val_acc", acc, mode=mode, sigma=sigma, trend=np.r_[acc[:5], np.full(n - 5, 0.8)])
+    ctx = context(v, train_loss=curve("train_loss", -tl, mode="min", raw=tl),
+                  val_loss=curve("val_loss", -vl, mode="min", raw=vl))
+    return ctx, vl, tl
+
+
+def test_loss_rise_evidence():
+    ctx, vl, tl = _loss_run()
+    out, (f,) = fitting.overfitting(ctx, best_at(5))
+    # running median of 3 (n // 20 = 1 on each side), mirrored at the ends: the bottom at 6,
+    # the last level the last value
+    assert f.evidence["kind"] == "loss" and f.evidence["loss_epoch"] == 6.0
+    assert f.evidence["loss_min"] == 0.5 and f.evidence["loss_end"] == 0.6
+    assert f.evidence["loss_rise"] == pytest.approx(0.2)
+    assert f.evidence["train_loss_from"] == tl[6] and f.evidence["train_loss_to"] == tl[18]
+    assert out["onset_epoch"] == 5.0 == f.evidence["stopped"]     # where the monitor stopped
+    assert "loss" in f.message
+
+
+@pytest.mark.parametrize("kw", [
+    {"end": 0.599},                     # 19.8 % above the minimum
+    {"bottom": 16},                     # 3 points after the minimum (at least 4)
+    {"train_fall": False},              # training loss flat: not memorising
+    {"acc_tail_t": 2.5},                # the monitor still rises at the end
+    {"raw_zero": True},                 # a zero loss cannot be a ratio's denominator
+    {"mode": "min"},                    # the monitor is itself a loss
+])
+def test_loss_rise_needs_all_of_it(kw):
+    ctx, _, _ = _loss_run(**kw)
+    assert fitting._loss_rise(ctx) is None
+
+
+def test_loss_rise_with_the_least_room_after_the_minimum():
+    ctx, _, _ = _loss_run(bottom=15)              # 4 points after it
+    assert fitting._loss_rise(ctx)["loss_epoch"] == 15.0
+
+
+# -- where the report says validation stopped improving (fitting._stopped) -----------------------
+
+@pytest.mark.parametrize("best, tied, onset, lucky, expected", [
+    (5, (), 8, False, (5, None)),                 # the reach is the best epoch
+    (7, (5,), 8, False, (5, "tied")),             # the reach is tied with the best
+    (7, (), 8, False, (7, None)),                 # the best between reach and onset
+    (8, (), 8, False, (8, None)),                 # ... the onset itself included
+    (8, (6, 7), 8, False, (6, "tied")),           # the first tied one there
+    (12, (3, 4), 8, False, (4, "tied")),          # tied just before the reach: the last such
+    (12, (), 8, True, (5, "lucky")),              # a lucky best after the onset
+    (12, (11,), 8, False, (11, "tied")),          # else the first tied after the onset
+    (12, (), 8, False, (12, None)),               # ... or the best itself
+])
+def test_stopped(best, tied, onset, lucky, expected):
+    ctx = SimpleNamespace(epochs=np.arange(20, dtype=float))
+    assert fitting._stopped(ctx, best_at(best, tied=tied), 5, onset, lucky) == expected
+
+
+# -- divergence: the loss climbs back (on a log scale) x2 and a quarter of the way up ----------
+
+def _diverging(low=0.1, end=0.25, start=2.0, n=20, low_at=8):
+    loss = np.r_[np.geomspace(start, low, low_at + 1), np.geomspace(low, end, n - low_at)[1:]]
+    return context(curve("val_acc", np.linspace(0.5, 0.7, n)),
+                   train_loss=curve("train_loss", -loss, mode="min", raw=loss))
+
+
+@pytest.mark.parametrize("end, found", [
+    (0.6, True),      # x6 and (0.6 - 0.1) / (2.0 - 0.1) = 0.26 of the way back
+    (0.45, False),    # x4.5 but 0.18 of the way back: noise at the floor
+])
+def test_divergence_climb(end, found):
+    f = fitting.divergence(_diverging(end=end))
+    assert (f is not None) is found
+    if found:
+        assert f.severity == "critical" and f.evidence["column"] == "train_loss"
+        assert 8.0 < f.evidence["epoch"] < 19.0 and f.evidence["end"] == pytest.approx(end)
+
+
+@pytest.mark.parametrize("end, found", [(0.19, False), (0.22, True)])
+def test_divergence_factor_two(end, found):
+    # start 0.3: a quarter of the way back is 0.15; the factor from 0.1 decides
+    assert (fitting.divergence(_diverging(start=0.3, end=end)) is not None) is found

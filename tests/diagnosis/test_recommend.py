@@ -1,0 +1,342 @@
+"""diagnosis.recommend: each finding's rule, written out by hand as the config patch it must give.
+
+Every expected patch below is worked out from the rule in the comment beside it, not read off
+the code's output: the patience of the early-stopping advice, the LR factors, the epochs to train,
+the schedule lengths, and which advice a combination of findings suppresses. The rationale is
+checked where it carries a number the user acts on.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fitdoctor.diagnosis.recommend import recommend
+from fitdoctor.diagnosis.types import Finding, ScheduleFit
+
+COSINE = ScheduleFit("cosine", {"T_max": 30}, 0.0, 0.01, "cosine")
+STEP = ScheduleFit("step", {"step_size": 10}, 0.0, 0.01, "step")
+
+
+def run(*findings: Finding, monitor="val_acc", mode="max", epochs_run=30.0, first_epoch=1.0,
+        peak_lr=None, config=None, schedule=None, window=4):
+    return recommend(list(findings), monitor=monitor, mode=mode, epochs_run=epochs_run,
+                     first_epoch=first_epoch, peak_lr=peak_lr, config=config or {},
+                     schedule=schedule, window=window)
+
+
+def by_code(recs):
+    out = {r.code: r for r in recs}
+    assert len(out) == len(recs), [r.code for r in recs]       # one piece of advice per rule
+    return out
+
+
+def finding(code, **evidence):
+    return Finding(code, "warning", code, evidence)
+
+
+def overfit(onset=12.0, reach=20.0, stopped=11.0, **more):
+    return finding("overfitting", onset=onset, reach=reach, stopped=stopped, **more)
+
+
+def test_no_findings_no_advice():
+    assert run() == ()
+
+
+# -- a run that broke: LR x0.3 (3 significant digits), clipping at 1, 2 warmup epochs ----------
+
+@pytest.mark.parametrize("peak_lr, config, lr_patch", [
+    (1e-3, {}, {"learning_rate": 3e-4}),
+    (None, {"training.learning_rate": 0.0123}, {"learning_rate": 0.00369}),  # dotted key
+    (None, {"lr": 0.5}, {"learning_rate": 0.15}),                # the other spelling of the key
+    (None, {}, {}),                                              # no LR known: none proposed
+])
+def test_stabilise_patch(peak_lr, config, lr_patch):
+    recs = run(finding("divergence", epoch=7.0, column="train_loss"), peak_lr=peak_lr,
+               config=config)
+    assert [r.code for r in recs] == ["stabilise"]
+    (rec,) = recs
+    assert rec.patch == {"training": {"max_grad_norm": 1.0, "warmup_epochs": 2, **lr_patch}}
+    assert rec.because == ("divergence",)
+    assert "epoch 7 (train_loss)" in rec.rationale
+
+
+def test_non_finite_is_the_evidence_when_both_broke_and_no_learning_advice_beside_it():
+    recs = run(finding("divergence", epoch=9.0, column="val_loss"),
+               finding("non_finite", epoch=4.0, column="train_loss"),
+               finding("no_learning", cause="lr_high", lr=1.0), peak_lr=1.0)
+    assert [r.code for r in recs] == ["stabilise"]
+    assert recs[0].because == ("non_finite",)
+    assert "epoch 4 (train_loss)" in recs[0].rationale
+    assert recs[0].patch["training"]["learning_rate"] == 0.3
+
+
+# -- no learning: 10x toward the usual range (2 significant digits) ----------------------------
+
+@pytest.mark.parametrize("cause, lr, new_lr, lr_text", [
+    ("lr_high", 0.37, 0.037, "0.37"),      # LR far too high: 10x lower
+    ("constant", 0.37, 0.037, "0.37"),     # any cause but "lr_low" lowers it
+    ("lr_low", 2.3e-7, 2.3e-6, "2.3e-07"),  # known far too low: 10x higher
+])
+def test_fix_no_learning_lr(cause, lr, new_lr, lr_text):
+    (rec,) = run(finding("no_learning", cause=cause, lr=lr), peak_lr=lr)
+    assert rec.code == "fix_no_learning" and rec.because == ("no_learning",)
+    assert rec.patch == {"training": {"learning_rate": new_lr}}
+    assert f"at LR {lr_text}." in rec.rationale
+
+
+def test_fix_no_learning_without_any_lr_warms_up_and_clips():
+    (rec,) = run(finding("no_learning", cause="flat", lr=None))
+    assert rec.patch == {"training": {"warmup_epochs": 2, "max_grad_norm": 1.0}}
+    assert "at LR ?." in rec.rationale
+    # the LR from the config serves when the log has none; the evidence's LR names the text
+    (rec,) = run(finding("no_learning", cause="lr_high", lr=None), config={"learning_rate": 0.8})
+    assert rec.patch == {"training": {"learning_rate": 0.08}}
+    assert "at LR ?." in rec.rationale
+
+
+# -- overfitting: stop at the onset, regularize, warm restarts ---------------------------------
+
+# patience = clip(round(n/4) + 2, 3, 20) with n the epochs up to the convergence reach (counted
+# from the first epoch); stop = onset's epoch count + patience; the restart period is n (>= 2)
+@pytest.mark.parametrize("first, reach, onset, patience, stop, t0", [
+    (1.0, 20.0, 12.0, 7, 19, 20),      # n 20: 5 + 2
+    (0.0, 19.0, 12.0, 7, 20, 20),      # counted from epoch 0: n 20, onset is the 13th epoch
+    (1.0, 100.0, 60.0, 20, 80, 100),   # n 100: 27, capped at 20
+    (1.0, 1.0, 3.0, 3, 6, 2),          # n 1: round(0.25) + 2 = 2, raised to 3; T_0 at least 2
+    (1.0, 0.0, 3.0, 3, 6, 2),          # reach before the first epoch: n is 1, not 0
+    (1.0, 13.0, 12.5, 5, 18, 13),      # n 13: round(3.25) + 2; stop rounds 12.5 + 5 up
+    (1.0, 30.0, 12.0, 10, 22, 30),     # n 30: round(7.5) = 8 (half to even) + 2
+])
+def test_early_stop_at_onset(first, reach, onset, patience, stop, t0):
+    recs = by_code(run(overfit(onset=onset, reach=reach), first_epoch=first, epochs_run=100.0))
+    es = recs["early_stop_at_onset"]
+    assert es.patch == {"training": {"epochs": stop, "early_stopping": {
+        "monitor": "val_acc", "mode": "max", "patience": patience, "smoothing": 4}}}
+    assert es.because == ("overfitting",)
+    wasted = int(round(100.0 - onset))
+    assert (f"Overfitting began at epoch {onset:g}; the {wasted} epochs after it bought nothing. "
+            f"Early stopping with patience {patience} on the 4-epoch average of val_acc"
+            ) in es.rationale
+    assert recs["warm_restarts"].patch == {"training": {
+        "scheduler": "CosineAnnealingWarmRestarts", "scheduler_params": {"T_0": t0, "T_mult": 2}}}
+    assert f"about {t0} epochs" in recs["warm_restarts"].rationale
+
+
+@pytest.mark.parametrize("window, smoothing", [(1, 3), (3, 3), (4, 4), (5, 5), (9, 5)])
+def test_smoothing_of_the_stop_rule_is_the_window_clipped_to_3_5(window, smoothing):
+    recs = by_code(run(overfit(), window=window, monitor="val_loss", mode="min"))
+    es = recs["early_stop_at_onset"].patch["training"]["early_stopping"]
+    assert es == {"monitor": "val_loss", "mode": "min", "patience": 7, "smoothing": smoothing}
+
+
+@pytest.mark.parametrize("config, patch, what", [
+    # no declaration: 0.05, 5x AdamW's default; no dropout value, so no dropout advice
+    ({}, {"training": {"weight_decay": 0.05}}, "training.weight_decay 0.05"),
+    # declared decay doubled (2 significant digits); dropout below 0.5 raised by 0.1
+    ({"weight_decay": 0.013, "dropout": 0.3},
+     {"training": {"weight_decay": 0.026}, "model": {"dropout": 0.4}},
+     "training.weight_decay 0.026, model.dropout 0.4"),
+    ({"lambda_l2": 0.1, "hidden_dropout_prob": 0.49},
+     {"training": {"weight_decay": 0.2}, "model": {"dropout": 0.59}},
+     "training.weight_decay 0.2, model.dropout 0.59"),
+    ({"dropout": 0.0}, {"training": {"weight_decay": 0.05}, "model": {"dropout": 0.1}},
+     "training.weight_decay 0.05, model.dropout 0.1"),          # 0 is a value, not "unknown"
+    # dropout already at 0.5 or more: no room; label smoothing instead
+    ({"dropout_rate": 0.5}, {"training": {"weight_decay": 0.05}, "loss": {"label_smoothing": 0.1}},
+     "training.weight_decay 0.05, loss.label_smoothing 0.1"),
+])
+def test_regularize_patch(config, patch, what):
+    rec = by_code(run(overfit(), config=config))["regularize"]
+    assert rec.patch == patch
+    assert rec.because == ("overfitting",)
+    assert f"After epoch 11 training kept improving while validation did not" in rec.rationale
+    assert f"More regularization ({what})" in rec.rationale
+    assert "Training (" not in rec.rationale        # no underfitting clause without underfitting
+
+
+def test_regularize_with_gap_and_underfitting_says_why_regularization_comes_second():
+    recs = run(overfit(gap_start=0.01, gap_end=0.2, gap_growth=0.19),
+               finding("underfitting", train_col="train_acc", train_end=0.71))
+    rec = by_code(recs)["regularize"]
+    assert "and the train-val gap grew from 0.01 to 0.2" in rec.rationale
+    assert "Training (train_acc) is, though, only 0.71 and still rising" in rec.rationale
+    # with overfitting, no "regularize less, train longer" beside "stop early, regularize more"
+    assert "reduce_regularization" not in by_code(recs)
+
+
+def test_warm_restarts_floor_is_1_percent_of_the_lr():
+    rec = by_code(run(overfit(), peak_lr=3e-4))["warm_restarts"]
+    assert rec.patch["training"]["scheduler_params"] == {"T_0": 20, "T_mult": 2, "eta_min": 3e-6}
+    rec = by_code(run(overfit(), config={"learning_rate": 0.1234}))["warm_restarts"]
+    assert rec.patch["training"]["scheduler_params"]["eta_min"] == 0.00123
+
+
+def test_overfitting_advice_order():
+    assert [r.code for r in run(overfit())] == ["early_stop_at_onset", "regularize",
+                                                "warm_restarts"]
+
+
+# -- LR and epoch confounded: one constant-LR control run --------------------------------------
+
+@pytest.mark.parametrize("evidence, peak_lr, lr", [
+    ({"r": 0.97, "lr_at_onset": 1.234e-3, "lr_at_best": 5e-4}, 1e-2, 1.23e-3),   # onset first
+    ({"r": -0.95, "lr_at_best": 5e-4}, 1e-2, 5e-4),                             # then the best
+    ({"r": 0.95}, 1e-2, 1e-2),                                                  # then the peak
+])
+def test_constant_lr_control(evidence, peak_lr, lr):
+    (rec,) = run(finding("lr_epoch_confounded", **evidence), peak_lr=peak_lr)
+    assert rec.code == "constant_lr_control" and rec.because == ("lr_epoch_confounded",)
+    assert rec.patch == {"training": {"scheduler": None, "learning_rate": lr}}
+    assert f"(r = {evidence['r']:.2f})" in rec.rationale
+    assert f"constant LR of {lr:.3g}" in rec.rationale
+
+
+def test_constant_lr_control_needs_some_lr():
+    assert run(finding("lr_epoch_confounded", r=0.99)) == ()
+
+
+# -- still improving ----------------------------------------------------------------------------
+
+def improving(**more):
+    return finding("still_improving", monitor="val_acc", slope=0.002, k=5, t=4.2, **more)
+
+
+@pytest.mark.parametrize("first, epochs_run, schedule, patch", [
+    # 1.5x the epochs run, rounded up; a cosine's T_max stretched with it
+    (1.0, 30.0, None, {"epochs": 45}),
+    (0.0, 30.0, None, {"epochs": 47}),                   # epochs 0..30 are 31: 46.5 -> 47
+    (1.0, 30.0, STEP, {"epochs": 45}),
+    (1.0, 30.0, COSINE, {"epochs": 45, "scheduler_params": {"T_max": 45}}),
+    (1.0, 7.0, None, {"epochs": 11}),                     # 10.5 -> 11
+])
+def test_train_longer(first, epochs_run, schedule, patch):
+    (rec,) = run(improving(), first_epoch=first, epochs_run=epochs_run, schedule=schedule)
+    assert rec.code == "train_longer" and rec.because == ("still_improving",)
+    assert rec.patch == {"training": patch}
+    assert (f"val_acc was still rising by 0.002 per epoch over the last 5 epochs (t = 4.2). "
+            f"Give it {patch['epochs']} epochs") in rec.rationale
+
+
+def ended(**more):
+    return improving(kind="schedule_ended", lr_peak=0.02, lr_end_frac=0.004, **more)
+
+
+def test_schedule_ended_cosine_is_stretched_with_a_floor():
+    # 30 epochs run -> 45, T_max 45, eta_min 1 % of the peak LR 0.02
+    (rec,) = run(ended(), schedule=COSINE)
+    assert rec.code == "schedule_ended" and rec.because == ("still_improving",)
+    assert rec.patch == {"training": {"epochs": 45, "scheduler": "CosineAnnealingLR",
+                                      "scheduler_params": {"T_max": 45, "eta_min": 0.0002}}}
+    assert "the LR had fallen to 0.4% of its peak" in rec.rationale
+    assert "Stretch the cosine over 45 epochs" in rec.rationale
+    assert "Restart it" not in rec.rationale
+
+
+@pytest.mark.parametrize("schedule", [None, STEP])
+def test_schedule_ended_other_schedules_restart(schedule):
+    # epochs 0..29 are 30: restart every 30 over 60, down to 1 % of the peak
+    (rec,) = run(ended(), schedule=schedule, first_epoch=0.0, epochs_run=29.0)
+    assert rec.patch == {"training": {"epochs": 60, "scheduler": "CosineAnnealingWarmRestarts",
+                                      "scheduler_params": {"T_0": 30, "T_mult": 1,
+                                                           "eta_min": 0.0002}}}
+    assert "cosine warm restarts every 30 epochs over 60 epochs" in rec.rationale
+    assert "Stretch" not in rec.rationale
+
+
+# -- underfitting alone: less dropout (0.2 lower, not below 0), twice the epochs ---------------
+
+@pytest.mark.parametrize("config, dropout", [
+    ({}, 0.1), ({"dropout": 0.5}, 0.3), ({"dropout": 0.3}, 0.1), ({"dropout": 0.1}, 0.0)])
+def test_reduce_regularization(config, dropout):
+    (rec,) = run(finding("underfitting", train_col="train_acc", train_end=0.62), config=config,
+                 first_epoch=0.0, epochs_run=14.0)
+    assert rec.code == "reduce_regularization" and rec.because == ("underfitting",)
+    assert rec.patch == {"model": {"dropout": dropout}, "training": {"epochs": 30}}
+    assert f"Lower the dropout to {dropout:g} and train for 30 epochs" in rec.rationale
+    assert "train_acc is 0.62" in rec.rationale
+
+
+# -- the schedule does not fit the run ----------------------------------------------------------
+
+@pytest.mark.parametrize("kind, advised", [
+    ("stopped_early", True), ("rises_again", True), ("warmup_missing", False)])
+def test_fit_schedule_to_run(kind, advised):
+    recs = run(finding("schedule_mismatch", kind=kind, length=50.0),
+               finding("schedule_mismatch", kind="rises_again", length=70.0) if advised else
+               finding("schedule_mismatch", kind="other"),
+               schedule=COSINE, first_epoch=0.0, epochs_run=24.0)
+    if not advised:
+        assert recs == ()
+        return
+    (rec,) = recs                                   # one piece of advice for several mismatches
+    assert rec.code == "fit_schedule_to_run" and rec.because == ("schedule_mismatch",)
+    assert rec.patch == {"training": {"scheduler_params": {"T_max": 25}}}
+    assert ("The cosine schedule was fitted to 50 epochs but the run ended at epoch 24."
+            in rec.rationale)
+
+
+def test_fit_schedule_to_run_without_a_fit_names_the_lr_and_length_0_by_default():
+    (rec,) = run(finding("schedule_mismatch", kind="stopped_early"))
+    assert rec.patch == {"training": {"scheduler_params": {"T_max": 30}}}
+    assert "The LR schedule was fitted to 0 epochs but the run ended at epoch 30." in \
+        rec.rationale
+
+
+# -- the rest --------------------------------------------------------------------------------------
+
+def test_select_by_accuracy():
+    (rec,) = run(finding("metric_disagreement", loss_epoch=6.0, acc_epoch=14.0, monitor="val_f1"),
+                 monitor="val_f1")
+    assert rec.code == "select_by_accuracy" and rec.because == ("metric_disagreement",)
+    assert rec.patch == {"training": {"early_stopping": {"monitor": "val_f1", "mode": "max"}},
+                         "loss": {"label_smoothing": 0.1}}
+    assert "bottomed out at epoch 6 while val_f1 improved until 14" in rec.rationale
+
+
+@pytest.mark.parametrize("code", ["noisy_validation", "lucky_best"])
+@pytest.mark.parametrize("window", [1, 4, 9])
+def test_smooth_selection_over_5_epochs(code, window):
+    # the stop rule's smoothing (3..5) but at least 5 epochs
+    (rec,) = run(finding(code, sigma=0.0123), window=window)
+    assert rec.code == "smooth_selection" and rec.because == (code,)
+    assert rec.patch == {"training": {"early_stopping": {"smoothing": 5}}}
+    assert "Epoch-to-epoch noise is 0.0123" in rec.rationale
+    assert "the 5-epoch moving average" in rec.rationale
+
+
+def test_smooth_selection_prefers_noisy_validation_and_tolerates_no_sigma():
+    (rec,) = run(finding("lucky_best"), finding("noisy_validation", sigma=0.02))
+    assert rec.because == ("noisy_validation",)
+    (rec,) = run(finding("lucky_best"))
+    assert "noise is nan" in rec.rationale
+
+
+@pytest.mark.parametrize("k, patience", [(6, 3), (5, 2), (3, 2), (11, 5), (None, 2)])
+def test_plateau_schedule(k, patience):
+    ev = {"start": 20.0, "end": 30.0} | ({} if k is None else {"k": k})
+    (rec,) = run(finding("plateau", **ev), monitor="val_loss", mode="min")
+    assert rec.code == "plateau_schedule" and rec.because == ("plateau",)
+    assert rec.patch == {"training": {
+        "scheduler": "ReduceLROnPlateau",
+        "scheduler_params": {"mode": "min", "factor": 0.5, "patience": patience},
+        "early_stopping": {"monitor": "val_loss", "mode": "min", "patience": k or 5}}}
+    assert "Nothing moved beyond noise over epochs 20-30." in rec.rationale
+
+
+def test_plateau_and_underfitting_advice_give_way_to_overfitting():
+    codes = [r.code for r in run(overfit(), finding("plateau", start=20.0, end=30.0, k=6),
+                                 finding("underfitting", train_col="train_acc", train_end=0.7))]
+    assert codes == ["early_stop_at_onset", "regularize", "warm_restarts"]
+
+
+def test_order_of_the_advice():
+    recs = run(finding("no_learning", cause="lr_high", lr=0.1),
+               finding("lr_epoch_confounded", r=0.95, lr_at_best=0.01),
+               improving(), finding("underfitting", train_col="train_acc", train_end=0.5),
+               finding("schedule_mismatch", kind="stopped_early", length=40.0),
+               finding("metric_disagreement", loss_epoch=3.0, acc_epoch=9.0, monitor="val_acc"),
+               finding("noisy_validation", sigma=0.01),
+               finding("plateau", start=1.0, end=30.0, k=5), peak_lr=0.1)
+    assert [r.code for r in recs] == [
+        "fix_no_learning", "constant_lr_control", "train_longer", "reduce_regularization",
+        "fit_schedule_to_run", "select_by_accuracy", "smooth_selection", "plateau_schedule"]
