@@ -441,3 +441,90 @@ def test_divergence_climb(end, found):
 def test_divergence_factor_two(end, found):
     # start 0.3: a quarter of the way back is 0.15; the factor from 0.1 decides
     assert (fitting.divergence(_diverging(start=0.3, end=end)) is not None) is found
+
+
+# -- divergence on a loss read on its own scale (one that touches 0 has no log) ----------------
+
+def _touching_zero(end=0.5, low_at=8, n=20, val=None):
+    """A loss 1.0 -> 0.0 at ``low_at``, then linearly back up to ``end``: hand-built, so its trend
+    is itself and tol 0.01386."""
+    raw = np.r_[np.linspace(1.0, 0.0, low_at + 1), np.linspace(0.0, end, n - low_at)[1:]]
+    tl = curve("train_loss", -raw, mode="min", raw=raw)
+    v = curve("val_acc", np.full(n, 0.8) if val is None else val)
+    return context(v, train_loss=tl), raw
+
+
+def test_divergence_evidence_on_the_loss_scale():
+    ctx, raw = _touching_zero()
+    f = fitting.divergence(ctx)
+    # onset: the first point after the minimum more than tol above it (0.05 at index 9)
+    assert f.evidence == {"column": "train_loss", "epoch": 9.0, "best": 0.0, "end": 0.5,
+                          "collapse": None}
+    assert f.severity == "critical" and "9" in f.message
+
+
+@pytest.mark.parametrize("end, found", [(0.25, True), (0.2499, False)])
+def test_divergence_climbs_back_a_quarter_at_equality(end, found):
+    # (0 - -end) / (0 - -1.0): a quarter of the way back to the start
+    assert (fitting.divergence(_touching_zero(end=end)[0]) is not None) is found
+
+
+@pytest.mark.parametrize("low_at, found", [(16, True), (17, False)])
+def test_divergence_needs_its_minimum_before_the_last_three_points(low_at, found):
+    assert (fitting.divergence(_touching_zero(low_at=low_at, end=0.9)[0]) is not None) is found
+
+
+@pytest.mark.parametrize("drop, collapse", [(1.1 * TOL, True), (TOL, None)])
+def test_divergence_says_when_validation_fell_too(drop, collapse):
+    val = np.r_[np.full(15, 0.8), np.full(5, 0.8 - drop)]
+    f = fitting.divergence(_touching_zero(val=val)[0])
+    assert f.evidence["collapse"] is collapse
+
+
+def test_divergence_of_a_validation_loss_when_there_is_no_training_loss():
+    raw = np.r_[np.linspace(1.0, 0.0, 9), np.linspace(0.0, 0.5, 12)[1:]]
+    vl = curve("val_loss", -raw, mode="min", raw=raw)
+    f = fitting.divergence(context(vl))
+    assert f.evidence["column"] == "val_loss" and f.evidence["collapse"] is None
+    # an accuracy is not a loss: nothing to diverge without a training loss
+    assert fitting.divergence(context(curve("val_acc", -raw))) is None
+
+
+# -- the overfitting block and the finding's evidence, whole ---------------------------------
+
+def test_overfitting_block_and_evidence_in_full():
+    out, (f,) = _gap_run(best=7, tied=(5,))
+    n = 20
+    v = np.r_[0.4, 0.5, 0.6, 0.7, 0.75, np.full(n - 5, 0.8)]
+    t = np.r_[np.linspace(0.5, 0.85, 6), 0.85 + 0.003 * np.arange(1, n - 5)]
+    v_trend = v.copy()
+    v_trend[8] = 0.805
+    gap_trend = t - v_trend
+    assert set(out) == {"detected", "onset_epoch", "reach_epoch", "gap_at_best", "gap_at_end",
+                        "gap_trend"}
+    assert out["gap_at_best"] == pytest.approx(t[7] - v[7])       # raw gap at the best epoch
+    assert out["gap_at_end"] == pytest.approx(t[-1] - v[-1])
+    ev = f.evidence
+    assert ev["stopped"] == 5.0 and ev["best_tied"] is True and ev["best_lucky"] is None
+    assert (ev["best_epoch"], ev["best_value"], ev["monitor"]) == (7.0, 0.8, "val_acc")
+    assert ev["train_from"] == pytest.approx(t[5]) and ev["train_to"] == pytest.approx(t[-1])
+    assert ev["gap_start"] == pytest.approx(gap_trend[5])
+    assert ev["gap_end"] == pytest.approx(gap_trend[-1])
+    assert ev["gap_growth"] == pytest.approx(gap_trend[-1] - gap_trend[5])
+    assert "kind" not in ev
+    assert "within noise" in f.message
+
+
+def test_overfitting_with_a_lucky_best_says_so():
+    out, (f,) = _gap_run(best=15, lucky=True)
+    assert f.evidence["best_lucky"] is True and f.evidence["best_tied"] is None
+    assert f.evidence["stopped"] == 5.0 and "lucky" in f.message
+
+
+def test_no_validation_noise_no_overfitting_block_beyond_the_gap():
+    v = curve("val_acc", np.linspace(0.5, 0.8, 20), sigma=float("nan"))
+    t = curve("train_acc", np.linspace(0.5, 1.0, 20))
+    gap = curve("gap", t.g - v.g)
+    out, findings = fitting.overfitting(context(v, train=t, gap=gap), best_at(19))
+    assert findings == [] and out["reach_epoch"] is None and not out["detected"]
+    assert out["gap_at_best"] == pytest.approx(0.2) and out["gap_at_end"] == pytest.approx(0.2)
