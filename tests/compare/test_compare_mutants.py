@@ -620,3 +620,23 @@ def test_run_input_short_and_empty_monitor():
     h = history([0.5, 0.6, 0.65], [0.6, 0.7, 0.75])
     assert run_input("h", diag(0.65, index=2), h).last_mean == pytest.approx(0.5833333333, rel=1e-9)
     assert run_input("h", diag(0.65, index=2, monitor="val_f1"), h).last_mean is None
+
+
+def test_a_seed_group_against_one_run_uses_the_group_mean_and_its_spread():
+    """Group mean 0.70 (seeds 0.80, 0.65, 0.65) against one run at 0.75: the difference is the
+    entries' -0.05, whatever seed 0 alone scored, tested with the seeds' standard error of the
+    mean and the run's own (interval half-width / 1.96), not with seed 0's predictions."""
+    single = run("one", 0.76, expected=0.75, ci=(0.74, 0.76), config={"training.lr": 0.3},
+                 correct=np.r_[np.ones(75), np.zeros(25)])
+    group = seed_runs("g", {"training.lr": 0.1}, [0.80, 0.65, 0.65])
+    group[0] = RunInput(group[0].name, group[0].diagnosis, group[0].config,
+                        np.r_[np.ones(80), np.zeros(20)])
+    c = compare([single] + group)
+    assert [e.name for e in c.entries] == ["one", "g-s0 (+2 seeds)"]
+    (pr,) = c.pairs
+    se_group = np.std([0.80, 0.65, 0.65], ddof=1) / math.sqrt(3)
+    se = math.hypot(0.01 / Z, se_group)
+    assert pr.delta == pytest.approx(0.70 - 0.75)
+    assert pr.p_value == pytest.approx(2 * stats.norm.sf(0.05 / se))
+    assert pr.ci95 == pytest.approx((-0.05 - Z * se, -0.05 + Z * se))
+    assert pr.method == "z-test: the seeds' spread against one run's noise"

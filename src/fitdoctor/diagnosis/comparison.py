@@ -84,6 +84,14 @@ def _se_from(d: Diagnosis) -> float | None:
     return (d.best.ci95[1] - d.best.ci95[0]) / (2 * Z95)
 
 
+def _group_se(g: list[RunInput]) -> float | None:
+    """The standard error of a group's mean smoothed best over its seeds; one run's own."""
+    if len(g) == 1:
+        return _se_from(g[0].diagnosis)
+    x = np.array([_smoothed(r.diagnosis) for r in g])
+    return float(x.std(ddof=1) / math.sqrt(len(x)))
+
+
 def _smoothed(d: Diagnosis) -> float:
     return d.best.expected if d.best.expected is not None else d.best.value
 
@@ -197,6 +205,18 @@ def compare(runs: list[RunInput], *, val_size: int | None = None, seed: int = 0)
             pb_better = float(np.mean(sign * (mb - ma) > 0))
             raw_pairs.append((ea, eb, delta, (delta - q * se, delta + q * se), float(t.pvalue),
                               "Welch t-test over seeds", pb_better))
+            continue
+        if len(ga) > 1 or len(gb) > 1:
+            # a group of seeds against one run: the group's mean with the spread of that mean
+            # over its seeds, the run with its own noise (one seed's predictions or interval
+            # would stand for the whole group)
+            sa, sb = _group_se(ga), _group_se(gb)
+            if sa is None or sb is None:
+                delta, ci, p, method = eb.value - ea.value, (math.nan, math.nan), math.nan, "too short to test"
+            else:
+                delta, ci, p = _z_pair(ea.value, sa, eb.value, sb)
+                method = "z-test: the seeds' spread against one run's noise"
+            raw_pairs.append((ea, eb, delta, ci, p, method, pb_better))
             continue
         ra, rb = ga[0], gb[0]
         n = val_size or ra.diagnosis.val_size or rb.diagnosis.val_size
