@@ -54,6 +54,40 @@ EQUIVALENT: dict[str, str] = {
     "that improves resets wait to 0, so with patience >= 1 (the config's bound) the stop "
     "never comes on an improving epoch and improved is False either way",
 }
+_C = "fitdoctor.diagnosis.comparison."
+_DF = "the getattr(t, 'df', ...) fallback: scipy's Welch result always has df (scipy >= 1.11)"
+_SIGN = "sign set to +-2 instead of +-1: it only scales an argmax, a sort key or a '> 0' test"
+EQUIVALENT.update({
+    _C + "x__holm__mutmut_6": "adj starts at 1.0 instead of None: every slot is overwritten",
+    _C + "x__paired__mutmut_24": "binomtest's p=0.5 dropped: 0.5 is its default",
+    _C + "x__paired__mutmut_31": "only_a - only_b as the test's condition: with equal counts "
+    "scipy's two-sided p is exactly 1.0, the fallback anyway",
+    _C + "x__paired__mutmut_39": "rng.integers(n) is rng.integers(0, n): the same stream",
+    _C + "x_expected_max_curve__mutmut_4": "no float dtype: the caller passes floats, and ints "
+    "give the same result",
+    _C + "x_expected_max_curve__mutmut_6": "as _4",
+    _C + "x_compare__mutmut_39": "the 'run' label of the grouping key: a pair of strings never "
+    "equals a config key (a tuple of pairs)",
+    _C + "x_compare__mutmut_40": "as _39",
+    _C + "x_compare__mutmut_67": _SIGN, _C + "x_compare__mutmut_72": _SIGN,
+    _C + "x_compare__mutmut_151": _SIGN, _C + "x_compare__mutmut_156": _SIGN,
+    _C + "x_compare__mutmut_183": "equal_var=None: scipy reads it as false, still Welch",
+    **{_C + f"x_compare__mutmut_{k}": _DF for k in (208, 211, 214, 215, 216)},
+    _C + "x_compare__mutmut_342": "_holm([]) is [], as empty as iter(())",
+    _C + "x_compare__mutmut_380": "nan < 0.05 is already False",
+    _C + "x_run_input__mutmut_7": "tail_length(0) is 0 anyway",
+})
+_R = "fitdoctor.diagnosis.recommend.x_recommend__mutmut_"
+_UNUSED = "a key of the recommendation's evidence that no rationale template (en or zh) reads"
+EQUIVALENT.update({
+    _R + "165": "n_reach floored at 2 instead of 1: below 2 the patience is 3 and T_0 is 2 "
+    "either way",
+    _R + "194": _UNUSED + " (reach)", _R + "195": _UNUSED + " (reach)",
+    **{_R + str(k): "the fragment's default None renamed: a missing key and None both leave the "
+       "optional clause out" for k in (420, 421, 422, 423)},
+    _R + "452": _UNUSED + " (epochs, in the cosine branch)", _R + "454": _UNUSED + " (epochs)",
+    _R + "733": "float('NAN') is float('nan')",
+})
 
 
 def module_of(mutant: str) -> str:

@@ -117,6 +117,7 @@ def test_early_stop_at_onset(first, reach, onset, patience, stop, t0):
     assert (f"Overfitting began at epoch {onset:g}; the {wasted} epochs after it bought nothing. "
             f"Early stopping with patience {patience} on the 4-epoch average of val_acc"
             ) in es.rationale
+    assert recs["warm_restarts"].because == ("overfitting",)
     assert recs["warm_restarts"].patch == {"training": {
         "scheduler": "CosineAnnealingWarmRestarts", "scheduler_params": {"T_0": t0, "T_mult": 2}}}
     assert f"about {t0} epochs" in recs["warm_restarts"].rationale
@@ -139,6 +140,8 @@ def test_smoothing_of_the_stop_rule_is_the_window_clipped_to_3_5(window, smoothi
     ({"lambda_l2": 0.1, "hidden_dropout_prob": 0.49},
      {"training": {"weight_decay": 0.2}, "model": {"dropout": 0.59}},
      "training.weight_decay 0.2, model.dropout 0.59"),
+    ({"dropout": 0.333}, {"training": {"weight_decay": 0.05}, "model": {"dropout": 0.43}},
+     "training.weight_decay 0.05, model.dropout 0.43"),          # 2 decimals
     ({"dropout": 0.0}, {"training": {"weight_decay": 0.05}, "model": {"dropout": 0.1}},
      "training.weight_decay 0.05, model.dropout 0.1"),          # 0 is a value, not "unknown"
     # dropout already at 0.5 or more: no room; label smoothing instead
@@ -246,13 +249,17 @@ def test_schedule_ended_other_schedules_restart(schedule):
 # -- underfitting alone: less dropout (0.2 lower, not below 0), twice the epochs ---------------
 
 @pytest.mark.parametrize("config, dropout", [
-    ({}, 0.1), ({"dropout": 0.5}, 0.3), ({"dropout": 0.3}, 0.1), ({"dropout": 0.1}, 0.0)])
-def test_reduce_regularization(config, dropout):
+    ({}, 0.1), ({"dropout": 0.5}, 0.3), ({"dropout": 0.3}, 0.1), ({"dropout": 0.1}, 0.0),
+    ({"dropout": 0.333}, 0.13)])
+@pytest.mark.parametrize("first, epochs_run, epochs", [(0.0, 14.0, 30), (1.0, 15.0, 30),
+                                                       (1.0, 10.5, 21)])
+def test_reduce_regularization(config, dropout, first, epochs_run, epochs):
+    # twice the epochs run (counted from the first), rounded up
     (rec,) = run(finding("underfitting", train_col="train_acc", train_end=0.62), config=config,
-                 first_epoch=0.0, epochs_run=14.0)
+                 first_epoch=first, epochs_run=epochs_run)
     assert rec.code == "reduce_regularization" and rec.because == ("underfitting",)
-    assert rec.patch == {"model": {"dropout": dropout}, "training": {"epochs": 30}}
-    assert f"Lower the dropout to {dropout:g} and train for 30 epochs" in rec.rationale
+    assert rec.patch == {"model": {"dropout": dropout}, "training": {"epochs": epochs}}
+    assert f"Lower the dropout to {dropout:g} and train for {epochs} epochs" in rec.rationale
     assert "train_acc is 0.62" in rec.rationale
 
 
