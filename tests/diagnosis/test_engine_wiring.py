@@ -8,9 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fitdoctor.diagnosis import diagnose
+from fitdoctor.diagnosis import diagnose, fitting
+from fitdoctor.diagnosis.curves import build_context
+from fitdoctor.diagnosis.types import DiagnoseOptions
 from fitdoctor.errors import FitDoctorError
+from fitdoctor.history import read_history
 from fitdoctor.history.core import make_history
+
+from ..conftest import ROOT, public
+
+TRUTH = ROOT / "bench" / "truth" / "corpus"
 
 WOBBLE = 0.002 * (-1) ** np.arange(40)
 
@@ -90,3 +97,45 @@ def test_noisy_validation_is_reported():
     f = d.finding("noisy_validation")
     assert f is not None and f.evidence["sigma"] == pytest.approx(d.best.noise)
     assert any(r.code == "smooth_selection" for r in d.recommendations)
+
+
+# -- which finding informs which, on real logs ------------------------------------------------
+
+def test_a_lucky_best_is_what_the_overfitting_message_says_of_the_best(seed_log):
+    # SST Try1: the best (0.419 at epoch 13) is a lucky peak after the onset; the overfitting
+    # message says so instead of moving where validation stopped to the lucky epoch
+    d = diagnose(read_history(seed_log("sst-try1")))
+    assert "lucky_best" in d.codes
+    of = d.finding("overfitting")
+    assert of.evidence["best_lucky"] is True and of.evidence["best_tied"] is None
+    assert of.evidence["stopped"] < d.best.epoch and "lucky" in of.message
+
+
+def test_overfitting_read_off_the_losses_stands_in_for_metric_disagreement():
+    # MiniLM on Rotten Tomatoes, trained on a small set: validation loss climbs while the
+    # accuracy levels off. metric_disagreement alone would fire; beside overfitting of kind
+    # "loss" it would say the same thing twice
+    h = read_history(TRUTH / "sentiment" / "overfit" / "s1" / "history.csv")
+    d = diagnose(h)
+    assert d.finding("overfitting").evidence["kind"] == "loss"
+    assert fitting.metric_disagreement(build_context(h, DiagnoseOptions())) is not None
+    assert "metric_disagreement" not in d.codes
+
+
+def test_underfitting_beside_overfitting_says_how_they_hold_together():
+    d = diagnose(read_history(public("imagebind-meld-v23")))
+    assert "overfitting" in d.codes
+    assert d.finding("underfitting").evidence["kind"] == "with_overfitting"
+
+
+def test_no_learning_is_not_judged_after_a_breakdown():
+    # the loss stays at ln 10 and turns NaN at epoch 16; the accuracy sits at chance: the
+    # breakdown is the finding, "learned nothing" is not added beside it
+    n = 24
+    loss = np.r_[np.full(16, 2.30) + WOBBLE[:16], np.full(n - 16, np.nan)]
+    acc = np.full(n, 0.10) + WOBBLE[:n] * 0.5
+    h = make_history(pd.DataFrame({"epoch": np.arange(n, dtype=float), "train_loss": loss,
+                                   "train_acc": acc, "val_acc": acc}),
+                     source="constructed.csv", format="test", non_finite={"train_loss": 16.0})
+    d = diagnose(h)
+    assert d.verdict == "non_finite" and "no_learning" not in d.codes
