@@ -640,3 +640,30 @@ def test_a_seed_group_against_one_run_uses_the_group_mean_and_its_spread():
     assert pr.p_value == pytest.approx(2 * stats.norm.sf(0.05 / se))
     assert pr.ci95 == pytest.approx((-0.05 - Z * se, -0.05 + Z * se))
     assert pr.method == "z-test: the seeds' spread against one run's noise"
+
+
+def test_two_seed_groups_against_single_runs_on_either_side():
+    """A group of only two seeds is a group too, whether it ranks above or below a single run;
+    a run without an interval cannot be tested against it; every pair is still tested."""
+    top = run("top", 0.91, expected=0.90, ci=(0.89, 0.91), config={"training.lr": 0.5})
+    group = seed_runs("g", {"training.lr": 0.1}, [0.80, 0.82])
+    one = run("one", 0.76, expected=0.75, ci=None, config={"training.lr": 0.3})
+    two = run("two", 0.71, expected=0.70, ci=(0.69, 0.71), config={"training.lr": 0.2})
+    c = compare([two, one, top] + group)
+    assert [e.name for e in c.entries] == ["top", "g-s0 (+1 seeds)", "one", "two"]
+    se_run, se_group = 0.01 / Z, np.std([0.80, 0.82], ddof=1) / math.sqrt(2)
+    seeds = "z-test: the seeds' spread against one run's noise"
+    expect = {("top", "g-s0 (+1 seeds)"): (0.81 - 0.90, seeds, math.hypot(se_run, se_group)),
+              ("top", "one"): (0.75 - 0.90, "too short to test", None),
+              ("top", "two"): (0.70 - 0.90, NOISE, math.hypot(se_run, se_run)),
+              ("g-s0 (+1 seeds)", "one"): (0.75 - 0.81, "too short to test", None),
+              ("g-s0 (+1 seeds)", "two"): (0.70 - 0.81, seeds, math.hypot(se_group, se_run)),
+              ("one", "two"): (0.70 - 0.75, "too short to test", None)}
+    assert {(p.a, p.b) for p in c.pairs} == set(expect)
+    for p in c.pairs:
+        delta, method, se = expect[(p.a, p.b)]
+        assert p.delta == pytest.approx(delta) and p.method == method
+        if se is None:
+            assert math.isnan(p.p_value) and not p.significant
+        else:
+            assert p.p_value == pytest.approx(2 * stats.norm.sf(abs(delta) / se))
