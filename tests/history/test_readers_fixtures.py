@@ -7,6 +7,7 @@ import pytest
 
 from fitdoctor.errors import LogFormatError, UsageError
 from fitdoctor.history import read_histories, read_history
+from fitdoctor.history.readers.tables import read_json_records
 
 from ..conftest import FIXTURES
 
@@ -308,3 +309,30 @@ def test_lightning_csv_rows_merged_by_hand(tmp_path):
     assert list(h.values("val_acc")) == pytest.approx([0.5, 0.625])
     assert "Lightning CSVLogger rows merged into one row per epoch" in h.notes
     assert not any(n.startswith("per-step values averaged") for n in h.notes)
+
+
+def test_mmcv_non_finite_values_are_named_by_their_record_mode(tmp_path):
+    """A NaN accuracy in a val record is the validation accuracy's, not the training's."""
+    lines = [{"mode": "train", "epoch": 1, "lr": 0.1, "loss": 1.0},
+             {"mode": "val", "epoch": 1, "accuracy_top-1": float("nan")},
+             {"mode": "train", "epoch": 2, "lr": float("inf"), "loss": 0.8},
+             {"mode": "val", "epoch": 2, "accuracy_top-1": 50.0}]
+    p = tmp_path / "run.log.json"
+    p.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    assert dict(read_history(p).non_finite) == {"val_acc": 1.0, "lr": 2.0}
+
+
+def test_mmcv_restarted_epoch_counter_is_split_not_averaged(tmp_path):
+    """Epochs 1, 2, then 1, 2 again (a second run appended): two runs, not one whose epoch 1
+    train loss is the mean of both runs'."""
+    lines = []
+    for loss, acc in ((1.0, 40.0), (3.0, 20.0)):
+        for epoch in (1, 2):
+            lines += [{"mode": "train", "epoch": epoch, "lr": 0.1, "loss": loss / epoch},
+                      {"mode": "val", "epoch": epoch, "accuracy_top-1": acc + epoch}]
+    p = tmp_path / "run.log.json"
+    p.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    runs = read_json_records(str(p), lines, "mmcv-json")
+    assert len(runs) == 2
+    assert list(runs[0][0]["train_loss"]) == [1.0, 0.5] and list(runs[1][0]["train_loss"]) == [3.0, 1.5]
+    assert "epoch counter restarts 1 time(s): split into 2 runs" in runs[0][1]["notes"]

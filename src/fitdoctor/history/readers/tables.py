@@ -155,12 +155,19 @@ def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]
     if flavour == "mmcv-json":
         config = {k: v for k, v in records[0].items() if "mode" not in records[0] and
                   isinstance(v, (int, float, str))}
-        rows: dict[float, dict] = {}
+        # rows keyed by (run, epoch): a counter that goes back starts another run, which
+        # split_restarts then reports, instead of averaging two runs' epoch 1 into one row
+        rows: dict[tuple[int, float], dict] = {}
+        run, last = 0, -np.inf
         for rec in records:
             mode = rec.get("mode")
             if mode not in ("train", "val") or "epoch" not in rec:
                 continue
-            row = rows.setdefault(float(rec["epoch"]), {"epoch": float(rec["epoch"]), "_n": 0})
+            epoch = float(rec["epoch"])
+            if epoch < last:
+                run += 1
+            last = epoch
+            row = rows.setdefault((run, epoch), {"epoch": epoch, "_n": 0})
             flat = _flatten({k: v for k, v in rec.items() if k not in ("epoch", "iter", "mode",
                                                                        "time", "data_time", "memory")})
             if mode == "train":
@@ -189,9 +196,14 @@ def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]
     df = df.drop(columns=[c for c in df.columns if c in ("n_parameters",)], errors="ignore")
     bad: dict = {}
     for rec in records:
+        prefix = ""
+        if flavour == "mmcv-json":         # a record's keys are bare: its mode names the split
+            if rec.get("mode") not in ("train", "val"):
+                continue
+            prefix = rec["mode"] + "_"
         for k, val in _flatten(rec).items():
             if isinstance(val, float) and not np.isfinite(val):
-                bad.setdefault(k, float(rec.get("epoch", 0)))
+                bad.setdefault(k if k == "lr" else prefix + k, float(rec.get("epoch", 0)))
     if renamed_test:
         bad = {("val_" + k[5:]) if k.startswith("test_") else k: e for k, e in bad.items()}
     bad = {canonical_name(k, bare_split=bare): e for k, e in bad.items()}
