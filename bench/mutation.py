@@ -89,6 +89,88 @@ EQUIVALENT.update({
     _R + "733": "float('NAN') is float('nan')",
 })
 
+# judged by the helpers who wrote the readers', statistics' and schedule audit's tests (each
+# one read against the mutant's diff; the rest of those modules' survivors are not claimed)
+EQUIVALENT.update({
+    'fitdoctor.diagnosis.lr.x_last_restart__mutmut_23':
+        'NaN comparisons raise no warning to silence',
+    'fitdoctor.diagnosis.lr.x_last_restart__mutmut_4': 'Context.lr is a float array already',
+    'fitdoctor.diagnosis.lr.x_last_restart__mutmut_6': 'as 4',
+    'fitdoctor.diagnosis.lr.x_last_restart__mutmut_7':
+        'with 2 values the first pair cannot be below its running peak',
+    'fitdoctor.diagnosis.lr.x_last_restart__mutmut_8': 'as 7',
+    'fitdoctor.diagnosis.schedule_audit.x__cosine_fit__mutmut_29':
+        'var 0 comes with a numerator of 0',
+    'fitdoctor.diagnosis.schedule_audit.x__cosine_fit__mutmut_34': 'sum(c - cm) is 0',
+    'fitdoctor.diagnosis.schedule_audit.x__cosine_fit__mutmut_35': 'as 34',
+    'fitdoctor.diagnosis.schedule_audit.x__cosine_fit__mutmut_43': 'as 29',
+    'fitdoctor.diagnosis.schedule_audit.x__cosine_fit__mutmut_45': 'as 29',
+    'fitdoctor.diagnosis.schedule_audit.x__lsq__mutmut_6': "numpy's default rcond is None already",
+    'fitdoctor.diagnosis.schedule_audit.x__smooth_families__mutmut_36':
+        "log(0) gives NaN coefficients and a NaN gamma fails '< 1'",
+    'fitdoctor.diagnosis.schedule_audit.x__smooth_families__mutmut_95':
+        't[-1] <= 0 means every t is 0: nothing fits at any span',
+    'fitdoctor.diagnosis.stats.x_infer_denominator__mutmut_111':
+        'any base above 1 already makes the chance >= 1e-6',
+    'fitdoctor.diagnosis.stats.x_infer_denominator__mutmut_24':
+        'd = 0 never matches a value strictly between 0 and 1',
+    'fitdoctor.diagnosis.stats.x_infer_denominator__mutmut_63':
+        'an integer n array gives the same arithmetic',
+    'fitdoctor.diagnosis.stats.x_infer_denominator__mutmut_66': 'as 63',
+    'fitdoctor.diagnosis.stats.x_slope_test__mutmut_19': "float('NAN') is NaN",
+    'fitdoctor.diagnosis.stats.x_slope_test__mutmut_22': 'as 19',
+    'fitdoctor.diagnosis.stats.x_slope_test__mutmut_25': 'an integer x gives the same sums',
+    'fitdoctor.diagnosis.stats.x_slope_test__mutmut_27': 'as 25',
+    'fitdoctor.diagnosis.stats.x_slope_test__mutmut_40': 'adds mean * sum(xc) = 0',
+    'fitdoctor.diagnosis.stats.x_smooth__mutmut_10': 'as 9',
+    'fitdoctor.diagnosis.stats.x_smooth__mutmut_15':
+        'both code paths compute the same Savitzky-Golay result',
+    'fitdoctor.diagnosis.stats.x_smooth__mutmut_28': "mode= dropped: scipy's default is the same",
+    'fitdoctor.diagnosis.stats.x_smooth__mutmut_29': 'axis= dropped: the default is the same',
+    'fitdoctor.diagnosis.stats.x_smooth__mutmut_35': 'min(2, w + 1) is 2 either way',
+    'fitdoctor.diagnosis.stats.x_smooth__mutmut_9':
+        'a 3-point window with a quadratic returns the input',
+    'fitdoctor.diagnosis.stats.x_window_for__mutmut_15':
+        'w == n only for odd n: both branches return n',
+    'fitdoctor.history.readers.hf.x_read_trainer_state__mutmut_100':
+        "numpy accepts kind 'STABLE' as 'stable'",
+    'fitdoctor.history.readers.hf.x_read_trainer_state__mutmut_104':
+        'a bin edge of -2 instead of -1 matters only for negative steps',
+    'fitdoctor.history.readers.hf.x_read_trainer_state__mutmut_111': 'astype(None) is float64 too',
+    'fitdoctor.history.readers.hf.x_read_trainer_state__mutmut_119':
+        'right=True is the default it names',
+    'fitdoctor.history.readers.hf.x_read_trainer_state__mutmut_80':
+        'train[keep] on an empty frame is the same frame',
+    'fitdoctor.history.readers.hf.x_read_trainer_state__mutmut_83':
+        'evaluation rows are keyed by step: no ties to sort',
+    'fitdoctor.history.readers.hf.x_read_trainer_state__mutmut_85': 'as 83',
+    'fitdoctor.history.readers.hf.x_read_trainer_state__mutmut_91': 'as 83',
+    'fitdoctor.history.readers.tensorboard.x_read_tensorboard__mutmut_16':
+        "Tags() always has a 'scalars' key",
+    'fitdoctor.history.readers.tensorboard.x_read_tensorboard__mutmut_18': 'as 16',
+    'fitdoctor.history.readers.text.x_clean_line__mutmut_5':
+        'with [-1] the maxsplit does not matter',
+    'fitdoctor.history.readers.text.x_clean_line__mutmut_8': 'as 5',
+    'fitdoctor.history.readers.text.x_read_text__mutmut_105': "float('INF') is float('inf')",
+    'fitdoctor.history.readers.text.x_read_text__mutmut_108': 'as 105',
+    'fitdoctor.history.readers.text.x_read_text__mutmut_156':
+        'with no runs the row sum is 0 anyway',
+    'fitdoctor.history.readers.text.x_read_text__mutmut_69':
+        'both vote counters step by 2: the comparison is unchanged',
+    'fitdoctor.history.readers.text.x_read_text__mutmut_78':
+        'a run always has rows once last_epoch is set',
+    'fitdoctor.history.readers.text.x_read_text__mutmut_98': "'EPOCH' is lowercased to 'epoch'",
+    'fitdoctor.history.readers.x__read_json__mutmut_18': 'read_trainer_state never uses path',
+    'fitdoctor.history.readers.x__read_json__mutmut_45':
+        "the flavour is only compared with 'mmcv-json' and 'jsonl'",
+    'fitdoctor.history.readers.x__read_json__mutmut_49': 'as 45',
+    'fitdoctor.history.readers.x__read_json__mutmut_50': 'as 45',
+    'fitdoctor.history.readers.xǁ_Sourceǁlines__mutmut_11': 'every consumer strips each line',
+    'fitdoctor.history.readers.xǁ_Sourceǁlines__mutmut_12': 'as 11',
+    'fitdoctor.history.readers.xǁ_Sourceǁlines__mutmut_8': 'codec names are case-insensitive',
+    'fitdoctor.history.readers.xǁ_Sourceǁtext__mutmut_8': 'codec names are case-insensitive',
+})
+
 
 def module_of(mutant: str) -> str:
     """'fitdoctor.diagnosis.stats.x_smooth__mutmut_3' -> 'fitdoctor.diagnosis.stats'."""
