@@ -4,6 +4,8 @@ from fitdoctor.history.names import canonical_name, infer_mode
 
 
 @pytest.mark.parametrize("raw, bare, expected", [
+    ("metrics/accuracy_top1", "train", "val_acc"),       # Ultralytics classification
+    ("metrics/accuracy_top5", "train", "val_acc5"),
     ("dev acc", "train", "val_acc"),
     ("eval_accuracy", "train", "val_acc"),
     ("val_accuracy", "train", "val_acc"),

@@ -18,8 +18,9 @@ _SPLITS = {
 # Metric words -> canonical metric.
 _METRICS = {
     "accuracy": "acc", "acc": "acc", "acc1": "acc", "top1": "acc", "top_1": "acc",
-    "acc_top1": "acc", "accuracy_top_1": "acc",
+    "acc_top1": "acc", "accuracy_top_1": "acc", "accuracy_top1": "acc",
     "acc5": "acc5", "top5": "acc5", "top_5": "acc5", "acc_top5": "acc5", "accuracy_top_5": "acc5",
+    "accuracy_top5": "acc5",
     "f1": "f1", "f1_score": "f1", "fscore": "f1", "f_score": "f1", "macro_f1": "f1",
     "map50_95": "map", "map_50_95": "map", "map": "map", "bbox_map": "map", "map50": "map50",
     "loss": "loss", "ppl": "perplexity", "perplexity": "perplexity",
