@@ -141,9 +141,9 @@ def _read_runs(path: str, fmt: str | None):
         raise LogFormatError(f"{path}: a directory with no training history in it (looked for "
                              "trainer_state.json, metrics.csv, results.csv, summary.csv, log.txt "
                              "and TensorBoard event files).")
-    if fmt == "tensorboard" or (fmt is None and is_event_file(path)):
+    if fmt == "tensorboard" and os.path.exists(path) or (fmt is None and is_event_file(path)):
         return read_tensorboard(path), "tensorboard"
-    src = _Source(path)
+    src = _Source(path)                # a missing path: "no such file", whatever the format
     fmt = fmt or _sniff(src)
     if fmt == "csv":
         return read_csv(path)
