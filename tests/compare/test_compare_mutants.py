@@ -30,6 +30,9 @@ SEED_NOTE = ("Runs that differ only in training.seed are grouped; their smoothed
 NOISE = "z-test from the curves' noise"
 WELCH = "Welch t-test over seeds"
 PAIRED = "paired predictions: McNemar, bootstrap CI"
+ONE_RUN = "t-test: one run as another seed of the group"
+ONE_RUN_NOTE = ("A single run against a group of seeds is tested as one more seed of that group "
+                "(t-test on the seeds' spread).")
 
 
 def diag(value, *, expected=None, ci=None, epoch=10.0, index=10, monitor="val_acc", mode="max",
@@ -482,7 +485,7 @@ def test_seed_group_entry_and_its_row():
     assert s.row["per_seed"] is None and s.row["gap_at_best"] == 0.01 and s.row["onset"] is None
     (pr,) = c.pairs
     assert pr.method != WELCH and pr.p_b_better is None       # one run is no seed sample
-    assert c.notes == (RANK_NOTE, SEED_NOTE)
+    assert c.notes == (RANK_NOTE, SEED_NOTE, ONE_RUN_NOTE)
 
 
 def test_a_single_run_against_a_seed_group_is_not_a_welch_pair():
@@ -494,7 +497,7 @@ def test_a_single_run_against_a_seed_group_is_not_a_welch_pair():
     (pr,) = c.pairs
     assert pr.method != WELCH and pr.p_b_better is None
     assert c.entries[1].row["per_seed"] == [0.80, 0.81] and c.entries[1].row["seeds"] == 2
-    assert c.notes == (RANK_NOTE, SEED_NOTE)                   # two seeds are already a group
+    assert c.notes == (RANK_NOTE, SEED_NOTE, ONE_RUN_NOTE)                   # two seeds are already a group
 
 
 def test_top_seed_is_the_one_with_the_highest_raw_peak_for_an_accuracy():
@@ -622,10 +625,18 @@ def test_run_input_short_and_empty_monitor():
     assert run_input("h", diag(0.65, index=2, monitor="val_f1"), h).last_mean is None
 
 
-def test_a_seed_group_against_one_run_uses_the_group_mean_and_its_spread():
+def one_more_seed(delta, seeds, s=None):
+    """A run as one more draw of the seeds: t = delta / (s sqrt(1 + 1/n)), n - 1 df."""
+    s = np.std(seeds, ddof=1) if s is None else s
+    se, dof = s * math.sqrt(1 + 1 / len(seeds)), len(seeds) - 1
+    q = stats.t.ppf(0.975, dof)
+    return 2 * stats.t.sf(abs(delta) / se, dof), (delta - q * se, delta + q * se)
+
+
+def test_a_seed_group_against_one_run_tests_the_run_as_one_more_seed():
     """Group mean 0.70 (seeds 0.80, 0.65, 0.65) against one run at 0.75: the difference is the
-    entries' -0.05, whatever seed 0 alone scored, tested with the seeds' standard error of the
-    mean and the run's own (interval half-width / 1.96), not with seed 0's predictions."""
+    entries' -0.05, whatever seed 0 alone scored (its predictions are not used), and the run is
+    judged as one more seed: its seed-to-seed variance is the group's under the null."""
     single = run("one", 0.76, expected=0.75, ci=(0.74, 0.76), config={"training.lr": 0.3},
                  correct=np.r_[np.ones(75), np.zeros(25)])
     group = seed_runs("g", {"training.lr": 0.1}, [0.80, 0.65, 0.65])
@@ -634,36 +645,46 @@ def test_a_seed_group_against_one_run_uses_the_group_mean_and_its_spread():
     c = compare([single] + group)
     assert [e.name for e in c.entries] == ["one", "g-s0 (+2 seeds)"]
     (pr,) = c.pairs
-    se_group = np.std([0.80, 0.65, 0.65], ddof=1) / math.sqrt(3)
-    se = math.hypot(0.01 / Z, se_group)
-    assert pr.delta == pytest.approx(0.70 - 0.75)
-    assert pr.p_value == pytest.approx(2 * stats.norm.sf(0.05 / se))
-    assert pr.ci95 == pytest.approx((-0.05 - Z * se, -0.05 + Z * se))
-    assert pr.method == "z-test: the seeds' spread against one run's noise"
+    p, ci = one_more_seed(-0.05, [0.80, 0.65, 0.65])
+    assert pr.delta == pytest.approx(-0.05) and pr.method == ONE_RUN
+    assert pr.p_value == pytest.approx(p) and pr.ci95 == pytest.approx(ci)
+    assert not pr.significant
+
+
+def test_identical_seeds_borrow_the_runs_own_noise():
+    """Two seeds at exactly 0.80 have no spread: the run's own (interval half-width / 1.96)
+    stands in for it, instead of a standard error of 0 that makes any difference significant."""
+    single = run("one", 0.802, expected=0.801, ci=(0.791, 0.811), config={"training.lr": 0.3})
+    c = compare([single] + seed_runs("g", {"training.lr": 0.1}, [0.80, 0.80]))
+    (pr,) = c.pairs
+    p, _ = one_more_seed(-0.001, [0.80, 0.80], s=0.01 / Z)
+    assert pr.p_value == pytest.approx(p) and not pr.significant
 
 
 def test_two_seed_groups_against_single_runs_on_either_side():
     """A group of only two seeds is a group too, whether it ranks above or below a single run;
-    a run without an interval cannot be tested against it; every pair is still tested."""
+    every pair is tested."""
     top = run("top", 0.91, expected=0.90, ci=(0.89, 0.91), config={"training.lr": 0.5})
     group = seed_runs("g", {"training.lr": 0.1}, [0.80, 0.82])
     one = run("one", 0.76, expected=0.75, ci=None, config={"training.lr": 0.3})
     two = run("two", 0.71, expected=0.70, ci=(0.69, 0.71), config={"training.lr": 0.2})
     c = compare([two, one, top] + group)
     assert [e.name for e in c.entries] == ["top", "g-s0 (+1 seeds)", "one", "two"]
-    se_run, se_group = 0.01 / Z, np.std([0.80, 0.82], ddof=1) / math.sqrt(2)
-    seeds = "z-test: the seeds' spread against one run's noise"
-    expect = {("top", "g-s0 (+1 seeds)"): (0.81 - 0.90, seeds, math.hypot(se_run, se_group)),
-              ("top", "one"): (0.75 - 0.90, "too short to test", None),
-              ("top", "two"): (0.70 - 0.90, NOISE, math.hypot(se_run, se_run)),
-              ("g-s0 (+1 seeds)", "one"): (0.75 - 0.81, "too short to test", None),
-              ("g-s0 (+1 seeds)", "two"): (0.70 - 0.81, seeds, math.hypot(se_group, se_run)),
-              ("one", "two"): (0.70 - 0.75, "too short to test", None)}
+    seeds = [0.80, 0.82]
+    se_run = 0.01 / Z
+    expect = {("top", "g-s0 (+1 seeds)"): (0.81 - 0.90, ONE_RUN),
+              ("top", "one"): (0.75 - 0.90, "too short to test"),
+              ("top", "two"): (0.70 - 0.90, NOISE),
+              ("g-s0 (+1 seeds)", "one"): (0.75 - 0.81, ONE_RUN),
+              ("g-s0 (+1 seeds)", "two"): (0.70 - 0.81, ONE_RUN),
+              ("one", "two"): (0.70 - 0.75, "too short to test")}
     assert {(p.a, p.b) for p in c.pairs} == set(expect)
     for p in c.pairs:
-        delta, method, se = expect[(p.a, p.b)]
+        delta, method = expect[(p.a, p.b)]
         assert p.delta == pytest.approx(delta) and p.method == method
-        if se is None:
-            assert math.isnan(p.p_value) and not p.significant
+        if method == ONE_RUN:
+            assert p.p_value == pytest.approx(one_more_seed(delta, seeds)[0])
+        elif method == NOISE:
+            assert p.p_value == pytest.approx(2 * stats.norm.sf(abs(delta) / math.hypot(se_run, se_run)))
         else:
-            assert p.p_value == pytest.approx(2 * stats.norm.sf(abs(delta) / se))
+            assert math.isnan(p.p_value) and not p.significant

@@ -47,18 +47,37 @@ def test_fewer_than_five_points_is_too_short(n, short):
         assert f.evidence == {"n": 4} and f.severity == "info" and "4" in f.message
 
 
-def test_the_best_is_taken_before_a_breakdown():
-    # the training loss turns NaN at epoch 8; validation is highest at epochs 9-19, after the
-    # breakdown: the best reported is from epochs 0-8 only (the last of them, 0.58)
+def _broken(n, val, nan_from, column="train_loss"):
+    loss = np.r_[np.linspace(1.0, 0.5, n)]
+    cols = {"epoch": np.arange(n, dtype=float), "val_acc": val, "train_loss": loss}
+    if column == "train_loss":
+        cols["train_loss"] = np.where(np.arange(n) >= nan_from, np.nan, loss)
+    else:
+        cols[column] = np.where(np.arange(n) >= nan_from, np.inf, 1.0)
+    return make_history(pd.DataFrame(cols), source="constructed.csv", format="test",
+                        non_finite={column: float(nan_from)})
+
+
+@pytest.mark.parametrize("nan_from", [8, 3])
+def test_the_best_is_taken_before_a_breakdown(nan_from):
+    # the training loss turns NaN at epoch nan_from; validation is highest after it (a broken
+    # model predicting one class can score anything): the best reported is from the epochs
+    # before the NaN only (the epoch of the NaN is broken too), however early it comes
     n = 20
-    val = np.r_[np.linspace(0.50, 0.58, 9), np.full(n - 9, 0.9)] + WOBBLE[:n] * 0.1
-    loss = np.r_[np.linspace(1.0, 0.5, 8), np.full(n - 8, np.nan)]
-    h = make_history(pd.DataFrame({"epoch": np.arange(n, dtype=float), "val_acc": val,
-                                   "train_loss": loss}),
-                     source="constructed.csv", format="test", non_finite={"train_loss": 8.0})
-    d = diagnose(h)
+    val = np.r_[np.linspace(0.50, 0.58, nan_from), np.full(n - nan_from, 0.9)]
+    d = diagnose(_broken(n, val, nan_from))
     assert d.verdict == "non_finite"
-    assert d.best.epoch == 8.0 and d.best.value == pytest.approx(val[8])
+    assert d.best.epoch == nan_from - 1 and d.best.value == pytest.approx(val[nan_from - 1])
+    assert all(e < nan_from for e in d.best.tied_epochs)
+
+
+def test_an_infinite_gradient_norm_is_no_breakdown():
+    # mixed precision logs grad_norm inf on the steps its loss scaler skips: not a breakdown,
+    # and the best is the run's
+    n = 20
+    val = np.linspace(0.5, 0.8, n) + WOBBLE[:n] * 0.1
+    d = diagnose(_broken(n, val, 6, column="train_grad_norm"))
+    assert "non_finite" not in d.codes and d.best.epoch == 19.0
 
 
 def test_learning_nothing_drops_what_needs_learning_and_keeps_the_rest():

@@ -215,14 +215,18 @@ def test_instability_needs_eight_points_and_reads_a_loss_on_a_log_scale():
 
 # -- non-finite values: the earliest one --------------------------------------------------------
 
-def test_non_finite_names_the_earliest_column():
+def test_non_finite_names_the_earliest_loss_or_metric():
     v = curve("val_acc", np.linspace(0.5, 0.7, 10))
     assert fitting.non_finite(context(v)) is None
     f = fitting.non_finite(context(v, non_finite={"val_loss": 5.0, "train_loss": 3.0,
-                                                  "lr": 7.0}))
+                                                  "lr": 1.0, "train_grad_norm": 2.0}))
     assert f.severity == "critical"
     assert f.evidence == {"column": "train_loss", "epoch": 3.0,
-                          "columns": ["lr", "train_loss", "val_loss"]}
+                          "columns": ["train_loss", "val_loss"]}
+    # an infinite gradient norm (a skipped mixed-precision step), an LR, a loss scale or a
+    # timer is no breakdown of the model
+    for col in ("train_grad_norm", "lr", "loss_scale", "train_time", "memory"):
+        assert fitting.non_finite(context(v, non_finite={col: 2.0})) is None
 
 
 # -- metric disagreement: val loss bottoms out before the accuracy peaks -----------------------

@@ -337,3 +337,14 @@ def test_mmcv_restarted_epoch_counter_is_split_not_averaged(tmp_path):
     assert len(runs) == 2
     assert list(runs[0][0]["train_loss"]) == [1.0, 0.5] and list(runs[1][0]["train_loss"]) == [3.0, 1.5]
     assert "epoch counter restarts 1 time(s): split into 2 runs" in runs[0][1]["notes"]
+
+
+def test_mmcv_a_run_does_not_inherit_another_runs_nan(tmp_path):
+    """Two runs appended to one log.json; only the second has a NaN loss (at its epoch 2)."""
+    lines = []
+    for run, losses in enumerate(((1.0, 0.5, 0.4), (1.0, float("nan"), 0.3))):
+        for epoch, loss in enumerate(losses, start=1):
+            lines += [{"mode": "train", "epoch": epoch, "lr": 0.1, "loss": loss},
+                      {"mode": "val", "epoch": epoch, "accuracy_top-1": 40.0 + epoch + run}]
+    (first, meta1), (second, meta2) = read_json_records("x", lines, "mmcv-json")
+    assert meta1["non_finite"] == {} and meta2["non_finite"] == {"train_loss": 2.0}

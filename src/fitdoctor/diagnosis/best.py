@@ -53,17 +53,20 @@ def best_estimate(ctx: Context, stop: int | None = None) -> Best:
     sampling error sqrt(p(1-p)/N) that every epoch of a fixed validation set shares, in
     quadrature. Checked on real runs against a large test split (bench/diagnosis_real.py)."""
     v, z = ctx.val, ctx.options.z
-    # after a breakdown (``stop``: the points up to it) the best is sought before it only
-    stop = ctx.n if stop is None or stop < MIN_POINTS else min(stop, ctx.n)
+    # after a breakdown the best is sought among the ``stop`` points before it only; the level's
+    # neighbourhood may reach to MIN_POINTS points when the breakdown comes earlier than that
+    stop = ctx.n if stop is None else max(1, min(stop, ctx.n))
     finite = np.isfinite(v.raw)
     g = np.where(finite, v.g, -np.inf)
+    if not np.isfinite(g[:stop]).any():          # nothing finite before it: the whole run
+        stop = ctx.n
     i = int(np.argmax(g[:stop]))
     value = float(v.raw[i])
     if not v.known:                      # too short for a noise estimate: the value itself
         se = ctx.sampling_se(value)
         ci = None if se is None else _clip(ctx, value - z * se, value + z * se)
         return Best(float(ctx.epochs[i]), value, i, ci, None, (), None, se)
-    centre, noise_se = level_at(ctx, i, stop)
+    centre, noise_se = level_at(ctx, i, max(stop, min(MIN_POINTS, ctx.n)))
     expected = v.value(centre)
     se = ctx.sampling_se(expected)
     total = float(np.hypot(noise_se, se or 0.0))

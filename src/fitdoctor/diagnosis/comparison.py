@@ -7,7 +7,8 @@ the noisier and longer the run. Pairs are tested with the strongest evidence ava
 - per-example predictions of both runs on the same validation examples: exact McNemar test, and
   a paired bootstrap interval of the accuracy difference;
 - repeated seeds of the same config: Welch's t-test over the seeds' smoothed bests, and
-  P(A > B) from a bootstrap over seeds;
+  P(A > B) from a bootstrap over seeds; a single run against such a group: a t-test of the run
+  as one more seed of it (the seeds' spread times sqrt(1 + 1/n), n - 1 degrees of freedom);
 - a validation-set size for an accuracy-like metric: a two-proportion z-test;
 - otherwise the curves' own noise: a z-test from the two smoothed bests' intervals.
 
@@ -82,14 +83,6 @@ def _se_from(d: Diagnosis) -> float | None:
     if d.best.ci95 is None:
         return None
     return (d.best.ci95[1] - d.best.ci95[0]) / (2 * Z95)
-
-
-def _group_se(g: list[RunInput]) -> float | None:
-    """The standard error of a group's mean smoothed best over its seeds; one run's own."""
-    if len(g) == 1:
-        return _se_from(g[0].diagnosis)
-    x = np.array([_smoothed(r.diagnosis) for r in g])
-    return float(x.std(ddof=1) / math.sqrt(len(x)))
 
 
 def _smoothed(d: Diagnosis) -> float:
@@ -207,15 +200,23 @@ def compare(runs: list[RunInput], *, val_size: int | None = None, seed: int = 0)
                               "Welch t-test over seeds", pb_better))
             continue
         if len(ga) > 1 or len(gb) > 1:
-            # a group of seeds against one run: the group's mean with the spread of that mean
-            # over its seeds, the run with its own noise (one seed's predictions or interval
-            # would stand for the whole group)
-            sa, sb = _group_se(ga), _group_se(gb)
-            if sa is None or sb is None:
-                delta, ci, p, method = eb.value - ea.value, (math.nan, math.nan), math.nan, "too short to test"
+            # a group of seeds against one run: is the run one more draw from the group's seed
+            # distribution? t = (run - mean) / (s sqrt(1 + 1/n)), n - 1 degrees of freedom (the
+            # run's own seed variance is the group's under the null). s from the seeds; where
+            # they agree exactly, the run's own noise stands in for it
+            group, single = (ga, gb[0]) if len(ga) > 1 else (gb, ga[0])
+            x = np.array([_smoothed(r.diagnosis) for r in group])
+            s = float(x.std(ddof=1))
+            s = s if s > 0 else (_se_from(single.diagnosis) or 0.0)
+            delta = eb.value - ea.value
+            if s <= 0:
+                ci, p, method = (math.nan, math.nan), math.nan, "too short to test"
             else:
-                delta, ci, p = _z_pair(ea.value, sa, eb.value, sb)
-                method = "z-test: the seeds' spread against one run's noise"
+                se, dof = s * math.sqrt(1 + 1 / len(x)), len(x) - 1
+                q = stats.t.ppf(0.975, dof)
+                ci = (delta - q * se, delta + q * se)
+                p = float(2 * stats.t.sf(abs(delta) / se, dof))
+                method = "t-test: one run as another seed of the group"
             raw_pairs.append((ea, eb, delta, ci, p, method, pb_better))
             continue
         ra, rb = ga[0], gb[0]
@@ -249,6 +250,9 @@ def compare(runs: list[RunInput], *, val_size: int | None = None, seed: int = 0)
     if seeded:
         notes.append("Runs that differ only in training.seed are grouped; their smoothed bests are "
                      "compared with Welch's t-test over seeds.")
+        if any(p.method.startswith("t-test: one run") for p in pairs):
+            notes.append("A single run against a group of seeds is tested as one more seed of "
+                         "that group (t-test on the seeds' spread).")
     exp = expected_max_curve([e.value for e, _ in entries], mode) if len(entries) >= 3 else None
     return Comparison(monitor, mode, tuple(e for e, _ in entries), tuple(pairs), tuple(group),
                       differing, exp, tuple(notes))

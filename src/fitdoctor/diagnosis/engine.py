@@ -53,9 +53,10 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     findings: list[Finding] = []
     breakdown = [f for f in (fitting.non_finite(ctx), fitting.divergence(ctx)) if f is not None]
     stop = None
-    if breakdown:     # the best of the curve is estimated on the part before the breakdown
+    if breakdown:     # the best is sought before the breakdown: from its epoch on, the
+        # checkpoints are broken (a NaN loss, a loss climbing away)
         first = min(f.evidence["epoch"] for f in breakdown)
-        stop = int(np.searchsorted(ctx.epochs, first, side="left")) + 1
+        stop = max(1, int(np.searchsorted(ctx.epochs, first, side="left")))
     stuck = None if breakdown else no_learning(ctx)
     dropped = _MEANINGLESS_AFTER_BREAKDOWN if breakdown else \
         _MEANINGLESS_WITHOUT_LEARNING if stuck is not None else frozenset()

@@ -312,8 +312,15 @@ def instability(ctx: Context) -> list[Finding]:
     return out
 
 
+# Columns whose non-finite values are not a breakdown: mixed-precision training logs an infinite
+# gradient norm on the steps its loss scaler skips, and the LR or a timer says nothing of the model.
+_NOT_A_BREAKDOWN = ("grad_norm", "lr", "scale", "time", "memory")
+
+
 def non_finite(ctx: Context) -> Finding | None:
-    bad = dict(ctx.history.non_finite)
+    """The first loss or metric that turned NaN or infinite."""
+    bad = {c: e for c, e in ctx.history.non_finite.items()
+           if not any(w in c for w in _NOT_A_BREAKDOWN)}
     if not bad:
         return None
     column, epoch = min(bad.items(), key=lambda kv: kv[1])

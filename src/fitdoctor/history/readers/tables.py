@@ -194,23 +194,41 @@ def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]
             notes.append("DeiT/DETR-style 'test_*' keys are evaluations on the validation set: "
                          "read as val_*")
     df = df.drop(columns=[c for c in df.columns if c in ("n_parameters",)], errors="ignore")
-    bad: dict = {}
+    # non-finite values per run (the epoch counter going back starts the next, as in
+    # split_restarts): a run does not inherit another's NaN
+    bad_runs: list[dict] = [{}]
+    last = -np.inf
     for rec in records:
         prefix = ""
         if flavour == "mmcv-json":         # a record's keys are bare: its mode names the split
-            if rec.get("mode") not in ("train", "val"):
+            if rec.get("mode") not in ("train", "val") or "epoch" not in rec:
                 continue
             prefix = rec["mode"] + "_"
+        epoch = rec.get("epoch")
+        if isinstance(epoch, (int, float)) and not isinstance(epoch, bool):
+            if epoch < last:
+                bad_runs.append({})
+            last = epoch
         for k, val in _flatten(rec).items():
             if isinstance(val, float) and not np.isfinite(val):
-                bad.setdefault(k if k == "lr" else prefix + k, float(rec.get("epoch", 0)))
-    if renamed_test:
-        bad = {("val_" + k[5:]) if k.startswith("test_") else k: e for k, e in bad.items()}
-    bad = {canonical_name(k, bare_split=bare): e for k, e in bad.items()}
+                bad_runs[-1].setdefault(k if k == "lr" else prefix + k, float(rec.get("epoch", 0)))
+
+    def named(bad: dict) -> dict:
+        if renamed_test:
+            bad = {("val_" + k[5:]) if k.startswith("test_") else k: e for k, e in bad.items()}
+        return {canonical_name(k, bare_split=bare): e for k, e in bad.items()}
+
     if df.empty or len(df.columns) < 2:
         raise LogFormatError(f"{path}: JSON records carry no numeric metrics.")
-    return [(_rename(t, bare), {**_meta(notes, config=config), "non_finite": bad})
-            for t in split_restarts(df, notes)]
+    parts = split_restarts(df, notes)
+    if len(parts) != len(bad_runs):      # the runs could not be matched: every run gets all
+        merged: dict = {}
+        for b in bad_runs:
+            for k, e in b.items():
+                merged[k] = min(e, merged.get(k, e))
+        bad_runs = [merged] * len(parts)
+    return [(_rename(t, bare), {**_meta(notes, config=config), "non_finite": named(b)})
+            for t, b in zip(parts, bad_runs)]
 
 
 def parse_jsonl(path: str, lines) -> list[dict]:
