@@ -73,8 +73,8 @@ EQUIVALENT.update({
     _C + "x_compare__mutmut_151": _SIGN, _C + "x_compare__mutmut_156": _SIGN,
     _C + "x_compare__mutmut_183": "equal_var=None: scipy reads it as false, still Welch",
     **{_C + f"x_compare__mutmut_{k}": _DF for k in (208, 211, 214, 215, 216)},
-    _C + "x_compare__mutmut_371": "_holm([]) is [], as empty as iter(())",
-    _C + "x_compare__mutmut_409": "nan < 0.05 is already False",
+    _C + "x_compare__mutmut_411": "_holm([]) is [], as empty as iter(())",
+    _C + "x_compare__mutmut_449": "nan < 0.05 is already False",
     _C + "x_run_input__mutmut_7": "tail_length(0) is 0 anyway",
 })
 _R = "fitdoctor.diagnosis.recommend.x_recommend__mutmut_"

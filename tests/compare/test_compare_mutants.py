@@ -688,3 +688,11 @@ def test_two_seed_groups_against_single_runs_on_either_side():
             assert p.p_value == pytest.approx(2 * stats.norm.sf(abs(delta) / math.hypot(se_run, se_run)))
         else:
             assert math.isnan(p.p_value) and not p.significant
+
+
+def test_identical_seeds_against_a_run_without_an_interval_cannot_be_tested():
+    """No spread among the seeds and none known for the run: nothing to test with."""
+    single = run("one", 0.90, expected=0.90, ci=None, config={"training.lr": 0.3})
+    (pr,) = compare([single] + seed_runs("g", {"training.lr": 0.1}, [0.80, 0.80])).pairs
+    assert pr.method == "too short to test" and pr.delta == pytest.approx(-0.10)
+    assert math.isnan(pr.p_value) and math.isnan(pr.ci95[0]) and not pr.significant
