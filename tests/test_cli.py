@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from fitdoctor.cli import app
 
-from .conftest import FIXTURES, SEED_LOGS, public
+from .conftest import FIXTURES, ROOT, SEED_LOGS, public
 
 runner = CliRunner()
 
@@ -78,6 +78,36 @@ def test_user_mistakes_exit_2_with_a_message(args, message):
     r = run(*args)
     assert r.exit_code == 2
     assert message in r.stderr and "Traceback" not in r.output + r.stderr
+
+
+EYE = ROOT / "configs" / "eyestate_plateau_warmup_ema.yaml"
+SST = ROOT / "configs" / "sst_cosine_warmup_early_stop.yaml"     # stepped per batch
+
+
+@pytest.mark.parametrize("args, message", [
+    (["schedule", EYE, "--epochs", "-5"], "Invalid value for '--epochs'"),
+    (["schedule", EYE, "--epochs", "0"], "Invalid value for '--epochs'"),
+    (["schedule", EYE, "--epochs", "10000000"], "Invalid value for '--epochs'"),
+    (["schedule", SST, "--epochs", "100000", "--steps-per-epoch", "100"], "steps to preview"),
+    (["schedule", SST, "--steps-per-epoch", "0"], "Invalid value for '--steps-per-epoch'"),
+])
+def test_schedule_lengths_are_bounded(args, message):
+    r = run(*args)
+    assert r.exit_code == 2
+    assert message in " ".join(r.stderr.split()) and "Traceback" not in r.output + r.stderr
+
+
+def test_out_onto_a_file_says_it_is_not_a_directory(tmp_path):
+    taken = tmp_path / "report.html"
+    taken.write_text("keep me")
+    for args in (["diagnose", SEED_LOGS / "sst-try1.log"],
+                 ["compare", SEED_LOGS / "sst-try1.log", SEED_LOGS / "sst-try4.log"]):
+        r = run(*args, "--out", taken)
+        assert r.exit_code == 2 and "not a directory" in " ".join(r.stderr.split())
+        assert "Traceback" not in r.output + r.stderr
+    assert taken.read_text() == "keep me"                       # nothing lost
+    r = run("diagnose", SEED_LOGS / "sst-try1.log", "--out", taken / "sub")
+    assert r.exit_code == 2 and "cannot create it" in " ".join(r.stderr.split())
 
 
 def test_module_entry_point_exits_2_without_traceback(tmp_path):

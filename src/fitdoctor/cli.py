@@ -34,6 +34,9 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
 
 
+PREVIEW_STEPS = 2_000_000     # a per-batch LR preview longer than this is a mistake, not a plan
+
+
 def _check_lang(lang: str) -> None:
     if lang not in LANGS:
         raise UsageError(f"--lang must be one of {', '.join(LANGS)}, but got {lang=}.")
@@ -315,8 +318,9 @@ def sweep_cmd(
 @app.command("schedule")
 def schedule_cmd(
     config: str = typer.Argument(..., help="A run config (YAML); a config without a task previews too."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs to preview (default: training.epochs)."),
-    steps_per_epoch: Optional[int] = typer.Option(None, "--steps-per-epoch",
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, max=100_000,
+                                         help="Epochs to preview (default: training.epochs)."),
+    steps_per_epoch: Optional[int] = typer.Option(None, "--steps-per-epoch", min=1, max=100_000,
                                                   help="Batches per epoch (per-batch schedules; default 100)."),
     as_json: bool = typer.Option(False, "--json", help="Print {schema, lr_per_epoch[, lr_per_step]}."),
     out: Optional[str] = typer.Option(None, "--out", help="Write the LR curve as a PNG."),
@@ -336,6 +340,9 @@ def schedule_cmd(
         # ReduceLROnPlateau follows the monitor as in training; without building the task, its
         # validation metric is taken as accuracy-like (every built-in task's is)
         _, mode = monitor_and_mode(t.early_stopping, "val_acc")
+        if t.step_per == "batch" and n * spe > PREVIEW_STEPS:
+            raise UsageError(f"--epochs {n} x --steps-per-epoch {spe} = {n * spe:,} steps to "
+                             f"preview; at most {PREVIEW_STEPS:,}. Lower one of them.")
         spec = ScheduleSpec.from_training(t, spe, monitor_mode=mode)
         metric = _metric_series(metric_file) if metric_file else None
         result = preview(spec, t.learning_rate, n, spe, metric)

@@ -13,7 +13,7 @@ from rich.table import Table
 from ..diagnosis.comparison import Comparison
 from ..diagnosis.document import clean
 from ..i18n import label
-from .documents import write_atomic
+from .documents import report_dir, write_atomic
 from .plots import save_figure
 from .text import fmt
 
@@ -103,7 +103,7 @@ def plot_comparison(histories: dict, c: Comparison, path: str) -> None:
 
 
 def write_comparison(c: Comparison, histories: dict, out_dir: str, lang: str = "en") -> dict[str, str]:
-    os.makedirs(out_dir, exist_ok=True)
+    report_dir(out_dir, "comparison.md, comparison.html, comparison.png and comparison.json")
     paths = {k: os.path.join(out_dir, n) for k, n in (("png", "comparison.png"), ("md", "comparison.md"),
                                                       ("html", "comparison.html"), ("json", "comparison.json"))}
     plot_comparison(histories, c, paths["png"])

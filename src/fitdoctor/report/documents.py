@@ -11,11 +11,24 @@ import tempfile
 
 from ..diagnosis.document import notes_text, to_document
 from ..diagnosis.types import Diagnosis
+from ..errors import UsageError
 from ..history.core import History
 from ..i18n import label
 from .plots import plot_curves
 from .text import (finding_text, headline, patch_yaml, phase_header, phase_rows,
                    recommendation_text, shown_findings)
+
+
+def report_dir(out_dir: str, files: str) -> None:
+    """Make ``out_dir`` for the report files, or say plainly why it cannot be one."""
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise UsageError(f"--out {out_dir}: not a directory. --out names a directory for "
+                         f"{files}; give a new or existing directory.")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out_dir}: cannot create it ({exc.strerror}). Give a directory "
+                         "you can write to.") from None
 
 
 def write_atomic(path: str, data: str | bytes) -> None:
@@ -120,7 +133,7 @@ def render_html(d: Diagnosis, lang: str = "en", png: bytes | None = None) -> str
 
 def write_reports(h: History, d: Diagnosis, out_dir: str, lang: str = "en") -> dict[str, str]:
     """report.md, report.html (plot embedded), curves.png and diagnosis.json in ``out_dir``."""
-    os.makedirs(out_dir, exist_ok=True)
+    report_dir(out_dir, "report.md, report.html, curves.png and diagnosis.json")
     paths = {k: os.path.join(out_dir, n) for k, n in (("png", "curves.png"), ("md", "report.md"),
                                                       ("html", "report.html"),
                                                       ("json", "diagnosis.json"))}
