@@ -105,7 +105,8 @@ def test_non_finite_loss_stops_the_run(tmp_path, cfg):
 
 def test_user_task_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
-    r = runner.invoke(app, ["train", "examples/wine.yaml", "--set", "training.epochs=2", "--json",
+    r = runner.invoke(app, ["train", "examples/wine.yaml", "--set", "training.epochs=2",
+                            "--set", "training.warmup_epochs=1", "--json",
                             "--store", str(tmp_path / "s.db"), "--out", str(tmp_path / "runs")])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout.strip().splitlines()[-1])["epochs"] == 2
@@ -186,3 +187,20 @@ def test_warmup_plateau_preview_agrees_with_training_on_an_accuracy(tmp_path, cf
     r = runner.invoke(app, ["schedule", cfg(epochs=5), "--json", "--metric-file", str(metric), *sets])
     assert r.exit_code == 0, r.output
     assert list(table["lr"]) == pytest.approx(json.loads(r.stdout)["lr_per_epoch"], rel=1e-9)
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("  scheduler_params: {T_max: 0}\n", "T_max for CosineAnnealingLR must be a positive"),
+    ("  warmup_epochs: 5\n", "warmup_epochs (5) must be shorter than the run"),
+])
+def test_a_bad_schedule_fails_before_a_run_is_stored(tmp_path, cfg, extra, message):
+    # T_max 0 divided by zero on the first step, leaving a run "running" with 0 epochs; a warmup
+    # as long as the run never reached the LR
+    path = cfg(epochs=3, extra=extra)
+    if "warmup_epochs: 5" in extra:       # the key overrides the base's warmup_epochs: 1
+        Path(path).write_text(Path(path).read_text().replace("  warmup_epochs: 1\n", ""))
+    r = runner.invoke(app, ["train", path, "--store", str(tmp_path / "s.db"), "--out",
+                            str(tmp_path / "runs")])
+    assert r.exit_code == 2 and message in " ".join(r.stderr.split())
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "s.db").exists() or RunStore(str(tmp_path / "s.db")).list_runs() == []

@@ -66,12 +66,23 @@ def _fill_defaults(cls: type, params: dict, spec: ScheduleSpec, units: int, lr: 
     return p
 
 
+# Lengths in steps of the schedule: torch divides by them (T_max 0 is a ZeroDivisionError on
+# the first step), so each must be a positive number.
+_LENGTHS = ("T_max", "T_0", "step_size", "total_iters", "total_steps", "step_size_up", "epochs",
+            "steps_per_epoch")
+
+
 def _construct(cls: type, optimizer: torch.optim.Optimizer, params: dict):
     allowed = [n for n in inspect.signature(cls.__init__).parameters if n not in ("self", "optimizer")]
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise ConfigError(f"training.scheduler_params: {cls.__name__} has no parameter "
                           f"{', '.join(map(repr, unknown))}; its parameters are: {', '.join(allowed)}.")
+    for k in _LENGTHS:
+        v = params.get(k)
+        if k in params and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
+            raise ConfigError(f"training.scheduler_params.{k} for {cls.__name__} must be a positive "
+                              f"number of steps, got {v!r}.")
     try:
         return cls(optimizer, **params)
     except (TypeError, ValueError) as exc:

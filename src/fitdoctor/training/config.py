@@ -115,6 +115,14 @@ class TrainingConfig(_Strict):
         return v
 
     @model_validator(mode="after")
+    def _warmup_within_the_run(self) -> "TrainingConfig":
+        if self.warmup_epochs >= self.epochs:
+            raise ValueError(f"warmup_epochs ({self.warmup_epochs:g}) must be shorter than the run "
+                             f"(epochs: {self.epochs}): the LR would never reach learning_rate. "
+                             "Lower warmup_epochs or train longer.")
+        return self
+
+    @model_validator(mode="after")
     def _patience_shorthand(self) -> "TrainingConfig":
         if self.early_stopping_patience is not None:
             es = self.early_stopping or EarlyStoppingConfig()

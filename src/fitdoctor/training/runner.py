@@ -7,6 +7,7 @@ creates the run and writes; the children find the run id in FITDOCTOR_RUN_ID."""
 from __future__ import annotations
 
 import logging
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -67,6 +68,19 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*The number of training batches.*")
 
 
+def _check_schedule(cfg: RunConfig, mode: str, batches: int) -> None:
+    """Build the run's schedule once on a throwaway optimizer: a config error in it (a length of
+    0, an unknown parameter) is raised here, before the run is stored as "running"."""
+    import torch
+
+    from ..schedules import ScheduleSpec, build_schedule
+
+    t = cfg.training
+    spe = max(1, int(math.ceil(batches / max(t.accumulate_grad_batches, 1))))
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=t.learning_rate)
+    build_schedule(opt, ScheduleSpec.from_training(t, spe, monitor_mode=mode), t.epochs, spe)
+
+
 def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str | None = None,
           say: Callable[[str], None] = print, warn: Callable[[str], None] = print,
           progress: bool = True, extra_callbacks: list | None = None,
@@ -92,6 +106,7 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
     loss, loss_info = build_loss(cfg.loss, task)
     es = cfg.training.early_stopping
     monitor, mode = monitor_and_mode(es, f"val_{task.metric}")
+    _check_schedule(cfg, mode, len(task.train))     # a bad schedule fails before a run is stored
     if resume is None:
         if _is_child():
             run_id = os.environ[_RUN_ENV]
