@@ -81,6 +81,18 @@ def test_bad_sweep_arguments(tmp_path, cfg):
         assert r.exit_code == 2 and msg in r.stderr, (args, r.output)
 
 
+@pytest.mark.parametrize("storage, msg", [
+    ("foo://x", "cannot open it (NoSuchModuleError"),
+    ("journal:/missing/dir/j.log", "does not exist"),
+    ("sqlite:////missing/dir/x.db", "does not exist"),
+])
+def test_a_storage_that_cannot_be_opened_is_named(tmp_path, cfg, storage, msg):
+    r = runner.invoke(app, ["sweep", cfg, "--store", str(tmp_path / "s.db"), "--grid",
+                            "training.learning_rate=0.01,0.02", "--storage", storage])
+    assert r.exit_code == 2 and msg in " ".join(r.stderr.split()), r.output
+    assert storage in " ".join(r.stderr.split()) and "Traceback" not in r.output
+
+
 def _env():
     return {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + str(ROOT)}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -78,6 +79,19 @@ def suggest(trial, dims: list[Dimension]) -> dict[str, Any]:
 
 
 def make_storage(storage: str | None, store_path: str):
+    """Optuna's storage for ``--storage`` (an RDB URL or journal:PATH; default the run store).
+    One that cannot be opened is a UsageError naming it and why."""
+    try:
+        return _open_storage(storage, store_path)
+    except UsageError:
+        raise
+    except Exception as exc:          # an unknown dialect, a missing driver or directory, ...
+        raise UsageError(f"--storage {storage or store_path}: cannot open it ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else exc!r}). Give sqlite:///PATH, "
+                         "journal:PATH or a database URL whose driver is installed.") from None
+
+
+def _open_storage(storage: str | None, store_path: str):
     import optuna
 
     if storage is None:
@@ -85,7 +99,14 @@ def make_storage(storage: str | None, store_path: str):
     if storage.startswith("journal:"):
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend
-        return JournalStorage(JournalFileBackend(storage[len("journal:"):]))
+        path = storage[len("journal:"):]
+        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise UsageError(f"--storage {storage}: the directory of {path} does not exist.")
+        return JournalStorage(JournalFileBackend(path))
+    if storage.startswith("sqlite:///"):
+        path = storage[len("sqlite:///"):]
+        if path and path != ":memory:" and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise UsageError(f"--storage {storage}: the directory of {path} does not exist.")
     import time
 
     import sqlalchemy.exc
