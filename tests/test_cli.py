@@ -141,3 +141,14 @@ def test_the_bundled_demo(tmp_path):
     r = run("demo", "--out", tmp_path / "demo", "--no-progress")
     assert r.exit_code == 0, r.output
     assert "overfitting" in r.stdout and "McNemar" in r.stdout
+
+
+def test_a_config_that_is_a_directory_or_binary_is_named(tmp_path):
+    binary = tmp_path / "model.yaml"
+    binary.write_bytes(bytes(range(256)) * 4)
+    for cmd in ("schedule", "train"):
+        for path, msg in ((tmp_path, "a directory, not a config file"),
+                          (binary, "not a text file")):
+            r = run(cmd, path)
+            assert r.exit_code == 2 and msg in " ".join(r.stderr.split()), r.output
+            assert "Traceback" not in r.output + r.stderr

@@ -216,6 +216,12 @@ def load_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: a directory, not a config file (YAML).") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file; a config is YAML text.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror}).") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
