@@ -152,3 +152,10 @@ def test_a_config_that_is_a_directory_or_binary_is_named(tmp_path):
             r = run(cmd, path)
             assert r.exit_code == 2 and msg in " ".join(r.stderr.split()), r.output
             assert "Traceback" not in r.output + r.stderr
+
+
+@pytest.mark.parametrize("metric_file, msg", [("/dev/zero", "not a regular file"),
+                                              ("/nonexistent/m.txt", "no such file")])
+def test_schedule_metric_file_must_be_a_file(metric_file, msg):
+    r = run("schedule", EYE, "--metric-file", metric_file)
+    assert r.exit_code == 2 and msg in " ".join(r.stderr.split())

@@ -35,6 +35,7 @@ def _user_errors() -> Iterator[None]:
 
 
 PREVIEW_STEPS = 2_000_000     # a per-batch LR preview longer than this is a mistake, not a plan
+METRIC_FILE_BYTES = 64 * 2**20
 
 
 def _check_lang(lang: str) -> None:
@@ -110,14 +111,19 @@ def diagnose_cmd(
 
 def _metric_series(path: str) -> list[float]:
     """One number per line, or any training history fitdoctor reads (its monitored metric)."""
+    if not os.path.exists(path):
+        raise UsageError(f"--metric-file {path}: no such file.")
+    if not os.path.isfile(path):          # a directory, a device (/dev/zero), a FIFO
+        raise UsageError(f"--metric-file {path}: not a regular file.")
+    if os.path.getsize(path) > METRIC_FILE_BYTES:
+        raise UsageError(f"--metric-file {path}: larger than {METRIC_FILE_BYTES // 2**20} MB; a "
+                         "metric per epoch is a few KB. Give the validation metric's values.")
     try:
         with open(path, encoding="utf-8") as fh:
             return [float(x) for x in fh.read().split()]
-    except ValueError:
+    except (ValueError, UnicodeDecodeError):
         h = read_history(path)
         return [float(v) for v in h.values(h.monitor) if v == v]
-    except FileNotFoundError:
-        raise UsageError(f"--metric-file {path}: no such file.") from None
 
 
 def _compare_inputs(items: list[str], store: str, fmt: str | None, metric: str | None,
