@@ -348,3 +348,12 @@ def test_mmcv_a_run_does_not_inherit_another_runs_nan(tmp_path):
                       {"mode": "val", "epoch": epoch, "accuracy_top-1": 40.0 + epoch + run}]
     (first, meta1), (second, meta2) = read_json_records("x", lines, "mmcv-json")
     assert meta1["non_finite"] == {} and meta2["non_finite"] == {"train_loss": 2.0}
+
+
+def test_a_fifo_or_a_device_is_refused_not_read(tmp_path):
+    import os
+    fifo = tmp_path / "pipe.log"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero"):
+        with pytest.raises(LogFormatError, match="not a regular file"):
+            read_history(path)

@@ -141,6 +141,9 @@ def _read_runs(path: str, fmt: str | None):
         raise LogFormatError(f"{path}: a directory with no training history in it (looked for "
                              "trainer_state.json, metrics.csv, results.csv, summary.csv, log.txt "
                              "and TensorBoard event files).")
+    if os.path.exists(path) and not os.path.isfile(path):   # a FIFO would block, a device never end
+        raise LogFormatError(f"{path}: not a regular file. Give a log file (console text, CSV, "
+                             "JSON) or a run directory.")
     if fmt == "tensorboard" and os.path.exists(path) or (fmt is None and is_event_file(path)):
         return read_tensorboard(path), "tensorboard"
     src = _Source(path)                # a missing path: "no such file", whatever the format
