@@ -159,3 +159,24 @@ def test_a_config_that_is_a_directory_or_binary_is_named(tmp_path):
 def test_schedule_metric_file_must_be_a_file(metric_file, msg):
     r = run("schedule", EYE, "--metric-file", metric_file)
     assert r.exit_code == 2 and msg in " ".join(r.stderr.split())
+
+
+def test_write_atomic_replaces_only_a_regular_file(tmp_path):
+    import os
+
+    from fitdoctor.errors import UsageError
+    from fitdoctor.report.documents import write_atomic
+    target = tmp_path / "t.txt"
+    target.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    for path, msg in ((link, "a symlink"), (tmp_path, "a directory"), (fifo, "not a regular file"),
+                      ("/dev/null", "not a regular file"),
+                      (tmp_path / "missing" / "x.csv", "does not exist")):
+        with pytest.raises(UsageError, match=msg):
+            write_atomic(str(path), "new")
+    assert target.read_text() == "old" and link.is_symlink() and os.path.exists("/dev/null")
+    write_atomic(str(target), "new")
+    assert target.read_text() == "new"

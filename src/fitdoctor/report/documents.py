@@ -32,7 +32,16 @@ def report_dir(out_dir: str, files: str) -> None:
 
 
 def write_atomic(path: str, data: str | bytes) -> None:
+    """Write ``path`` whole or not at all (a temporary file renamed over it). Only a regular file
+    is replaced: a directory, a symlink, a device or a FIFO there is a UsageError, never swapped
+    for a file."""
     directory = os.path.dirname(os.path.abspath(path))
+    if os.path.lexists(path) and (os.path.islink(path) or not os.path.isfile(path)):
+        kind = "a symlink" if os.path.islink(path) else \
+            "a directory" if os.path.isdir(path) else "not a regular file"
+        raise UsageError(f"{path}: {kind}; give the path of a file to write.")
+    if not os.path.isdir(directory):
+        raise UsageError(f"{path}: its directory {directory} does not exist.")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as fh:
