@@ -358,7 +358,6 @@ def _cosine(rng, n, q, pop):
 
 
 def _warm_restarts(rng, n, q, pop):
-    t = np.arange(n + q, dtype=float)
     T0 = int(rng.uniform(0.15, 0.5) * n)
     mult = int(rng.choice([1, 2]))
     lr, start, T = np.empty(n + q), 0, T0

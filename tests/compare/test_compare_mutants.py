@@ -30,7 +30,7 @@ SEED_NOTE = ("Runs that differ only in training.seed are grouped; their smoothed
 NOISE = "z-test from the curves' noise"
 WELCH = "Welch t-test over seeds"
 PAIRED = "paired predictions: McNemar, bootstrap CI"
-ONE_RUN = "t-test: one run as another seed of the group"
+ONE_RUN = "t-test: one run as another seed of the group"      # the method as the table shows it
 ONE_RUN_NOTE = ("A single run against a group of seeds is tested as one more seed of that group "
                 "(t-test on the seeds' spread).")
 

@@ -17,7 +17,7 @@ import pytest
 from fitdoctor.diagnosis import fitting
 from fitdoctor.diagnosis.types import Finding
 
-from .handmade import ST, TOL, Z, best_at, context, curve, sigma_for_t
+from .handmade import TOL, Z, best_at, context, curve, sigma_for_t
 
 
 # -- still improving: tail of max(5, n // 4) points, t > z, ending at its best ---------------------

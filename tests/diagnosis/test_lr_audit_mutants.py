@@ -10,7 +10,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
 from scipy.stats import pearsonr
 from torch.optim import lr_scheduler as S
 
@@ -19,17 +18,7 @@ from fitdoctor.diagnosis.schedule_audit import (_best_over, _cosine_fit, _poly_f
                                                 _smooth_families, fit_schedule)
 from fitdoctor.diagnosis.types import DiagnoseOptions
 
-
-def lr_per_epoch(make, epochs=60, lr=0.1):
-    """The LR torch's scheduler gives each epoch: read before the epoch, stepped after it."""
-    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
-    sched = make(opt)
-    out = []
-    for _ in range(epochs):
-        out.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    return np.array(out)
+from .test_schedule_audit import lr_per_epoch   # torch's LR per epoch: read, then stepped
 
 
 def ctx_for(lr, epochs=None, **options):

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from fitdoctor.diagnosis import diagnose
-from fitdoctor.diagnosis.learning import no_learning
 from fitdoctor.history.core import make_history
 
 # a tiny alternating wobble, so that the noise estimate is small but not zero

@@ -152,7 +152,7 @@ def test_regularize_patch(config, patch, what):
     rec = by_code(run(overfit(), config=config))["regularize"]
     assert rec.patch == patch
     assert rec.because == ("overfitting",)
-    assert f"After epoch 11 training kept improving while validation did not" in rec.rationale
+    assert "After epoch 11 training kept improving while validation did not" in rec.rationale
     assert f"More regularization ({what})" in rec.rationale
     assert "Training (" not in rec.rationale        # no underfitting clause without underfitting
 

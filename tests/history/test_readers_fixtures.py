@@ -6,7 +6,7 @@ import json
 import pytest
 
 from fitdoctor.errors import LogFormatError, UsageError
-from fitdoctor.history import read_histories, read_history
+from fitdoctor.history import read_history
 from fitdoctor.history.readers.tables import read_json_records
 
 from ..conftest import FIXTURES

@@ -85,6 +85,9 @@ def _se_from(d: Diagnosis) -> float | None:
     return (d.best.ci95[1] - d.best.ci95[0]) / (2 * Z95)
 
 
+ONE_RUN_VS_SEEDS = "t-test: one run as another seed of the group"
+
+
 def _smoothed(d: Diagnosis) -> float:
     return d.best.expected if d.best.expected is not None else d.best.value
 
@@ -216,7 +219,7 @@ def compare(runs: list[RunInput], *, val_size: int | None = None, seed: int = 0)
                 q = stats.t.ppf(0.975, dof)
                 ci = (delta - q * se, delta + q * se)
                 p = float(2 * stats.t.sf(abs(delta) / se, dof))
-                method = "t-test: one run as another seed of the group"
+                method = ONE_RUN_VS_SEEDS
             raw_pairs.append((ea, eb, delta, ci, p, method, pb_better))
             continue
         ra, rb = ga[0], gb[0]
@@ -250,7 +253,7 @@ def compare(runs: list[RunInput], *, val_size: int | None = None, seed: int = 0)
     if seeded:
         notes.append("Runs that differ only in training.seed are grouped; their smoothed bests are "
                      "compared with Welch's t-test over seeds.")
-        if any(p.method.startswith("t-test: one run") for p in pairs):
+        if any(p.method == ONE_RUN_VS_SEEDS for p in pairs):
             notes.append("A single run against a group of seeds is tested as one more seed of "
                          "that group (t-test on the seeds' spread).")
     exp = expected_max_curve([e.value for e, _ in entries], mode) if len(entries) >= 3 else None

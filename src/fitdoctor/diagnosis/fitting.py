@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import median_filter
 
-from ..history.names import is_proportion
+from ..history.names import KNOWN_METRICS, is_proportion, metric_of
 from ..i18n import message
 from .curves import Context, Curve, make_curve
 from .lr import SCHEDULE_ENDED, last_restart, lr_at_end
@@ -312,15 +312,13 @@ def instability(ctx: Context) -> list[Finding]:
     return out
 
 
-# Columns whose non-finite values are not a breakdown: mixed-precision training logs an infinite
-# gradient norm on the steps its loss scaler skips, and the LR or a timer says nothing of the model.
-_NOT_A_BREAKDOWN = ("grad_norm", "lr", "scale", "time", "memory")
-
-
 def non_finite(ctx: Context) -> Finding | None:
-    """The first loss or metric that turned NaN or infinite."""
+    """The first loss or metric (names.KNOWN_METRICS, or the monitor) that turned NaN or
+    infinite. Other columns are not a breakdown: mixed-precision training logs an infinite
+    gradient norm on the steps its loss scaler skips, and an LR or a timer says nothing of the
+    model."""
     bad = {c: e for c, e in ctx.history.non_finite.items()
-           if not any(w in c for w in _NOT_A_BREAKDOWN)}
+           if metric_of(c) in KNOWN_METRICS or c == ctx.val.name}
     if not bad:
         return None
     column, epoch = min(bad.items(), key=lambda kv: kv[1])

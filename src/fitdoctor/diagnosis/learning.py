@@ -77,7 +77,8 @@ def no_learning(ctx: Context) -> Finding | None:
         if not late_loss >= LOSS_KEPT * early_loss:
             return None
     acc = ctx.train if ctx.train is not None and is_proportion(ctx.train.name) else None
-    acc = acc or (ctx.val if is_proportion(ctx.val.name) and ctx.val.mode == "max" else None)
+    val_is_acc = is_proportion(ctx.val.name) and ctx.val.mode == "max"
+    acc = acc or (ctx.val if val_is_acc else None)
     if acc is None and tl is None:
         return None
     late_val = ctx.val.raw[q + 1:]
@@ -89,7 +90,7 @@ def no_learning(ctx: Context) -> Finding | None:
         # or a collapse: what little it learned at first is gone (the accuracy fell beyond its
         # flatness margin, from a level below 0.9) and the validation accuracy stays put
         # (within 2 points of one value: a near-constant prediction)
-        stuck = is_proportion(ctx.val.name) and ctx.val.mode == "max" and bool(len(late_val)) \
+        stuck = val_is_acc and bool(len(late_val)) \
             and bool(np.all(np.abs(late_val - np.median(late_val)) <= FLAT_POINTS))
         sigma = acc.sigma if np.isfinite(acc.sigma) else 0.0
         collapsed = not flat and (stuck or constant) and tl is not None and early < LOW_LEVEL \

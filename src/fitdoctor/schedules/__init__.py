@@ -188,13 +188,22 @@ def build_schedule(optimizer: torch.optim.Optimizer, spec: ScheduleSpec, epochs:
     return Schedule(optimizer, spec, units_for(spec, epochs, steps_per_epoch))
 
 
+def _dummy_optimizer(lr: float) -> torch.optim.Optimizer:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr, momentum=0.9)
+
+
+def check_schedule(spec: ScheduleSpec, lr: float, epochs: int, steps_per_epoch: int = 1) -> None:
+    """Build the schedule once on a throwaway optimizer: a ConfigError in it (a length of 0, an
+    unknown parameter) is raised before anything is trained or stored."""
+    build_schedule(_dummy_optimizer(lr), spec, epochs, steps_per_epoch)
+
+
 def preview(spec: ScheduleSpec, lr: float, epochs: int, steps_per_epoch: int = 1,
             metric: Sequence[float] | None = None) -> dict[str, list[float]]:
     """The LR of the first parameter group in effect during each epoch (and each step, for
     per-batch schedules), by stepping the real Schedule on a dummy optimizer. ReduceLROnPlateau
     sees ``metric[i]`` after epoch i (a flat metric when none is given)."""
-    param = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([param], lr=lr, momentum=0.9)
+    opt = _dummy_optimizer(lr)
     sched = build_schedule(opt, spec, epochs, steps_per_epoch)
     per_epoch, per_step = [], []
     for epoch in range(epochs):

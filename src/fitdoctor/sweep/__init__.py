@@ -91,6 +91,11 @@ def make_storage(storage: str | None, store_path: str):
                          "journal:PATH or a database URL whose driver is installed.") from None
 
 
+def _need_directory(storage: str, path: str) -> None:
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise UsageError(f"--storage {storage}: the directory of {path} does not exist.")
+
+
 def _open_storage(storage: str | None, store_path: str):
     import optuna
 
@@ -100,13 +105,10 @@ def _open_storage(storage: str | None, store_path: str):
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend
         path = storage[len("journal:"):]
-        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise UsageError(f"--storage {storage}: the directory of {path} does not exist.")
+        _need_directory(storage, path)
         return JournalStorage(JournalFileBackend(path))
-    if storage.startswith("sqlite:///"):
-        path = storage[len("sqlite:///"):]
-        if path and path != ":memory:" and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise UsageError(f"--storage {storage}: the directory of {path} does not exist.")
+    if storage.startswith("sqlite:///") and storage[len("sqlite:///"):] not in ("", ":memory:"):
+        _need_directory(storage, storage[len("sqlite:///"):])
     import time
 
     import sqlalchemy.exc

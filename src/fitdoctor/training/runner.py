@@ -68,19 +68,6 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*The number of training batches.*")
 
 
-def _check_schedule(cfg: RunConfig, mode: str, batches: int) -> None:
-    """Build the run's schedule once on a throwaway optimizer: a config error in it (a length of
-    0, an unknown parameter) is raised here, before the run is stored as "running"."""
-    import torch
-
-    from ..schedules import ScheduleSpec, build_schedule
-
-    t = cfg.training
-    spe = max(1, int(math.ceil(batches / max(t.accumulate_grad_batches, 1))))
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=t.learning_rate)
-    build_schedule(opt, ScheduleSpec.from_training(t, spe, monitor_mode=mode), t.epochs, spe)
-
-
 def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str | None = None,
           say: Callable[[str], None] = print, warn: Callable[[str], None] = print,
           progress: bool = True, extra_callbacks: list | None = None,
@@ -88,6 +75,8 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
     """Train one run. ``extra_callbacks`` go after fitdoctor's own (a sweep's pruning);
     ``holder['recorder']`` exposes the epoch recorder to them."""
     import lightning as L
+
+    from ..schedules import ScheduleSpec, check_schedule
 
     _quiet_lightning()
     store = RunStore(store_path)
@@ -106,7 +95,11 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
     loss, loss_info = build_loss(cfg.loss, task)
     es = cfg.training.early_stopping
     monitor, mode = monitor_and_mode(es, f"val_{task.metric}")
-    _check_schedule(cfg, mode, len(task.train))     # a bad schedule fails before a run is stored
+    # a bad schedule fails before a run is stored (the steps per epoch only size it here)
+    t = cfg.training
+    spe = max(1, math.ceil(len(task.train) / t.accumulate_grad_batches))
+    check_schedule(ScheduleSpec.from_training(t, spe, monitor_mode=mode), t.learning_rate,
+                   t.epochs, spe)
     if resume is None:
         if _is_child():
             run_id = os.environ[_RUN_ENV]
@@ -145,7 +138,6 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
         from lightning.pytorch.callbacks import RichProgressBar
         # at most ~50 bar updates an epoch: a redraw every step costs ~70 us, as much as a small step
         callbacks.append(RichProgressBar(refresh_rate=max(1, len(task.train) // 50), leave=False))
-    t = cfg.training
     accelerator = "cpu" if t.accelerator == "auto" and not __import__("torch").cuda.is_available() \
         else t.accelerator
     strategy = "ddp" if t.devices * t.num_nodes > 1 else "auto"

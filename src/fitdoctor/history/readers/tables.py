@@ -147,26 +147,41 @@ def _flatten(rec: dict) -> dict:
     return out
 
 
+def _record_runs(records: list[dict], flavour: str) -> list[int | None]:
+    """Each record's run: a numeric epoch lower than the one before starts the next run (as
+    split_restarts splits the table). None for a record that is not read (mmcv: not a train or
+    val record with an epoch); a record without an epoch stays in the current run."""
+    out: list[int | None] = []
+    run, last = 0, -np.inf
+    for rec in records:
+        epoch = rec.get("epoch")
+        if flavour == "mmcv-json" and (rec.get("mode") not in ("train", "val") or epoch is None):
+            out.append(None)
+            continue
+        if isinstance(epoch, (int, float)) and not isinstance(epoch, bool):
+            if epoch < last:
+                run += 1
+            last = epoch
+        out.append(run)
+    return out
+
+
 def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]:
     """Per-epoch records (DeiT/DETR log.txt, mmcv log.json, a plain list) -> runs."""
     notes: list[str] = []
     config: dict = {}
     renamed_test = False
+    runs = _record_runs(records, flavour)
     if flavour == "mmcv-json":
         config = {k: v for k, v in records[0].items() if "mode" not in records[0] and
                   isinstance(v, (int, float, str))}
         # rows keyed by (run, epoch): a counter that goes back starts another run, which
         # split_restarts then reports, instead of averaging two runs' epoch 1 into one row
         rows: dict[tuple[int, float], dict] = {}
-        run, last = 0, -np.inf
-        for rec in records:
-            mode = rec.get("mode")
-            if mode not in ("train", "val") or "epoch" not in rec:
+        for rec, run in zip(records, runs):
+            if run is None:
                 continue
-            epoch = float(rec["epoch"])
-            if epoch < last:
-                run += 1
-            last = epoch
+            mode, epoch = rec["mode"], float(rec["epoch"])
             row = rows.setdefault((run, epoch), {"epoch": epoch, "_n": 0})
             flat = _flatten({k: v for k, v in rec.items() if k not in ("epoch", "iter", "mode",
                                                                        "time", "data_time", "memory")})
@@ -194,24 +209,17 @@ def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]
             notes.append("DeiT/DETR-style 'test_*' keys are evaluations on the validation set: "
                          "read as val_*")
     df = df.drop(columns=[c for c in df.columns if c in ("n_parameters",)], errors="ignore")
-    # non-finite values per run (the epoch counter going back starts the next, as in
-    # split_restarts): a run does not inherit another's NaN
-    bad_runs: list[dict] = [{}]
-    last = -np.inf
-    for rec in records:
-        prefix = ""
-        if flavour == "mmcv-json":         # a record's keys are bare: its mode names the split
-            if rec.get("mode") not in ("train", "val") or "epoch" not in rec:
-                continue
-            prefix = rec["mode"] + "_"
-        epoch = rec.get("epoch")
-        if isinstance(epoch, (int, float)) and not isinstance(epoch, bool):
-            if epoch < last:
-                bad_runs.append({})
-            last = epoch
+    # non-finite values per run: a run does not inherit another's NaN
+    n_runs = 1 + max((r for r in runs if r is not None), default=0)
+    bad_runs: list[dict] = [{} for _ in range(n_runs)]
+    for rec, run in zip(records, runs):
+        if run is None:
+            continue
+        # an mmcv record's keys are bare: its mode names the split
+        prefix = rec["mode"] + "_" if flavour == "mmcv-json" else ""
         for k, val in _flatten(rec).items():
             if isinstance(val, float) and not np.isfinite(val):
-                bad_runs[-1].setdefault(k if k == "lr" else prefix + k, float(rec.get("epoch", 0)))
+                bad_runs[run].setdefault(k if k == "lr" else prefix + k, float(rec.get("epoch", 0)))
 
     def named(bad: dict) -> dict:
         if renamed_test:
