@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import os
 import sys
 import time
@@ -26,6 +27,15 @@ from protocol import load_corpus, truth_of  # noqa: E402
 
 from fitdoctor.diagnosis import diagnose  # noqa: E402
 from fitdoctor.history.readers import read_history  # noqa: E402
+
+
+def _on_validation(run):
+    """The run with its validation curves in place of the test curves: the protocol applied to
+    what the diagnosis can see (is the overfitting visible in validation at all?)."""
+    vt = run.truth.copy()
+    vt["test_acc"] = run.history["val_acc"].to_numpy(float)
+    vt["test_loss"] = run.history["val_loss"].to_numpy(float)
+    return dataclasses.replace(run, truth=vt, n_test=run.n_val)
 
 
 def score(run, val_size_mode: str) -> dict:
@@ -44,7 +54,9 @@ def score(run, val_size_mode: str) -> dict:
         "covered": bool(lo <= true_level <= hi), "width": hi - lo, "level": d.best.expected,
         "true_level": true_level, "best": d.best.value,
         "verdict": d.verdict, "ok": d.verdict in t.accepted, "accepted": sorted(t.accepted),
+        "ok_before": d.verdict in t.accepted_before_amendment_2, "both": t.both,
         "true_overfit": t.overfitting, "alarm": bool(d.overfitting.get("detected")),
+        "visible": t.overfitting and truth_of(_on_validation(run)).overfitting,
         "onset_ok": (t.overfitting and onset is not None
                      and abs(onset - float(run.truth["epoch"].iloc[t.onset])) <= 2),
         "tied_true": [abs(x - true_level) <= t.tol for x in tied],
@@ -56,7 +68,7 @@ def summarise(rows: list[dict], label: str) -> None:
     if not rows:
         return
     of = [r for r in rows if r["true_overfit"]]
-    clean = [r for r in rows if not r["true_overfit"]]
+    clean = [r for r in rows if not r["true_overfit"] and not r.get("both")]
     ties = [x for r in rows for x in r["tied_true"]]
     print(f"{label:<26}{len(rows):>5}{np.mean([r['covered'] for r in rows]):>10.1%}"
           f"{np.nanmean([r['width'] for r in rows]) / 2:>10.3f}{np.mean([r['ok'] for r in rows]):>10.1%}"
@@ -111,6 +123,15 @@ def main() -> None:
         for task in sorted({r["task"] for r in part}):
             summarise([r for r in part if r["task"] == task], f"task {task}")
         summarise(part, "ALL")
+        of = [r for r in part if r["true_overfit"]]
+        seen = [r for r in of if r["visible"]]
+        before = [r for r in part if not r["true_overfit"]]
+        print(f"  labels before amendment 2 (PROTOCOL.md): verdict {np.mean([r['ok_before'] for r in part]):.1%}, "
+              f"false OF {np.mean([r['alarm'] for r in before]):.1%}")
+        if of:
+            print(f"  overfitting visible in validation (the protocol on the validation curves): "
+                  f"{len(seen)} of {len(of)}; onset +-2 among them "
+                  f"{np.mean([r['onset_ok'] for r in seen]) if seen else float('nan'):.1%}")
         print()
     print("goals (report half): coverage >= 90 %, verdict >= 95 %, onset +-2 >= 90 %, false OF <= 5 %")
     if args.misses:

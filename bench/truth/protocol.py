@@ -89,10 +89,27 @@ class Truth:
     tol: float
 
     rising_at_end: bool = False    # (no-learning runs) the test accuracy leaves chance at the end
+    # amendment 2: the test loss says overfitting while the test accuracy still rises (both
+    # hold; either verdict is right, and the run is in neither the onset nor the false-alarm
+    # figures); the run learned, then collapsed to chance for good
+    both: bool = False
+    collapsed: bool = False
 
     @property
     def accepted(self) -> set[str]:
         """The verdicts that count as right for this run."""
+        if self.no_learning or self.collapsed:
+            return {"no_learning", "divergence", "non_finite"} | (
+                {"still_improving", "underfitting"} if self.rising_at_end else set())
+        if self.overfitting:
+            return {"overfitting"}
+        if self.still_improving:
+            return {"still_improving", "underfitting"} | ({"overfitting"} if self.both else set())
+        return {"healthy", "plateau", "underfitting"}
+
+    @property
+    def accepted_before_amendment_2(self) -> set[str]:
+        """The labels as they were before amendment 2 (PROTOCOL.md), printed beside."""
         if self.no_learning:
             return {"no_learning", "divergence", "non_finite"} | (
                 {"still_improving"} if self.rising_at_end else set())
@@ -141,5 +158,10 @@ def truth_of(run: Run) -> Truth:
                        and rising_tail)
     plateau = not (no_learning or overfitting or still_improving)
     rising = bool(no_learning and acc[-1] > majority + NO_LEARNING_MARGIN and t_tail >= 2.0)
+    # amendment 2 (PROTOCOL.md): overfitting but for the rising accuracy; learned, then at
+    # chance for the whole last third of the run
+    both = bool(still_improving and after >= max(4, int(0.15 * n)) and still_fitting
+                and (decline > tol or loss_rise > 0.2))
+    collapsed = bool(not no_learning and at_chance[-max(1, n // 3):].all())
     return Truth(no_learning, overfitting, reach if overfitting else None, still_improving,
-                 plateau, tol, rising)
+                 plateau, tol, rising, both, collapsed)

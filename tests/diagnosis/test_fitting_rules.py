@@ -265,7 +265,7 @@ def test_metric_disagreement_needs_all_of_it(kw):
 # -- overfitting in the monitored metric: the gap path ------------------------------------------
 
 def _gap_run(train_slope=0.003, val_trend_peak=8, val_g=None, train_end_gain=None, best=5,
-             tied=(), lucky=False, val_decline=0.0):
+             tied=(), lucky=False, val_decline=0.0, val_loss=None):
     """Validation reaches 0.8 at index 5 and stays there (its trend bumps to 0.805 at
     ``val_trend_peak``); training 0.85 at index 5 then up ``train_slope`` a point."""
     n = 20
@@ -279,23 +279,53 @@ def _gap_run(train_slope=0.003, val_trend_peak=8, val_g=None, train_end_gain=Non
     val = curve("val_acc", v if val_g is None else val_g, trend=v_trend)
     train = curve("train_acc", t)
     gap = curve("gap", t - v, trend=t - v_trend)
-    ctx = context(val, train=train, gap=gap)
+    vl = None if val_loss is None else curve("val_loss", -np.asarray(val_loss), mode="min",
+                                              raw=np.asarray(val_loss))
+    ctx = context(val, train=train, gap=gap, val_loss=vl)
     return fitting.overfitting(ctx, best_at(best, tied=tied), lucky)
 
 
-def test_gap_onset_no_later_than_the_validation_peak():
-    # the gap passes the tolerance 5 points after index 5 (0.003 x 5 > 0.01386): index 10, but
-    # the smoothed validation peaked at 8 (still within noise): overfitting from 8
+def _val_loss_after_5(end):
+    """1.0 down to 0.5 at index 5 (and the point after it), then in a straight line to ``end``
+    at index 15, held there for the last five points: its lowest level after the reach is 0.5,
+    its level at the end (the median of the last five) ``end``."""
+    return np.r_[np.linspace(1.0, 0.5, 6), np.linspace(0.5, end, 10), np.full(4, end)]
+
+
+@pytest.mark.parametrize("end, decline, judged", [
+    (0.5 - 2 * TOL, 0.0, False),     # validation loss kept falling: the gap alone is not harm
+    (0.5 + 0.9 * TOL, 0.0, False),   # it rose, within noise
+    (0.5 + 1.1 * TOL, 0.0, True),    # it rose beyond noise above its lowest level after the reach
+    (0.5 - 2 * TOL, 1.1 * TOL, True),  # the monitor itself fell beyond noise from its peak
+    ("dip", 0.0, False),             # lower before the reach (0.45 at 1-3), falling after it
+])
+def test_a_growing_gap_needs_validation_to_get_worse(end, decline, judged):
+    """The same growing gap (the run of test_gap_onset_is_where_validation_stopped); with a
+    validation loss logged beside the accuracy, validation must have got worse too. Only the
+    rise after the reach counts: a lower loss before it is no baseline."""
+    if end == "dip":
+        vl = _val_loss_after_5(0.5 - 2 * TOL)
+        vl[1:4] = 0.45
+    else:
+        vl = _val_loss_after_5(end)
+    out, findings = _gap_run(val_loss=vl, val_decline=decline)
+    assert out["detected"] is judged
+    assert [f.code for f in findings] == (["overfitting"] if judged else ["stable_gap"])
+
+
+def test_gap_onset_is_where_validation_stopped():
+    # the gap passes the tolerance 5 points after index 5 (0.003 x 5 > 0.01386): index 10; the
+    # smoothed validation peaked at 8 (still within noise). Validation stopped improving at its
+    # reach, 5, which is the best epoch: overfitting from 5, wherever the gap became visible
     out, (f,) = _gap_run()
-    assert out["detected"] and out["reach_epoch"] == 5.0 and out["onset_epoch"] == 8.0
+    assert out["detected"] and out["reach_epoch"] == 5.0 and out["onset_epoch"] == 5.0
     assert f.code == "overfitting" and f.severity == "warning"
-    assert (f.evidence["onset"], f.evidence["reach"], f.evidence["stopped"]) == (8.0, 5.0, 5.0)
+    assert (f.evidence["onset"], f.evidence["reach"], f.evidence["stopped"]) == (5.0, 5.0, 5.0)
     assert f.evidence["gap_growth"] == pytest.approx(f.evidence["gap_end"] - f.evidence["gap_start"])
     assert f.evidence["train_column"] == "train_acc" and f.evidence["decline"] is None
     assert out["gap_trend"]["t"] > Z
-    # with the validation peak later than the gap's passage, the onset is the passage
     out, _ = _gap_run(val_trend_peak=15)
-    assert out["onset_epoch"] == 10.0
+    assert out["onset_epoch"] == 5.0
 
 
 def test_gap_must_grow_twice_the_tolerance():
@@ -341,7 +371,8 @@ def test_without_a_training_metric_validation_must_fall():
     tl = curve("train_loss", -np.linspace(1.0, 0.1, n), mode="min")
     out, (f,) = fitting.overfitting(context(curve("val_acc", v, trend=trend), train_loss=tl),
                                     best_at(5))
-    assert out["onset_epoch"] == 12.0 and f.evidence["train_column"] == "train_loss"
+    # overfitting (validation fell from index 12), from where validation stopped: 5
+    assert out["onset_epoch"] == 5.0 and f.evidence["train_column"] == "train_loss"
     assert f.evidence["gap_growth"] is None and f.evidence["gap_start"] is None
     trend[12:] = 0.8 - 0.9 * TOL
     out, _ = fitting.overfitting(context(curve("val_acc", v, trend=trend), train_loss=tl),
@@ -352,16 +383,21 @@ def test_without_a_training_metric_validation_must_fall():
 # -- overfitting read off the losses (accuracy levelled off, val loss up >= 20 %) -----------------
 
 def _loss_run(end=0.6, bottom=6, train_fall=True, acc_tail_t=0.0, raw_zero=False, mode="max"):
-    """Validation loss 1.0 down to 0.5 at ``bottom`` (and the point after it), up to ``end`` at
-    the last two points; training loss falling 1.0 -> 0.1 (or flat); accuracy levelled at 0.8."""
+    """Validation loss 1.0 down to 0.5 at ``bottom`` (and the point after it), up to ``end`` by
+    index 15 and held there
+    for the last five points (the end level is the median of the last quarter, 5 points);
+    training loss falling 1.0 -> 0.1 (``train_fall`` "little": 1.0 -> 0.7, or False: flat);
+    accuracy levelled at 0.8."""
     n = 20
     vl = np.empty(n)
     vl[:bottom + 1] = np.linspace(1.0, 0.5, bottom + 1)
-    vl[bottom + 1:n - 1] = np.linspace(0.5, end, n - 2 - bottom)
-    vl[n - 1] = end
+    top = max(bottom + 2, n - 5)
+    vl[bottom + 1:top + 1] = np.linspace(0.5, end, top - bottom)
+    vl[top:] = end
     if raw_zero:
         vl[0] = 0.0
-    tl = np.linspace(1.0, 0.1, n) if train_fall else np.full(n, 0.3)
+    tl = (np.linspace(1.0, 0.7, n) if train_fall == "little"
+          else np.linspace(1.0, 0.1, n) if train_fall else np.full(n, 0.3))
     acc = np.r_[0.4, 0.5, 0.6, 0.7, 0.75, np.full(n - 5, 0.8)]
     if acc_tail_t:
         acc[-5:] = 0.8 + 0.01 * np.arange(5)
@@ -375,12 +411,12 @@ def _loss_run(end=0.6, bottom=6, train_fall=True, acc_tail_t=0.0, raw_zero=False
 def test_loss_rise_evidence():
     ctx, vl, tl = _loss_run()
     out, (f,) = fitting.overfitting(ctx, best_at(5))
-    # running median of 3 (n // 20 = 1 on each side), mirrored at the ends: the bottom at 6,
-    # the last level the last value
+    # running median of 3 (n // 20 = 1 on each side): the bottom at 6; the level at the end the
+    # median of the last 5 points (0.6 each), the training loss's the median of its last 5: tl[17]
     assert f.evidence["kind"] == "loss" and f.evidence["loss_epoch"] == 6.0
-    assert f.evidence["loss_min"] == 0.5 and f.evidence["loss_end"] == 0.6
+    assert f.evidence["loss_min"] == 0.5 and f.evidence["loss_end"] == pytest.approx(0.6)
     assert f.evidence["loss_rise"] == pytest.approx(0.2)
-    assert f.evidence["train_loss_from"] == tl[6] and f.evidence["train_loss_to"] == tl[18]
+    assert f.evidence["train_loss_from"] == tl[6] and f.evidence["train_loss_to"] == tl[17]
     assert out["onset_epoch"] == 5.0 == f.evidence["stopped"]     # where the monitor stopped
     assert "loss" in f.message
 
@@ -389,6 +425,8 @@ def test_loss_rise_evidence():
     {"end": 0.599},                     # 19.8 % above the minimum
     {"bottom": 16},                     # 3 points after the minimum (at least 4)
     {"train_fall": False},              # training loss flat: not memorising
+    {"train_fall": "little"},           # 0.9053 at the bottom (6) -> 0.7316 (median of the last
+                                        # five, tl[17]): 19.2 % down, beyond noise, under a fifth
     {"acc_tail_t": 2.5},                # the monitor still rises at the end
     {"raw_zero": True},                 # a zero loss cannot be a ratio's denominator
     {"mode": "min"},                    # the monitor is itself a loss

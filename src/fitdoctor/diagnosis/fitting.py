@@ -78,10 +78,38 @@ def _gap_onset(ctx: Context, reach: int) -> tuple[int | None, list[Finding], dic
     needed = max(2 * gap.tol(z), 0.25 * abs(float(gap.trend[reach])))
     if not (growth[-1] > needed and t > z):
         return None, stable, trend
+    if not _val_worse(ctx, reach):
+        return None, stable, trend
     onset = _first(growth > gap.tol(z), reach)
     if onset is not None:             # no later than the smoothed validation peak
         onset = min(onset, reach + int(np.argmax(v.trend[reach:])))
     return onset, [], trend
+
+
+def _val_worse(ctx: Context, reach: int) -> bool:
+    """A growing gap is overfitting only where validation got worse too: the monitor fell
+    beyond noise from its peak, or the validation loss (when logged beside another monitor) rose
+    beyond noise above its lowest level after ``reach``. A gap that grows while validation holds
+    and its loss keeps falling is training accuracy running ahead, not harm on new data. Without
+    a validation loss the growing gap alone decides (nothing else to read)."""
+    v, vl, z = ctx.val, ctx.val_loss, ctx.options.z
+    if float(v.trend.max() - v.trend[-1]) > v.tol(z):
+        return True
+    if vl is None or not vl.known or vl.name == v.name:
+        return True
+    level, end = _levels(vl)
+    return end - float(level[reach:].min()) > vl.tol(z)
+
+
+def _levels(c: Curve) -> tuple[np.ndarray, float]:
+    """A logged loss's levels: running medians of its raw values (a median never leaves the
+    observed values, where a local quadratic dips below them at a knee and fakes a rise after
+    it), and its level at the end, the median of the last quarter of the run (at least 5
+    points): a rise must hold, not be a spike in the last epochs."""
+    raw = fill_gaps(c.raw)
+    h = max(1, c.n // 20)
+    return (median_filter(raw, size=2 * h + 1, mode="nearest"),
+            float(np.median(raw[-tail_length(c.n):])))
 
 
 def _loss_rise(ctx: Context) -> dict | None:
@@ -93,26 +121,24 @@ def _loss_rise(ctx: Context) -> dict | None:
     if v.mode != "max" or vl is None or tl is None or not (vl.known and tl.known) \
             or vl.name == v.name or not np.all(vl.raw[np.isfinite(vl.raw)] > 0):
         return None
-    # levels from running medians of the logged losses: a median never leaves the observed
-    # values, where a local quadratic dips below them at a knee and fakes a rise after it;
-    # mirrored at the ends, so that the last level is not the last value alone
-    h = max(1, v.n // 20)
-    val_level = median_filter(fill_gaps(vl.raw), size=2 * h + 1, mode="mirror")
-    train_level = median_filter(fill_gaps(tl.raw), size=2 * h + 1, mode="mirror")
+    val_level, loss_end = _levels(vl)
+    train_level, train_end = _levels(tl)
     low = int(np.argmin(val_level))
     if v.n - 1 - low < max(4, int(0.15 * v.n)):
         return None
-    loss_min, loss_end = float(val_level[low]), float(val_level[-1])
+    loss_min = float(val_level[low])
     if not (loss_end >= (1 + LOSS_RISE) * loss_min and loss_end - loss_min > vl.tol(z)):
         return None
-    if not float(train_level[low] - train_level[-1]) > tl.tol(z):   # training loss kept falling
+    # the training loss kept falling, beyond noise and by a fifth at least: memorising
+    if not (float(train_level[low]) - train_end > tl.tol(z)
+            and train_end <= (1 - LOSS_RISE) * float(train_level[low])):
         return None
     _, t_end = slope_test(v.g[-tail_length(v.n):], v.sigma)
     if np.isfinite(t_end) and t_end > z:           # the monitor still rises: not yet
         return None
     return {"loss_epoch": float(ctx.epochs[low]), "loss_min": loss_min, "loss_end": loss_end,
             "loss_rise": loss_end / loss_min - 1, "train_loss_from": float(train_level[low]),
-            "train_loss_to": float(train_level[-1])}
+            "train_loss_to": train_end}
 
 
 def overfitting(ctx: Context, best: Best, lucky: bool = False) -> tuple[dict, list[Finding]]:
@@ -140,8 +166,9 @@ def overfitting(ctx: Context, best: Best, lucky: bool = False) -> tuple[dict, li
     tr = ctx.train or ctx.train_loss
     # what the message says runs from where it says validation stopped improving
     stop, relation = _stopped(ctx, best, reach, reach if onset is None else onset, lucky)
-    if onset is None:                # the losses' overfitting starts where the monitor stopped
-        onset = stop
+    # the onset is where validation stopped improving (the protocol's: where the held-out metric
+    # reached its best level); the gap's growth only decides whether it is overfitting
+    onset = stop
     out.update(detected=True, onset_epoch=float(e[onset]))
     gap_start = float(gap.trend[stop]) if gap is not None else None
     gap_end = float(gap.trend[-1]) if gap is not None else None
