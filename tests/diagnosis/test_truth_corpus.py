@@ -53,11 +53,6 @@ def test_validation_size_inferred_from_granularity_and_said():
     assert d.val_size == 300 and d.val_size_inferred
     assert any("inferred from the granularity" in n for n in notes_text(d, "en"))
     assert any("由 val_acc 的取值粒度推断" in n for n in notes_text(d, "zh"))
-    # 3-decimal values of a 500-example set are not proof enough: said, not guessed
-    d = _diag("sentiment/healthy/s0")
-    assert d.val_size is None
-    assert any("leaves out the validation set's sampling error" in n for n in notes_text(d, "en"))
-    assert any("没有计入验证集的抽样误差" in n for n in notes_text(d, "zh"))
     given = _diag("mnist/healthy/s0", val_size=300)
     assert given.val_size_inferred is False
     assert not any("granularity" in n or "sampling error" in n for n in notes_text(given, "en"))
@@ -187,3 +182,48 @@ def test_the_last_cycle_of_warm_restarts_climbing_back_is_not_still_improving(tm
     src.to_csv(tmp_path / "rising.csv", index=False)
     d = diagnose(read_history(str(tmp_path / "rising.csv")))
     assert "still_improving" in d.codes
+
+
+def test_short_accuracies_from_a_precise_writer_are_exact(tmp_path):
+    """MiniLM's 500 validation sentences: val_acc is written 0.578, 0.716... (k/500 has at most 3
+    decimals) while the same writer gives val_f1 and train_acc 6 significant digits. Such short
+    values are exact, so N = 500 is proven (3 decimals alone could be any N near 1,000 rounded).
+    The same file with every proportion rounded to 4 decimals says nothing of the writer: no N.
+    Console text never lends one column's precision to another."""
+    from fitdoctor.diagnosis.document import notes_text
+
+    src = CORPUS / "sentiment" / "healthy" / "s0" / "history.csv"
+    d = diagnose(read_history(src))
+    assert d.val_size == 500 and d.val_size_inferred
+    table = pd.read_csv(src)
+    assert table["val_acc"].map(lambda x: len(repr(x).split(".")[1])).max() <= 3
+    rounded = table.assign(train_acc=table["train_acc"].round(4), val_f1=table["val_f1"].round(4))
+    path = tmp_path / "rounded.csv"
+    rounded.to_csv(path, index=False)
+    d = diagnose(read_history(path))
+    assert d.val_size is None                  # not proof enough: said, not guessed
+    assert any("leaves out the validation set's sampling error" in n for n in notes_text(d, "en"))
+    assert any("没有计入验证集的抽样误差" in n for n in notes_text(d, "zh"))
+    # the writer keeps 6 decimals for val_f1 but the log is console text: no N
+    lines = [f"Epoch {int(r.epoch)}: train_loss={r.train_loss} train_acc={r.train_acc} "
+             f"val_loss={r.val_loss} val_acc={r.val_acc} val_f1={r.val_f1}" for r in table.itertuples()]
+    console = tmp_path / "train.log"
+    console.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    h = read_history(console)
+    assert h.format == "console" and diagnose(h).val_size is None
+
+
+def test_a_precise_writer_makes_only_short_values_exact():
+    from fitdoctor.diagnosis.stats import infer_denominator
+
+    k = np.arange(150, 162)
+    short = k / 500                                   # at most 3 decimals each
+    # alone, 12 values all even in the third decimal happen by chance (0.5^12 > 1e-6) for any N
+    # near 1,000 rounded to 3 decimals: no N
+    assert infer_denominator(short) is None
+    assert infer_denominator(short, written=6) == 500
+    # 6-decimal values are already rounded to their own last digit (176/300 = 0.586667): a
+    # writer showing 9 decimals elsewhere does not make them exact (they would then fit no N)
+    six = np.round(k / 300, 6)
+    assert infer_denominator(six) == 300
+    assert infer_denominator(six, written=9) == 300

@@ -18,7 +18,7 @@ from .lr import analyse_lr
 from .phases import find_phases
 from .recommend import recommend
 from .schedule_audit import fit_schedule, schedule_findings
-from .stats import MIN_POINTS, infer_denominator
+from .stats import MIN_POINTS, decimals, infer_denominator
 from .types import DiagnoseOptions, Diagnosis, Finding
 
 _VERDICT_ORDER = ("non_finite", "divergence", "no_learning", "overfitting", "underfitting",
@@ -37,8 +37,29 @@ def _with_val_size(h: History) -> History:
     interval of the best level leaves out the sampling error (document.notes_text)."""
     if h.val_size or h.monitor is None or not is_proportion(h.monitor):
         return h
-    n = infer_denominator(h.values(h.monitor)) if metric_of(h.monitor) == "acc" else None
+    n = infer_denominator(h.values(h.monitor), written=_written_decimals(h)) \
+        if metric_of(h.monitor) == "acc" else None
     return dataclasses.replace(h, val_size=n) if n is not None else h
+
+
+def _written_decimals(h: History) -> int | None:
+    """How many decimals the writer of a machine-written history (CSV, JSON) keeps for
+    proportions, when another proportion column (train_acc, val_f1...) shows at least 6: a writer
+    that gives the F1 score 6 decimals did not round the accuracy beside it to 3, so 0.578 is
+    exact. None for console text (each metric has its own format), when no other proportion
+    says, and when the others have 5 decimals or fewer (a log may write training accuracy to 4
+    decimals and validation accuracy to 3: rounded, both); losses do not count."""
+    if h.format == "console":
+        return None
+    found = []
+    for c in h.columns:
+        if c == h.monitor or not is_proportion(c):
+            continue
+        v = h.values(c)
+        v = v[np.isfinite(v) & (v > 0) & (v < 1)]
+        if len(v) >= 4:
+            found.append(decimals(v) or 9)
+    return max(found) if found and max(found) >= 6 else None
 
 
 def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagnosis:

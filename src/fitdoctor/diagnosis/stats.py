@@ -119,16 +119,31 @@ def robust_z(residuals: np.ndarray, sigma: float) -> np.ndarray:
     return residuals / sigma
 
 
-def infer_denominator(values: np.ndarray, max_n: int = 20_000) -> int | None:
+def decimals(values: np.ndarray) -> int | None:
+    """The fewest decimals (1-9) that write every finite value exactly; None if more are needed
+    (full float precision)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return next((d for d in range(1, 10) if np.all(np.abs(v - np.round(v, d)) < 1e-10)), None)
+
+
+def infer_denominator(values: np.ndarray, max_n: int = 20_000,
+                      written: int | None = None) -> int | None:
     """The validation-set size N that a logged proportion gives away: every value a multiple of
     1/N (within the resolution the values were written with). The smallest such N is returned
     only when chance cannot explain the fit: the probability that the distinct values in (0, 1)
-    all land that close to a multiple of 1/N by accident must be below 1e-6. Else None."""
+    all land that close to a multiple of 1/N by accident must be below 1e-6. Else None.
+
+    ``written``: the decimals the file's writer keeps (its other columns show them). Values of at
+    most 4 decimals from a writer that keeps more are exact (0.578 from a writer of 6 decimals
+    is 0.578000, 289/500), not rounded to their own last digit."""
     v = np.unique(np.asarray(values, dtype=float))
     v = v[np.isfinite(v) & (v > 0) & (v < 1)]
     if len(v) < 4:
         return None
-    digits = next((d for d in range(1, 10) if np.all(np.abs(v - np.round(v, d)) < 1e-10)), None)
+    digits = decimals(v)
+    if digits is not None and digits <= 4 and written is not None and written > digits:
+        digits = min(written, 9)       # short values from a precise writer: exact
     resolution = 0.5 * 10.0 ** -digits if digits is not None else 6e-8   # float32 otherwise
     # values written with d decimals sit on a 10^-d grid: only N up to 10^d / 2 can be told
     # apart from it (every 3-decimal value lies within 0.4 of a multiple of 1/800, whatever N)
