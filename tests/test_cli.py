@@ -180,3 +180,46 @@ def test_write_atomic_replaces_only_a_regular_file(tmp_path):
     assert target.read_text() == "old" and link.is_symlink() and os.path.exists("/dev/null")
     write_atomic(str(target), "new")
     assert target.read_text() == "new"
+
+
+def _command_paths(cmd, prefix=()):
+    yield prefix
+    if hasattr(cmd, "commands"):                  # a group (typer may bring its own click)
+        for name, sub in cmd.commands.items():
+            yield from _command_paths(sub, (*prefix, name))
+
+
+def test_h_is_help_for_the_main_command_and_every_subcommand():
+    import typer
+
+    paths = list(_command_paths(typer.main.get_command(app)))
+    assert {("runs", "list"), ("lr-find",), ("diagnose",), ()} <= set(paths)    # the walk found them
+    for path in paths:
+        long, short = run(*path, "--help"), run(*path, "-h")
+        assert long.exit_code == 0 and "Usage: " in long.stdout, path
+        assert (short.exit_code, short.stdout) == (0, long.stdout), path
+    p = subprocess.run([sys.executable, "-m", "fitdoctor", "runs", "show", "-h"], capture_output=True, text=True)
+    assert p.returncode == 0 and "-h, --help" in p.stdout
+
+
+def test_a_write_in_a_read_only_directory_is_a_message():
+    from fitdoctor.errors import UsageError
+    from fitdoctor.report.documents import write_atomic
+    # /sys refuses new files even to root (a chmod'ed folder would not stop root, who runs CI)
+    with pytest.raises(UsageError, match=r"/sys/fitdoctor-test\.txt: cannot write in /sys \("):
+        write_atomic("/sys/fitdoctor-test.txt", "data")
+    r = run("runs", "export", "x", "--store", "/sys/none.db")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_an_error_is_one_line_and_a_bracketed_path_is_not_markup(tmp_path):
+    """Rich wrapped messages at 80 columns when stderr is not a terminal, and read "[bold]" in a
+    path as markup (the path lost it)."""
+    folder = tmp_path / "[bold]runs"
+    folder.mkdir()
+    missing = folder / ("a-rather-long-file-name-" * 4 + ".log")
+    proc = subprocess.run([sys.executable, "-m", "fitdoctor", "diagnose", str(missing)],
+                          capture_output=True, text=True, env={**__import__("os").environ, "COLUMNS": "60"})
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(missing) in lines[0] and "no such file" in lines[0]

@@ -11,6 +11,7 @@ from typing import Iterator, List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 from .diagnosis import DiagnoseOptions, diagnose, to_document
@@ -18,7 +19,8 @@ from .errors import FitDoctorError, UsageError
 from .history import FORMATS, History, read_histories, read_history
 from .i18n import LANGS
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+HELP = {"help_option_names": ["-h", "--help"]}    # subcommands inherit it from the root context
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, context_settings=HELP,
                   help="fitdoctor: read training histories and tell, with statistics, whether "
                        "and when a run over- or under-fits and what to try next.")
 out_console = Console()
@@ -30,7 +32,9 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except FitDoctorError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        # one line however narrow the terminal, and a path with brackets is not markup
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False,
+                          soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
 
 
@@ -53,7 +57,7 @@ def _histories(paths: list[str], fmt: str | None, run: str | None,
     for path in paths:
         if not os.path.exists(path) and store and os.path.exists(store):
             from .store import RunStore
-            out.append(RunStore(store).history(path))     # a run id from `fitdoctor runs list`
+            out.append(RunStore(store, create=False).history(path))     # a run id from `fitdoctor runs list`
             continue
         if run == "all":
             out += read_histories(path, fmt)
@@ -141,7 +145,7 @@ def _compare_inputs(items: list[str], store: str, fmt: str | None, metric: str |
             from .store import RunStore
             if not os.path.exists(store):
                 raise UsageError(f"{item}: no such file, and no run store {store} to look it up in.")
-            s = RunStore(store)
+            s = RunStore(store, create=False)
             run_id = s.resolve(item)
             pred = s.predictions(run_id, "best")
             found = [(s.history(run_id), pred[1]["correct"] if pred else None)]
@@ -198,39 +202,46 @@ def lr_find_cmd(
     repeats: int = typer.Option(1, "--repeats", help="Repeat over other batches and seeds; report the spread."),
     as_json: bool = typer.Option(False, "--json", help="Print {schema, suggestion, suggestions, lr, loss, cost_epochs}."),
     out: Optional[str] = typer.Option(None, "--out", help="Write the loss-vs-LR plot (PNG)."),
-    apply: Optional[str] = typer.Option(None, "--apply", help="Write a new config with the suggested LR."),
+    apply: Optional[str] = typer.Option(None, "--apply", help="Write the config with the suggested LR and the --set overrides, comments and key order kept (the same path edits it in place); never a refused suggestion (exit 2)."),
     overrides: List[str] = typer.Option([], "--set", help="Override a config key: key=value."),
 ) -> None:
     """LR range test: suggests a learning rate in a fraction of a training run."""
     with _user_errors():
         from .lrfind.run import find_lr
-        from .training.config import config_dict, load_config, set_key
+        from .training.config import load_config
 
         if not (0 < min_lr < max_lr):
             raise UsageError(f"need 0 < --min-lr < --max-lr, got {min_lr=} and {max_lr=}.")
         if steps < 10 or repeats < 1:
             raise UsageError(f"--steps must be at least 10 and --repeats at least 1, got {steps=}, {repeats=}.")
         cfg = load_config(config, overrides)
+        if apply:
+            from .report.documents import check_target
+            check_target(apply)                      # before the ramp, not after it
         result = find_lr(cfg, min_lr=min_lr, max_lr=max_lr, steps=steps, repeats=repeats)
         if out:
             from .report.plots import plot_lr_find
             plot_lr_find(result.curves, result.suggestions, out)
         if apply:
-            if result.suggestion is None:
-                raise UsageError(f"no LR to apply: {result.message}")
-            data = config_dict(cfg)
+            if result.suggestion is None:                 # a refused value is never written
+                raise UsageError(f"no LR to apply, {apply} not written: {result.message}")
+            from pathlib import Path
+            from .report.documents import write_atomic
+            from .training.config import edit_config_text, parse_overrides
             key = "training.scheduler_params.max_lr" if cfg.training.scheduler == "OneCycleLR" \
                 else "training.learning_rate"
-            set_key(data, key, float(f"{result.suggestion:.3g}"))
-            import yaml
-            from .report.documents import write_atomic
-            write_atomic(apply, yaml.safe_dump(data, sort_keys=False))
+            # the config as written (comments, key order), with the --set overrides the ramp used
+            text = edit_config_text(Path(config).read_text(encoding="utf-8"),
+                                    parse_overrides(overrides) + [(key, float(f"{result.suggestion:.3g}"))],
+                                    where=config)
+            write_atomic(apply, text)
         if as_json:
             curve = result.curves[0]
             typer.echo(json.dumps({"schema": "fitdoctor.lrfind/1", "suggestion": result.suggestion,
                                    "suggestions": result.suggestions, "lr": curve.lr, "loss": curve.loss,
                                    "cost_epochs": result.cost_epochs, "agreement_decades": result.agreement_decades,
                                    "spread_decades": result.spread_decades, "message": result.message or None,
+                                   "moved_from": result.moved_from,
                                    "repeats": [{"lr": c.lr, "loss": c.loss, "stopped": c.stopped} for c in result.curves[1:]]}))
             return
         for rule, lr in result.suggestions.items():
@@ -426,7 +437,7 @@ def runs_list(store: str = typer.Option("fitdoctor.db", "--store"),
 
         if not os.path.exists(store):
             raise UsageError(f"--store {store}: no such run store yet; `fitdoctor train` creates it.")
-        rows = RunStore(store).list_runs()
+        rows = RunStore(store, create=False).list_runs()
         if as_json:
             typer.echo(json.dumps([{k: r[k] for k in ("run_id", "name", "status", "epochs")} for r in rows]))
             return
@@ -446,7 +457,7 @@ def runs_show(run: str, store: str = typer.Option("fitdoctor.db", "--store")) ->
     with _user_errors():
         from .store import RunStore
 
-        s = RunStore(store)
+        s = RunStore(store, create=False)
         info = s.run(run)
         out_console.print(f"run {info['run_id']} ({info['name']}): {info['status']}, stop: "
                           f"{info['stop_reason']}, {info['epochs']} epochs, monitor {info['monitor']} "
@@ -468,7 +479,7 @@ def runs_export(run: str, fmt: str = typer.Option("csv", "--format", help="csv, 
 
         if fmt not in ("csv", "json", "tensorboard"):
             raise UsageError(f"--format must be csv, json or tensorboard, got {fmt=}.")
-        table = RunStore(store).epochs(run)
+        table = RunStore(store, create=False).epochs(run)
         if fmt == "tensorboard":
             if not out:
                 raise UsageError("--format tensorboard writes event files: give --out DIR.")

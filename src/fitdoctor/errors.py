@@ -14,7 +14,8 @@ class LogFormatError(FitDoctorError):
 
 
 class UsageError(FitDoctorError):
-    """A command-line option or argument has a value fitdoctor cannot use."""
+    """A command-line option or argument, or an argument of a library call, has a value fitdoctor
+    cannot use: names it, what it is, and what to give instead."""
 
 
 class ConfigError(FitDoctorError):

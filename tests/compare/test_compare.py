@@ -163,3 +163,22 @@ def test_significance_is_decided_on_the_holm_corrected_p():
     assert not pairs[frozenset(("B", "A"))].significant
     assert pairs[frozenset(("C", "A"))].significant
     assert comp.best_group == ("C", "B")
+
+
+def test_bad_arguments_are_a_usage_error_naming_the_fix():
+    from fitdoctor.errors import UsageError
+
+    a, b = (curve_history(n, 0.8, s) for n, s in (("a", 1), ("b", 2)))
+    runs = inputs([a, b])
+    with pytest.raises(UsageError, match=r"needs two or more runs, got 1\. Pass every run"):
+        compare(runs[:1])
+    with pytest.raises(UsageError, match=r"runs\[1\] is a History, not a RunInput\. Build each with run_input"):
+        compare([runs[0], b])
+    with pytest.raises(UsageError, match="a list of RunInput, got a RunInput"):
+        compare(runs[0])
+    with pytest.raises(UsageError, match="run names must differ; repeated: 'a'"):
+        compare([runs[0], runs[0]])
+    for bad in (0, -5, 2.5, True):
+        with pytest.raises(UsageError, match=rf"compare\(val_size={bad!r}\): .*positive whole number"):
+            compare(runs, val_size=bad)
+    assert compare(runs, val_size=np.int64(500)).entries                 # a numpy count is fine

@@ -554,8 +554,11 @@ def test_runs_monitoring_another_metric_are_named_in_a_note():
 
 
 def test_compare_needs_two_runs():
-    with pytest.raises(ValueError, match="^compare needs at least two runs$"):
+    from fitdoctor.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"^compare\(runs=\.\.\.\): needs two or more runs, got 1\. "):
         compare([run("A", 0.8)])
+    compare([run("A", 0.8), run("B", 0.7)])
 
 
 # --- expected best of n trials (Dodge et al. 2019) ------------------------------------------

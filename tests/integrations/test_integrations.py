@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import fitdoctor
 from fitdoctor.cli import app
+from fitdoctor.errors import UsageError
 from fitdoctor.store import RunStore
 
 runner = CliRunner()
@@ -193,5 +194,21 @@ def test_lightning_early_stopping_stops_and_names_missing_metrics(tmp_path):
     bad = L.Trainer(max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False,
                     enable_progress_bar=False, enable_model_summary=False,
                     callbacks=[EarlyStopping(monitor="val_f1")])
-    with pytest.raises(KeyError, match="available: .*val_acc"):
+    with pytest.raises(UsageError, match=r"EarlyStopping\(monitor='val_f1'\): metric 'val_f1' is not "
+                                         r"logged; logged: .*val_acc.*\. Set monitor= to one of those"):
         bad.fit(ex.DigitsMLP(), train, val)
+
+
+def test_early_stopping_names_a_missing_metric_and_the_fix():
+    from types import SimpleNamespace
+
+    from fitdoctor.integrations.lightning import EarlyStopping
+
+    trainer = SimpleNamespace(callback_metrics={"train_loss": torch.tensor(0.5), "val_loss_epoch": 0.7,
+                                                "val_loss_step": 0.9}, current_epoch=0)
+    with pytest.raises(UsageError) as info:
+        EarlyStopping(monitor="val/acc").on_train_epoch_end(trainer, None)
+    assert str(info.value) == ("EarlyStopping(monitor='val/acc' (read as 'val_acc')): metric 'val_acc' is "
+                               "not logged; logged: train_loss, val_loss. Set monitor= to one of those, "
+                               "or log it with self.log('val_acc', ...).")
+    assert isinstance(info.value, fitdoctor.FitDoctorError)

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
+from ..errors import UsageError
 from ..history.names import is_proportion
 from .fitting import tail_length
 from .types import Diagnosis
@@ -142,9 +144,33 @@ def _z_pair(va: float, sa: float, vb: float, sb: float) -> tuple[float, tuple[fl
     return delta, (delta - Z95 * se, delta + Z95 * se), float(p)
 
 
-def compare(runs: list[RunInput], *, val_size: int | None = None, seed: int = 0) -> Comparison:
+def _check_runs(runs, val_size) -> None:
+    """A UsageError naming the bad argument and the fix, before any statistics."""
+    if isinstance(runs, (str, bytes, RunInput)) or not hasattr(runs, "__len__"):
+        raise UsageError(f"compare(runs=...): a list of RunInput, got a {type(runs).__name__}. "
+                         "Build each with run_input(name, diagnose(history), history).")
+    bad = [f"runs[{i}] is a {type(r).__name__}" for i, r in enumerate(runs) if not isinstance(r, RunInput)]
+    if bad:
+        raise UsageError(f"compare(runs=...): {'; '.join(bad[:3])}, not a RunInput. Build each with "
+                         "run_input(name, diagnose(history), history).")
     if len(runs) < 2:
-        raise ValueError("compare needs at least two runs")
+        raise UsageError(f"compare(runs=...): needs two or more runs, got {len(runs)}. Pass every "
+                         "run to compare in one list.")
+    names = [r.name for r in runs]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise UsageError(f"compare(runs=...): run names must differ; repeated: {', '.join(map(repr, repeated))}. "
+                         "Give each RunInput its own name.")
+    if val_size is not None and (isinstance(val_size, bool) or not isinstance(val_size, numbers.Integral)
+                                 or val_size < 1):
+        raise UsageError(f"compare(val_size={val_size!r}): the validation-set size is a positive "
+                         "whole number of examples, or None.")
+
+
+def compare(runs: list[RunInput], *, val_size: int | None = None, seed: int = 0) -> Comparison:
+    """Rank ``runs`` (two or more RunInput, each from run_input()) and test every pair; bad
+    arguments are a UsageError naming the argument and the fix."""
+    _check_runs(runs, val_size)
     first = runs[0].diagnosis
     monitor, mode = first.monitor, first.mode
     notes = ["Runs are ranked by their smoothed best (the bias-corrected level of the curve), not "

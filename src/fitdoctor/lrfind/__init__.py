@@ -1,7 +1,9 @@
 """LR range test: an exponential LR ramp over mini-batches, the debiased EMA of the loss, a stop
 at divergence (smoothed loss > 4x its best), the model and optimizer restored afterwards.
 Several suggestion rules side by side — steepest descent against log-LR, fastai's valley,
-minimum/10 — and, with repeats over other batches and seeds, their spread."""
+minimum/10 — and, with repeats over other batches and seeds, their spread. No suggestion when
+the rules disagree by more than a decade or it lies over a decade below the smallest LR at which
+the loss moved beyond its noise (refusal(), moved_from())."""
 
 from __future__ import annotations
 
@@ -36,6 +38,8 @@ class LRFindResult:
     cost_epochs: float
     message: str
     per_repeat: list[dict[str, Optional[float]]] = field(default_factory=list)
+    moved_from: Optional[float] = None          # the LR where the loss first moved (moved_from())
+    refused: str = ""                            # why the rules' values are not a suggestion
 
 
 def range_test(net: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Callable,
@@ -135,6 +139,74 @@ def suggest(curve: RangeCurve) -> tuple[dict[str, Optional[float]], str]:
             "min_div_10": float(lr[i_min] / 10)}, ""
 
 
+MOVE_WINDOW = 5        # raw batch losses per median in moved_from
+MAX_DISAGREEMENT = 1.0  # decades between the rules (and below moved_from) before a refusal
+
+
+def moved_from(curve: RangeCurve) -> Optional[float]:
+    """The smallest LR at which the loss is seen to fall, beyond its batch noise, or None.
+
+    The start level and the batch noise are _descent's: the median of the raw losses of the
+    ramp's first fifth (k of them), and sigma from the median absolute successive difference
+    there. Each window of MOVE_WINDOW consecutive raw losses is summarised by its median; the
+    loss has moved at the first window whose median lies below the start by more than 4 standard
+    deviations of the difference of the two medians, sigma * sqrt(pi/2 * (1/MOVE_WINDOW + 1/k))
+    (a median's variance is about pi/2 times a mean's), and by more than 0.1 % of the start (a
+    noiseless loss). Raw losses, not the smoothed curve: the EMA lags by up to 1/(1 - beta) steps
+    and its first values are a handful of batches, which is exactly the noise a steepest-descent
+    rule mistakes for a descent. Medians, so one or two outlier batches in a window do not count;
+    a one-sided 4-sigma test has a false-alarm rate of about 3e-5 per window, about 1 % over a
+    ramp of 300 steps. The LR returned is the window's first one."""
+    raw = np.asarray(curve.raw, dtype=float)
+    n = len(raw)
+    if n < 12:
+        return None
+    k = max(10, n // 5)
+    start = float(np.median(raw[:k]))
+    sigma = 1.4826 * float(np.median(np.abs(np.diff(raw[:k])))) / math.sqrt(2)
+    need = max(4 * sigma * math.sqrt((math.pi / 2) * (1 / MOVE_WINDOW + 1 / k)), 0.001 * abs(start))
+    for i in range(n - MOVE_WINDOW + 1):
+        if start - float(np.median(raw[i:i + MOVE_WINDOW])) > need:
+            return float(curve.lr[i])
+    return None
+
+
+def refusal(rules: dict[str, Optional[float]], suggestion: Optional[float],
+            moved: Optional[float], min_lr: Optional[float] = None) -> str:
+    """Why the rules' values must not be used as a learning rate, or "" when they may.
+
+    Refused: (1) rules more than MAX_DISAGREEMENT decades apart. They read one curve; further
+    apart, either one of them read noise (typically the steepest-descent rule on the first steps,
+    where the debiased EMA averages a handful of batches and a high first batch looks like a
+    steep descent) or the descent is long and noisy and the rules land at different ends of it.
+    Either way the smallest rule is a guess. This also refuses some honest curves whose descent
+    spans two decades or more (the EMA's lag puts the steepest point near the end of a descent,
+    fastai's valley near its start); a ramp started nearer the descent shortens it.
+    (2) A suggestion more than MAX_DISAGREEMENT decades below ``moved`` (moved_from()): nothing
+    shows that the model trains there. Within a decade is allowed, as min_div_10 of a descent
+    shorter than a decade lands there. The advice names a --min-lr a decade below ``moved`` when
+    the ramp (from ``min_lr``) started lower than that."""
+    present = {r: v for r, v in rules.items() if v}
+    if suggestion is None or not present:
+        return ""
+    if moved is not None and (min_lr is None or moved / 10 > min_lr * 1.01):
+        todo = f"Start the ramp nearer the descent (--min-lr {moved / 10:.0e}) and add --repeats 3"
+    else:
+        todo = "Add --repeats 3 (a median over other batches), or check the model and data"
+    spread = _decades(present.values()) or 0.0
+    if spread > MAX_DISAGREEMENT:
+        values = ", ".join(f"{r} {v:.3g}" for r, v in present.items())
+        return (f"no suggestion: the rules disagree by {spread:.1f} decades ({values}), more than "
+                f"{MAX_DISAGREEMENT:g}, so the curve does not pin one LR down. {todo}; more --steps "
+                "alone does not help when the first steps' noise is the steepest point.")
+    below = math.log10(moved / suggestion) if moved is not None else 0.0
+    if below > MAX_DISAGREEMENT:
+        return (f"no suggestion: {suggestion:.3g} lies {below:.1f} decades below {moved:.3g}, the "
+                f"smallest LR at which the loss fell beyond its noise, so nothing shows it trains. "
+                f"{todo}.")
+    return ""
+
+
 def _decades(values) -> Optional[float]:
     vals = [v for v in values if v]
     return float(np.log10(max(vals) / min(vals))) if len(vals) >= 2 else (0.0 if vals else None)
@@ -152,3 +224,26 @@ def combine(per_repeat: list[dict[str, Optional[float]]]) -> tuple[dict, dict, O
     present = [v for v in rules.values() if v]
     suggestion = float(min(present)) if present else None
     return rules, spread, _decades(rules.values()), suggestion
+
+
+def summarize(curves: list[RangeCurve], *, batches_per_epoch: int, min_lr: Optional[float] = None) -> LRFindResult:
+    """The result of one ramp per repeat: each curve's rules (and why not, per curve), their
+    combination over repeats, where the loss moved (the geometric median over repeats), and the
+    suggestion unless refusal() refuses it (then None, and the reason in ``message``)."""
+    per_repeat, messages = [], []
+    for r, curve in enumerate(curves):
+        rules, msg = suggest(curve)
+        per_repeat.append(rules)
+        if msg:
+            messages.append(f"repeat {r + 1}: {msg}" if len(curves) > 1 else msg)
+    rules, spread, agreement, suggestion = combine(per_repeat)
+    onsets = [m for m in (moved_from(c) for c in curves) if m]
+    moved = float(np.exp(np.median(np.log(onsets)))) if onsets else None
+    refused = refusal(rules, suggestion, moved, min_lr if min_lr is not None else
+                      (curves[0].lr[0] if curves and curves[0].lr else None))
+    if refused:
+        suggestion = None
+        messages.append(refused)
+    cost = sum(len(c.lr) for c in curves) / max(batches_per_epoch, 1)
+    return LRFindResult(suggestion, rules, agreement, spread, curves, cost, "; ".join(messages),
+                        per_repeat, moved, refused)

@@ -10,7 +10,7 @@ from ..training.losses import build_loss
 from ..training.optim import make_optimizer
 from ..training.tasks import build_task
 from ..training.tasks.common import EpochShuffle
-from . import LRFindResult, combine, range_test, suggest
+from . import LRFindResult, range_test, suggest, summarize
 
 
 def find_lr(cfg: RunConfig, *, min_lr: float = 1e-7, max_lr: float = 10.0, steps: int = 100,
@@ -21,7 +21,7 @@ def find_lr(cfg: RunConfig, *, min_lr: float = 1e-7, max_lr: float = 10.0, steps
     loss_fn, _ = build_loss(cfg.loss, task)
     net = task.model.to(device)
     loss_fn = loss_fn.to(device)
-    curves, per_repeat, messages = [], [], []
+    curves = []
     for r in range(repeats):
         torch.manual_seed(cfg.training.seed + 1000 * r)
         sampler = EpochShuffle(len(task.train.dataset), cfg.training.seed + r)
@@ -32,13 +32,7 @@ def find_lr(cfg: RunConfig, *, min_lr: float = 1e-7, max_lr: float = 10.0, steps
         opt = make_optimizer(cfg.training, [p for p in net.parameters() if p.requires_grad], min_lr)
         curve = range_test(net, opt, loss_fn, batches, min_lr=min_lr, max_lr=max_lr, steps=steps,
                            device=device)
-        rules, msg = suggest(curve)
         curves.append(curve)
-        per_repeat.append(rules)
-        if msg:
-            messages.append(f"repeat {r + 1}: {msg}" if repeats > 1 else msg)
         if on_repeat:
-            on_repeat(r, curve, rules)
-    rules, spread, agreement, suggestion = combine(per_repeat)
-    cost = sum(len(c.lr) for c in curves) / max(len(task.train), 1)
-    return LRFindResult(suggestion, rules, agreement, spread, curves, cost, "; ".join(messages), per_repeat)
+            on_repeat(r, curve, suggest(curve)[0])
+    return summarize(curves, batches_per_epoch=len(task.train), min_lr=min_lr)

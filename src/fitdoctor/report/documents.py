@@ -31,10 +31,9 @@ def report_dir(out_dir: str, files: str) -> None:
                          "you can write to.") from None
 
 
-def write_atomic(path: str, data: str | bytes) -> None:
-    """Write ``path`` whole or not at all (a temporary file renamed over it). Only a regular file
-    is replaced: a directory, a symlink, a device or a FIFO there is a UsageError, never swapped
-    for a file."""
+def check_target(path: str) -> None:
+    """A UsageError unless ``path`` can be written by write_atomic: its directory exists and
+    nothing but a regular file is there (checked before the work that produces the data)."""
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.lexists(path) and (os.path.islink(path) or not os.path.isfile(path)):
         kind = "a symlink" if os.path.islink(path) else \
@@ -42,7 +41,18 @@ def write_atomic(path: str, data: str | bytes) -> None:
         raise UsageError(f"{path}: {kind}; give the path of a file to write.")
     if not os.path.isdir(directory):
         raise UsageError(f"{path}: its directory {directory} does not exist.")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+
+
+def write_atomic(path: str, data: str | bytes) -> None:
+    """Write ``path`` whole or not at all (a temporary file renamed over it). Only a regular file
+    is replaced: a directory, a symlink, a device or a FIFO there is a UsageError, never swapped
+    for a file; so is a directory that cannot be written."""
+    check_target(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write in {directory} ({exc.strerror}).") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)

@@ -55,31 +55,97 @@ def _flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
+APPLICATION_ID = 0x46446F63          # "FDoc": PRAGMA application_id, in the file's header
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_RUNS_COLUMNS = {"run_id", "name", "status", "stop_reason", "config", "monitor", "mode", "val_size",
+                 "best_epoch", "best_value", "created", "updated"}
+
+
+def _foreign(path: str, what: str) -> StoreError:
+    return StoreError(f"{path}: not a fitdoctor run store ({what}); fitdoctor leaves it untouched. "
+                      "Pass a new or fitdoctor-made file with --store.")
+
+
 class RunStore:
-    def __init__(self, path: str = DEFAULT_PATH):
+    """Open the run store at ``path``. A file is used only if it is new, empty, or a fitdoctor
+    store: stamped with fitdoctor's ``application_id``, or (a store written before the stamp) one
+    with a ``schema_version`` table and a ``runs`` table holding fitdoctor's columns; other tables
+    beside them (Optuna's, from a sweep) are fine. Anything else is a StoreError before a byte is
+    written. ``create=False`` (the read-only commands) writes nothing at all: a missing file is a
+    StoreError and an empty one reads as a store without runs."""
+
+    def __init__(self, path: str = DEFAULT_PATH, *, create: bool = True):
         self.path = str(path)
         parent = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(parent):
             raise StoreError(f"--store {self.path}: the folder {parent} does not exist.")
+        if os.path.exists(self.path) and not os.path.isfile(self.path):
+            raise StoreError(f"--store {self.path}: not a regular file; give the path of a run store.")
+        if not create and not os.path.exists(self.path):
+            raise StoreError(f"--store {self.path}: no such run store yet; `fitdoctor train` creates it.")
+        if os.path.isfile(self.path) and os.path.getsize(self.path) > 0:
+            try:
+                with open(self.path, "rb") as fh:
+                    head = fh.read(len(_SQLITE_MAGIC))
+            except OSError as exc:
+                raise StoreError(f"--store {self.path}: cannot read it ({exc.strerror}).") from None
+            if head != _SQLITE_MAGIC:
+                raise _foreign(self.path, "not an SQLite file")
         try:
             self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise _foreign(self.path, str(exc)) from None
+        try:
+            self.conn.execute("PRAGMA busy_timeout=30000")
+            new = self._check_ours()
+            self._empty = new and not create        # read as a store without runs
+            if not create:
+                if not new:
+                    self._check_version()
+                return
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA busy_timeout=30000")
             with self._tx():
+                if not new:
+                    self._check_version()
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self.conn.execute(statement)
-                row = self.conn.execute("SELECT version FROM schema_version").fetchone()
-                if row is None:
+                if self.conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                    self.conn.execute(f"PRAGMA application_id={APPLICATION_ID}")   # older stores too
+                if self.conn.execute("SELECT version FROM schema_version").fetchone() is None:
                     self.conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-                elif row[0] != SCHEMA_VERSION:
-                    raise StoreError(f"{self.path}: run store schema version {row[0]}, this fitdoctor "
-                                     f"reads version {SCHEMA_VERSION}. Use a fitdoctor of the matching "
-                                     "version, or start a new store with --store NEW.db.")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a fitdoctor run store ({exc}). Pass another file "
-                             "with --store.") from None
+            self.conn.close()
+            raise _foreign(self.path, str(exc)) from None
+        except StoreError:
+            self.conn.close()                 # a refused file is not kept open (or locked)
+            raise
+
+    def _check_ours(self) -> bool:
+        """Whether the file is new (no tables yet); a StoreError when it belongs to something else.
+        Reads only."""
+        app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+        if app_id not in (0, APPLICATION_ID):
+            raise _foreign(self.path, f"its header names another application, application_id {app_id:#x}")
+        tables = {r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")}
+        if not tables:
+            return True
+        if "runs" not in tables or "schema_version" not in tables:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise _foreign(self.path, f"it holds other tables: {shown}")
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(runs)")}
+        if not _RUNS_COLUMNS <= columns:
+            raise _foreign(self.path, "its runs table has other columns: " + ", ".join(sorted(columns)))
+        return False
+
+    def _check_version(self) -> None:
+        row = self.conn.execute("SELECT version FROM schema_version").fetchone()
+        if row is not None and row[0] != SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: run store schema version {row[0]}, this fitdoctor "
+                             f"reads version {SCHEMA_VERSION}. Use a fitdoctor of the matching "
+                             "version, or start a new store with --store NEW.db.")
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
@@ -137,8 +203,9 @@ class RunStore:
 
     # --- reading ----------------------------------------------------------------------------
     def resolve(self, run: str) -> str:
-        rows = self.conn.execute("SELECT run_id FROM runs WHERE run_id = ? OR run_id LIKE ? OR name = ?",
-                                 (run, f"%{run}%" if len(run) >= 4 else run, run)).fetchall()
+        rows = [] if self._empty else self.conn.execute(
+            "SELECT run_id FROM runs WHERE run_id = ? OR run_id LIKE ? OR name = ?",
+            (run, f"%{run}%" if len(run) >= 4 else run, run)).fetchall()
         ids = sorted({r[0] for r in rows})
         if len(ids) == 1:
             return ids[0]
@@ -158,6 +225,8 @@ class RunStore:
         return row
 
     def list_runs(self) -> list[dict[str, Any]]:
+        if self._empty:
+            return []
         rows = self.conn.execute(
             "SELECT r.run_id, r.name, r.status, r.stop_reason, r.best_epoch, r.best_value, "
             "r.created, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id) "

@@ -94,9 +94,9 @@ def run_sweep(base: RunConfig, *, dims: list[Dimension], mode_grid: bool, trials
     total = grid_size(dims) if mode_grid else trials
     pruner = {None: optuna.pruners.NopPruner(), "median": optuna.pruners.MedianPruner(n_warmup_steps=2),
               "hyperband": optuna.pruners.HyperbandPruner(min_resource=2, max_resource=base.training.epochs)}[prune]
+    store = RunStore(store_path)      # first: Optuna's tables alone would make a foreign file
     study = optuna.create_study(study_name=study_name, storage=make_storage(storage, store_path),
                                 sampler=smp, pruner=pruner, direction=direction, load_if_exists=True)
-    store = RunStore(store_path)
     ran, duplicates = 0, 0
     _reap_dead(study, say)
     if mode_grid:

@@ -11,6 +11,7 @@ import lightning as L
 
 from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
 
+from ..errors import UsageError
 from ..history.names import canonical_name, infer_mode
 from .early_stopping import StopReason, StopRule, train_val_gap
 
@@ -112,6 +113,7 @@ class EarlyStopping(L.Callback):
                  min_delta: float = 0.0, min_delta_mode: str = "abs", smoothing: int = 1,
                  max_gap: float | None = None, gap_patience: int = 3, restart_aware: bool = True):
         self.monitor = canonical_name(monitor)
+        self.monitor_given = monitor
         self.mode = mode or infer_mode(self.monitor)
         self.rule = StopRule(mode=self.mode, patience=patience, min_delta=min_delta,
                              min_delta_mode=min_delta_mode, smoothing=smoothing, max_gap=max_gap,
@@ -136,8 +138,11 @@ class EarlyStopping(L.Callback):
             return
         value = values.get(self.monitor)
         if value is None:
-            raise KeyError(f"fitdoctor EarlyStopping: no metric {self.monitor!r} was logged; "
-                           f"available: {', '.join(sorted(values)) or 'none'}")
+            given = f"{self.monitor_given!r}" + (f" (read as {self.monitor!r})"
+                                                 if self.monitor_given != self.monitor else "")
+            raise UsageError(f"EarlyStopping(monitor={given}): metric {self.monitor!r} is not logged; "
+                             f"logged: {', '.join(sorted(values)) or 'none'}. Set monitor= to one "
+                             f"of those, or log it with self.log({self.monitor!r}, ...).")
         to_restart = self.epochs_to_restart(trainer, module) if self.rule.restart_aware else None
         d = self.rule.update(trainer.current_epoch, value, train_val_gap(values, self.monitor), to_restart)
         if trainer.strategy.reduce_boolean_decision(d.stop, all=False):

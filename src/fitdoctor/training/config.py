@@ -238,3 +238,49 @@ def config_dict(cfg: RunConfig) -> dict:
     """The resolved config as plain data (saved with every run)."""
     return cfg.model_dump(mode="json")
 
+
+
+def edit_config_text(text: str, updates: list[tuple[str, Any]], where: str = "config") -> str:
+    """``text`` (a config's YAML) with each dotted key of ``updates`` set, everything else kept:
+    comments, key order, flow or block style, indentation (ruamel.yaml's round trip). The result
+    is read back as fitdoctor reads a config, and must resolve to the original config with the
+    updates applied; otherwise a ConfigError, and nothing should be written."""
+    import io
+
+    from ruamel.yaml import YAML, YAMLError
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.util import load_yaml_guess_indent
+
+    try:
+        doc, indent, block_seq_indent = load_yaml_guess_indent(text)
+    except YAMLError as exc:                         # e.g. a duplicate key, which PyYAML lets pass
+        mark = getattr(exc, "problem_mark", None)
+        at = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{where}{at}: cannot edit it keeping its layout "
+                          f"({getattr(exc, 'problem', None) or type(exc).__name__}); fix that line, "
+                          "or set the value by hand.") from None
+    if doc is None:
+        doc = CommentedMap()
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{where}: a config is a YAML mapping; got a {type(doc).__name__}.")
+    for key, value in updates:
+        set_key(doc, key, value)
+    rt = YAML()
+    rt.width = 4096                                  # never re-wrap a long line
+    rt.indent(mapping=indent or 2, sequence=indent or 2, offset=block_seq_indent or 0)
+    buf = io.StringIO()
+    rt.dump(doc, buf)
+    new = buf.getvalue()
+    expected = copy.deepcopy(yaml.safe_load(text) or {})
+    for key, value in updates:
+        set_key(expected, key, value)
+    wanted = config_dict(build_config(expected, where=where))
+    try:
+        got = config_dict(build_config(yaml.safe_load(new), where=where))
+    except (yaml.YAMLError, ConfigError):
+        got = None
+    if got != wanted:
+        keys = ", ".join(f"{k}: {v}" for k, v in updates)
+        raise ConfigError(f"{where}: the edited config would not read back as intended; set "
+                          f"{keys} by hand.")
+    return new

@@ -1,0 +1,146 @@
+"""The import contract between fitdoctor's packages, read statically from the source (no
+import is executed): diagnosis never imports report, store or training; history never imports
+training or diagnosis; store and schedules never import training. Checked on every import
+statement, at module level or inside a function (a lazy import still couples the packages),
+absolute or relative, and also through other fitdoctor modules (diagnosis -> history -> training
+breaks the contract as much as diagnosis -> training)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+ROOT = "fitdoctor"
+
+NEVER = {
+    "diagnosis": {"report", "store", "training"},
+    "history": {"training", "diagnosis"},
+    "store": {"training"},
+    "schedules": {"training"},
+}
+
+
+def module_name(path: Path, src: Path = SRC) -> str:
+    parts = list(path.relative_to(src).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(source: str, module: str, is_package: bool) -> set[str]:
+    """Every module an import statement in ``source`` names, as an absolute dotted name.
+    ``from X import a`` counts X and X.a (a may be a submodule); relative imports are resolved
+    against ``module``'s package (a package's ``__init__`` is its own package)."""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                if node.level - 1 > len(package):
+                    raise ValueError(f"{module}: relative import beyond the top package")
+                base = package[: len(package) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            out.add(target)
+            out.update(f"{target}.{alias.name}" for alias in node.names if alias.name != "*")
+        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None))
+              == "import_module" and node.args and isinstance(node.args[0], ast.Constant)
+              and isinstance(node.args[0].value, str) and not node.args[0].value.startswith(".")):
+            out.add(node.args[0].value)
+    return out
+
+
+def import_graph(src: Path = SRC) -> dict[str, set[str]]:
+    """fitdoctor module -> the fitdoctor modules it imports, including the ``__init__`` of every
+    package on the way (importing a.b.c runs a/__init__ and a/b/__init__); the top package's own
+    ``__init__`` is the public entry point, not a layer, and is left out."""
+    files = {module_name(p, src): p for p in (src / ROOT).rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for mod, path in files.items():
+        names = imported_modules(path.read_text(encoding="utf-8"), mod, path.name == "__init__.py")
+        deps = set()
+        for name in names:
+            parts = name.split(".")
+            if parts[0] != ROOT:
+                continue
+            for i in range(2, len(parts) + 1):           # the packages on the way, then the module
+                prefix = ".".join(parts[:i])
+                if prefix in files and prefix != mod:
+                    deps.add(prefix)
+        graph[mod] = deps
+    return graph
+
+
+def reachable(graph: dict[str, set[str]], start: str) -> dict[str, list[str]]:
+    """Every module reachable from ``start``, with one import chain that reaches it."""
+    chains = {start: [start]}
+    todo = [start]
+    while todo:
+        mod = todo.pop()
+        for dep in sorted(graph.get(mod, ())):
+            if dep not in chains:
+                chains[dep] = chains[mod] + [dep]
+                todo.append(dep)
+    return chains
+
+
+def violations(graph: dict[str, set[str]], never: dict[str, set[str]] = NEVER) -> list[str]:
+    out = []
+    for pkg, forbidden in never.items():
+        for mod in sorted(m for m in graph if m == f"{ROOT}.{pkg}" or m.startswith(f"{ROOT}.{pkg}.")):
+            for dep, chain in reachable(graph, mod).items():
+                layer = dep.split(".")[1] if dep.count(".") else None
+                if layer in forbidden:
+                    out.append(f"{pkg} imports {layer}: {' -> '.join(chain)}")
+                    break
+    return out
+
+
+def test_the_packages_keep_the_import_contract():
+    graph = import_graph()
+    assert {f"{ROOT}.{p}" for p in NEVER} <= set(graph)          # the scan found the packages
+    assert "fitdoctor.history.core" in graph["fitdoctor.store"]    # and sees a lazy import
+    assert violations(graph) == []
+
+
+@pytest.mark.parametrize("module, is_package, line, expected", [
+    ("fitdoctor.diagnosis.engine", False, "from ..training import config", "fitdoctor.training.config"),
+    ("fitdoctor.diagnosis.engine", False, "from ..training.config import RunConfig", "fitdoctor.training.config"),
+    ("fitdoctor.diagnosis.engine", False, "from .. import training", "fitdoctor.training"),
+    ("fitdoctor.diagnosis", True, "from ..store import RunStore", "fitdoctor.store"),
+    ("fitdoctor.diagnosis", True, "from .engine import diagnose", "fitdoctor.diagnosis.engine"),
+    ("fitdoctor.history.readers.text", False, "from ...diagnosis import x", "fitdoctor.diagnosis"),
+    ("fitdoctor.history.readers", True, "from ..core import History", "fitdoctor.history.core"),
+    ("fitdoctor.store", True, "import fitdoctor.training.runner as r", "fitdoctor.training.runner"),
+    ("fitdoctor.store", True, "def f():\n    import importlib\n    importlib.import_module('fitdoctor.training')",
+     "fitdoctor.training"),
+])
+def test_imports_are_resolved_as_python_does(module, is_package, line, expected):
+    assert expected in imported_modules(line, module, is_package)
+
+
+def test_a_planted_import_is_caught_directly_and_through_another_module(tmp_path):
+    pkg = tmp_path / ROOT
+    for sub in ("diagnosis", "history", "training", "report"):
+        (pkg / sub).mkdir(parents=True)
+        (pkg / sub / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("from .diagnosis import x\n")
+    (pkg / "report" / "html.py").write_text("X = 1\n")
+    (pkg / "diagnosis" / "engine.py").write_text("def f():\n    from ..report.html import X\n")
+    (pkg / "history" / "core.py").write_text("from ..training import y\n")
+    (pkg / "diagnosis" / "stats.py").write_text("from ..history.core import z\n")
+    found = violations(import_graph(tmp_path))
+    assert any(v.startswith("diagnosis imports report: fitdoctor.diagnosis.engine -> fitdoctor.report")
+               for v in found)
+    assert any(v.startswith("diagnosis imports training: fitdoctor.diagnosis.stats -> "
+                            "fitdoctor.history.core -> fitdoctor.training") for v in found)
+    assert any(v.startswith("history imports training: fitdoctor.history.core") for v in found)
+    (pkg / "history" / "core.py").write_text("Y = 1\n")
+    (pkg / "diagnosis" / "engine.py").write_text("from .stats import z\n")
+    assert violations(import_graph(tmp_path)) == []
