@@ -348,7 +348,7 @@ def schedule_cmd(
     """Preview the learning rate per epoch without training, by stepping the real scheduler."""
     with _user_errors():
         from .schedules import ScheduleSpec, preview
-        from .training.config import load_config, monitor_and_mode
+        from .training.config import load_config, resolve_monitor
 
         cfg = load_config(config, overrides)
         t = cfg.training
@@ -356,7 +356,7 @@ def schedule_cmd(
         spe = steps_per_epoch or (100 if t.step_per == "batch" else 1)
         # ReduceLROnPlateau follows the monitor as in training; without building the task, its
         # validation metric is taken as accuracy-like (every built-in task's is)
-        _, mode = monitor_and_mode(t.early_stopping, "val_acc")
+        mode = resolve_monitor(t).mode
         if t.step_per == "batch" and n * spe > PREVIEW_STEPS:
             raise UsageError(f"--epochs {n} x --steps-per-epoch {spe} = {n * spe:,} steps to "
                              f"preview; at most {PREVIEW_STEPS:,}. Lower one of them.")

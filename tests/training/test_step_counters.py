@@ -37,7 +37,7 @@ def test_train_counters_give_the_epoch_means(kind):
     task = TaskData(model=Identity(), train=None, val=None, num_classes=2 if kind == "binary" else 4,
                     kind=kind, metric="acc", default_loss="ce", train_targets=None, description="")
     loss_fn = torch.nn.BCEWithLogitsLoss() if kind == "binary" else torch.nn.CrossEntropyLoss()
-    module = FitModule(task, cfg, loss_fn, "val_acc")
+    module = FitModule(task, cfg, loss_fn)
     outs, ys, losses, sizes = [], [], [], [5, 8, 3]
     for i, n in enumerate(sizes):
         if kind == "binary":
@@ -74,7 +74,7 @@ def test_the_gpu_finite_probe_never_waits_and_catches_a_nan(monkeypatch):
     cfg = build_config({"task": {"name": "image"}, "training": {"epochs": 1}})
     task = TaskData(model=Identity(), train=None, val=None, num_classes=3, kind="multiclass", metric="acc",
                     default_loss="ce", train_targets=None, description="")
-    module = FitModule(task, cfg, torch.nn.CrossEntropyLoss(), "val_acc")
+    module = FitModule(task, cfg, torch.nn.CrossEntropyLoss())
     module._probe_buf = torch.zeros((), dtype=torch.bool)      # pinned memory needs a GPU
     module.trainer = type("T", (), {"should_stop": False, "current_epoch": 0, "global_step": 7})()
     module._steps = [(torch.tensor(0.5), 4, None, None), (torch.tensor(float("nan")), 4, None, None)]

@@ -162,11 +162,12 @@ def test_bf16_accumulation_clipping_sgd_and_a_per_batch_schedule(tmp_path, cfg):
 
 
 def test_recorder_state_round_trip():
+    from fitdoctor.history.names import Monitor
     from fitdoctor.training.callbacks import EpochRecorder
 
-    a = EpochRecorder(None, "r", "val_acc", ".", None, print, print)
+    a = EpochRecorder(None, "r", Monitor("val_acc", "max"), ".", None, print, print)
     a.best = (3, 0.9)
-    b = EpochRecorder(None, "r", "val_acc", ".", None, print, print)
+    b = EpochRecorder(None, "r", Monitor("val_acc", "max"), ".", None, print, print)
     b.load_state_dict(a.state_dict())
     assert b.best == (3, 0.9)
 
@@ -204,3 +205,38 @@ def test_a_bad_schedule_fails_before_a_run_is_stored(tmp_path, cfg, extra, messa
     assert r.exit_code == 2 and message in " ".join(r.stderr.split())
     assert "Traceback" not in r.output
     assert not (tmp_path / "s.db").exists() or RunStore(str(tmp_path / "s.db")).list_runs() == []
+
+
+def test_a_declared_mode_decides_the_best_epoch(tmp_path, cfg):
+    """catches: the epoch recorder taking the monitor's direction from its name (infer_mode) and
+    ignoring early_stopping.mode, so the stored best and best checkpoint disagreed with early
+    stopping and ReduceLROnPlateau. Declared min on an accuracy (odd, but declared): the best is
+    the lowest validation accuracy, in the store and the run's document."""
+    extra = "  early_stopping: {monitor: val_acc, mode: min, patience: 50}\n"
+    doc = train(tmp_path, cfg(name="m", epochs=4, extra=extra))
+    table = RunStore(str(tmp_path / "s.db")).epochs(doc["run_id"])
+    lowest = table.loc[table["val_acc"].idxmin()]
+    assert table["val_acc"].nunique() > 1
+    assert doc["best"] == {"epoch": int(lowest["epoch"]), "value": pytest.approx(lowest["val_acc"])}
+
+
+def test_one_monitor_rule():
+    from fitdoctor.history.names import Monitor, resolve_monitor
+    from fitdoctor.training.config import build_config, resolve_monitor as of_config
+
+    assert resolve_monitor(None, None, "val_acc") == Monitor("val_acc", "max")
+    assert resolve_monitor("val_loss", None, "val_acc") == Monitor("val_loss", "min")
+    assert resolve_monitor("val_loss", "max", "val_acc") == Monitor("val_loss", "max")
+    with pytest.raises(ValueError):
+        resolve_monitor("val_loss", "down", "val_acc")
+    up, down = Monitor("a", "max"), Monitor("b", "min")
+    assert up.is_better(0.5, None) and down.is_better(0.5, None)
+    assert up.is_better(0.52, 0.5, 0.01) and not up.is_better(0.51, 0.5, 0.01)
+    assert not up.is_better(0.5, 0.5) and not down.is_better(0.5, 0.5)
+    assert down.is_better(0.48, 0.5, 0.01) and not down.is_better(0.49, 0.5, 0.01)
+    base = {"name": "x", "task": {"name": "image"}}
+    assert of_config(build_config(base).training, "f1") == Monitor("val_f1", "max")
+    es = {**base, "training": {"early_stopping": {"monitor": "val_loss"}}}
+    assert of_config(build_config(es).training) == Monitor("val_loss", "min")
+    es["training"]["early_stopping"]["mode"] = "max"
+    assert of_config(build_config(es).training) == Monitor("val_loss", "max")

@@ -6,6 +6,8 @@ Canonical columns are ``epoch``, ``step``, ``lr`` and ``<split>_<metric>`` where
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import re
 
 # Split prefixes as logs write them -> canonical split.
@@ -91,6 +93,32 @@ def infer_mode(column: str) -> str:
     """'min' for loss-like columns, else 'max'. The one place direction is decided."""
     c = column.lower()
     return "min" if any(w in c for w in _MIN_WORDS) else "max"
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """The metric a run follows and its direction: training, early stopping, ReduceLROnPlateau,
+    the schedule preview, sweeps, ``track()`` and the callbacks all take it from
+    ``resolve_monitor`` and compare values with ``is_better``."""
+
+    name: str
+    mode: str                       # "min" | "max"
+
+    def is_better(self, new: float, old: float | None, delta: float = 0.0) -> bool:
+        """``new`` beats ``old`` by more than ``delta`` in this monitor's direction (anything
+        beats None)."""
+        if old is None:
+            return True
+        return new > old + delta if self.mode == "max" else new < old - delta
+
+
+def resolve_monitor(name: str | None, mode: str | None, default: str) -> Monitor:
+    """The declared monitor, else ``default``; the declared mode, else the monitor's own
+    (``infer_mode``)."""
+    monitor = name or default
+    if mode not in (None, "min", "max"):
+        raise ValueError(f"mode must be 'min' or 'max', not {mode!r}")
+    return Monitor(monitor, mode or infer_mode(monitor))
 
 
 def is_proportion(column: str) -> bool:

@@ -16,7 +16,7 @@ import warnings
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
-from ..history.names import canonical_name, infer_mode
+from ..history.names import Monitor, canonical_name, resolve_monitor
 from ..store import RunStore
 from ..training.early_stopping import train_val_gap
 
@@ -26,7 +26,8 @@ class Run:
                  store: str = "fitdoctor.db", monitor: str | None = None, mode: str | None = None,
                  val_size: int | None = None, report: str | None = None, gap_warning: float | None = None):
         self.store = RunStore(store)
-        self.monitor, self.mode = monitor, mode
+        # a declared monitor without a mode takes its own direction (val_acc: max), as in training
+        self.monitor, self.mode = monitor, resolve_monitor(monitor, mode, "").mode if monitor else mode
         self.report, self.gap_warning = report, gap_warning
         self.run_id = self.store.create_run(dict(config or {}), name=name, monitor=monitor, mode=mode,
                                             val_size=val_size)
@@ -55,10 +56,10 @@ class Run:
         monitor = self.monitor or next((c for c in ("val_acc", "val_f1", "val_loss") if c in row), None)
         if monitor and monitor in row and math.isfinite(row[monitor]):
             if self.monitor is None:
-                self.monitor, self.mode = monitor, self.mode or infer_mode(monitor)
+                self.monitor, self.mode = monitor, resolve_monitor(monitor, self.mode, "").mode
                 self.store.update_run(self.run_id, monitor=monitor, mode=self.mode)
-            better = self._best is None or (row[monitor] > self._best[1] if self.mode == "max"
-                                            else row[monitor] < self._best[1])
+            better = Monitor(monitor, self.mode).is_better(
+                row[monitor], None if self._best is None else self._best[1])
             if better:
                 self._best = (row["epoch"], row[monitor])
                 self.store.update_run(self.run_id, best_epoch=self._best[0], best_value=self._best[1])

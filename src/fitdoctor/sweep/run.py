@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..diagnosis import diagnose
-from ..history.names import infer_mode
 from ..store import RunStore
-from ..training.config import RunConfig, build_config, config_dict, set_key
+from ..training.config import RunConfig, build_config, config_dict, resolve_monitor, set_key
 from . import Dimension, all_grid_points, grid_size, make_storage, suggest
 
 
@@ -83,11 +82,8 @@ def run_sweep(base: RunConfig, *, dims: list[Dimension], mode_grid: bool, trials
     from ..training.runner import train
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    es = base.training.early_stopping
-    monitor = (es.monitor if es and es.monitor else None)
-    direction = "maximize"
-    if monitor is not None and infer_mode(monitor) == "min":
-        direction = "minimize"
+    # the direction of the runs' own monitor (what training's best value is the best of)
+    direction = "minimize" if resolve_monitor(base.training).mode == "min" else "maximize"
     # a grid is a queue of enqueued trials: Optuna hands each waiting trial to one worker
     smp = optuna.samplers.TPESampler(seed=base.training.seed) if sampler == "tpe" else \
         optuna.samplers.RandomSampler(seed=base.training.seed)

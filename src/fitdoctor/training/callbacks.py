@@ -12,7 +12,7 @@ import lightning as L
 from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
 
 from ..errors import UsageError
-from ..history.names import canonical_name, infer_mode
+from ..history.names import Monitor, canonical_name, resolve_monitor
 from .early_stopping import StopReason, StopRule, train_val_gap
 
 
@@ -33,10 +33,10 @@ def epoch_metrics(trainer: L.Trainer) -> dict[str, float]:
 class EpochRecorder(L.Callback):
     """After each epoch (validation included): record it, save checkpoints, step the schedule."""
 
-    def __init__(self, store, run_id: str, monitor: str, ckpt_dir: str, gap_warning: float | None,
-                 say: Callable[[str], None], warn: Callable[[str], None]):
-        self.store, self.run_id, self.monitor, self.ckpt_dir = store, run_id, monitor, ckpt_dir
-        self.mode = infer_mode(monitor)
+    def __init__(self, store, run_id: str, monitor: Monitor, ckpt_dir: str,
+                 gap_warning: float | None, say: Callable[[str], None], warn: Callable[[str], None]):
+        self.store, self.run_id, self.ckpt_dir = store, run_id, ckpt_dir
+        self.watch, self.monitor = monitor, monitor.name
         self.gap_warning, self.say, self.warn = gap_warning, say, warn
         self.best: tuple[int, float] | None = None
         self.last: dict = {}
@@ -65,8 +65,8 @@ class EpochRecorder(L.Callback):
         if module.schedule is not None:
             module.schedule.after_epoch(value)
         epoch = int(rec["epoch"])
-        improved = value is not None and math.isfinite(value) and (
-            self.best is None or (value > self.best[1] if self.mode == "max" else value < self.best[1]))
+        improved = value is not None and math.isfinite(value) and self.watch.is_better(
+            value, None if self.best is None else self.best[1])
         if improved:
             self.best = (epoch, value)
         # the store first, then the checkpoint: killed in between, a resume redoes this epoch
@@ -112,9 +112,9 @@ class EarlyStopping(L.Callback):
     def __init__(self, monitor: str = "val_loss", mode: str | None = None, patience: int = 10,
                  min_delta: float = 0.0, min_delta_mode: str = "abs", smoothing: int = 1,
                  max_gap: float | None = None, gap_patience: int = 3, restart_aware: bool = True):
-        self.monitor = canonical_name(monitor)
+        watch = resolve_monitor(canonical_name(monitor), mode, "val_loss")
+        self.monitor, self.mode = watch.name, watch.mode
         self.monitor_given = monitor
-        self.mode = mode or infer_mode(self.monitor)
         self.rule = StopRule(mode=self.mode, patience=patience, min_delta=min_delta,
                              min_delta_mode=min_delta_mode, smoothing=smoothing, max_gap=max_gap,
                              gap_patience=gap_patience, restart_aware=restart_aware)

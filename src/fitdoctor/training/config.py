@@ -15,6 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ConfigError
+from ..history.names import Monitor
+from ..history.names import resolve_monitor as _resolve
 
 
 class _Strict(BaseModel):
@@ -61,13 +63,13 @@ class EarlyStoppingConfig(_Strict):
     restart_aware: bool = True
 
 
-def monitor_and_mode(es: "EarlyStoppingConfig | None", default_monitor: str) -> tuple[str, str]:
-    """What early stopping and ReduceLROnPlateau follow: the declared monitor, else
-    ``default_monitor`` (the task's validation metric); the declared mode, else the monitor's."""
-    from ..history.names import infer_mode
-
-    monitor = (es.monitor if es and es.monitor else None) or default_monitor
-    return monitor, (es.mode if es and es.mode else None) or infer_mode(monitor)
+def resolve_monitor(training: "TrainingConfig", task_metric: str = "acc") -> Monitor:
+    """What a run follows (early stopping, ReduceLROnPlateau, the best checkpoint, a sweep's
+    objective): the declared ``early_stopping.monitor``, else the task's validation metric
+    (``val_<task_metric>``: every built-in task's is accuracy-like); the declared mode, else the
+    monitor's own. Training, the schedule preview and sweeps all ask here."""
+    es = training.early_stopping
+    return _resolve(es.monitor if es else None, es.mode if es else None, f"val_{task_metric}")
 
 
 class EMAConfig(_Strict):

@@ -12,6 +12,8 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
+from ..history.names import Monitor
+
 
 class StopReason(str, enum.Enum):
     COMPLETED = "completed"           # ran all epochs
@@ -58,7 +60,7 @@ class StopRule:
         if self.best is None:
             return True
         delta = self.min_delta * (abs(self.best) if self.min_delta_mode == "rel" else 1.0)
-        return value > self.best + delta if self.mode == "max" else value < self.best - delta
+        return Monitor("monitored", self.mode).is_better(value, self.best, delta)
 
     def update(self, epoch: int, value: float, gap: float | None = None,
                epochs_to_restart: int | None = None) -> Decision:

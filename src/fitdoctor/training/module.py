@@ -14,7 +14,8 @@ import torchmetrics
 from torchmetrics import classification as C
 
 from ..schedules import Schedule, ScheduleSpec, build_schedule
-from .config import monitor_and_mode
+from ..history.names import Monitor
+from .config import resolve_monitor
 from .ema import make_ema
 from .optim import make_optimizer
 
@@ -29,10 +30,11 @@ def _metrics(task) -> dict[str, torchmetrics.Metric]:
 
 
 class FitModule(L.LightningModule):
-    def __init__(self, task, cfg, loss: torch.nn.Module, monitor: str):
+    def __init__(self, task, cfg, loss: torch.nn.Module, monitor: Monitor | None = None):
         super().__init__()
         self.net, self.loss_fn, self.cfg, self.kind = task.model, loss, cfg, task.kind
-        self.monitor = monitor
+        watch = monitor or resolve_monitor(cfg.training, task.metric)
+        self.monitor, self.mode = watch.name, watch.mode
         # training: each step keeps its loss and hit counts as device scalars (no metric objects,
         # no host syncs, no per-step arithmetic on them); they are summed once at the epoch's end,
         # over ranks. Validation: torchmetrics.
@@ -258,8 +260,7 @@ class FitModule(L.LightningModule):
         opt = make_optimizer(t, [p for p in self.net.parameters() if p.requires_grad])
         batches = self.trainer.estimated_stepping_batches / max(self.trainer.max_epochs, 1)
         self.steps_per_epoch = max(1, int(math.ceil(batches)))
-        _, mode = monitor_and_mode(t.early_stopping, self.monitor)
-        spec = ScheduleSpec.from_training(t, self.steps_per_epoch, monitor_mode=mode)
+        spec = ScheduleSpec.from_training(t, self.steps_per_epoch, monitor_mode=self.mode)
         self.schedule = build_schedule(opt, spec, t.epochs, self.steps_per_epoch)
         return opt
 

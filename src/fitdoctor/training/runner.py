@@ -16,7 +16,7 @@ from typing import Callable
 import yaml
 
 from ..store import RunStore
-from .config import RunConfig, build_config, config_dict, monitor_and_mode
+from .config import RunConfig, build_config, config_dict, resolve_monitor
 from .early_stopping import StopReason
 from .losses import build_loss
 from .tasks import build_task
@@ -94,7 +94,8 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
     task = build_task(cfg)
     loss, loss_info = build_loss(cfg.loss, task)
     es = cfg.training.early_stopping
-    monitor, mode = monitor_and_mode(es, f"val_{task.metric}")
+    watch = resolve_monitor(cfg.training, task.metric)
+    monitor, mode = watch.name, watch.mode
     # a bad schedule fails before a run is stored (the steps per epoch only size it here)
     t = cfg.training
     spe = max(1, math.ceil(len(task.train) / t.accumulate_grad_batches))
@@ -119,10 +120,10 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
     from .callbacks import EpochRecorder, RecordEarlyStopping
     from .module import FitModule
 
-    module = FitModule(task, cfg, loss, monitor)
+    module = FitModule(task, cfg, loss, watch)
     if cfg.training.compile:
         module.net = __import__("torch").compile(module.net)
-    recorder = EpochRecorder(store, run_id, monitor, ckpt_dir, cfg.training.gap_warning, say, warn)
+    recorder = EpochRecorder(store, run_id, watch, ckpt_dir, cfg.training.gap_warning, say, warn)
     callbacks: list = [recorder]
     stopper = None
     if es is not None:
