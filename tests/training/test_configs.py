@@ -6,9 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from fitdoctor.history.names import infer_mode
 from fitdoctor.schedules import ScheduleSpec, preview
-from fitdoctor.training.config import load_config
+from fitdoctor.training.config import load_config, resolve_monitor
 from fitdoctor.training.losses import build_loss
 from fitdoctor.training.module import _metrics
 from fitdoctor.training.tasks import build_task
@@ -45,9 +44,8 @@ def test_config_builds_its_task(path):
     want = {"binary": (2,), "multiclass": (2, task.num_classes),
             "segmentation": (2, task.num_classes, *y.shape[1:])}[task.kind]
     assert tuple(out.shape) == want and torch.isfinite(loss)
-    # the monitor (as runner.train resolves it) is recorded, and it is accuracy-like (max): the
-    # schedule preview relies on that for a config without early_stopping.monitor
-    es = cfg.training.early_stopping
-    monitor = (es.monitor if es and es.monitor else None) or f"val_{task.metric}"
-    assert monitor in {"val_loss"} | {f"val_{name}" for name in _metrics(task)}
-    assert infer_mode(f"val_{task.metric}") == "max"
+    # the monitor (as runner.train resolves it) is recorded, and the schedule preview, which does
+    # not build the task, follows it in the same direction (ReduceLROnPlateau's mode)
+    watch = resolve_monitor(cfg.training, task.metric)
+    assert watch.name in {"val_loss"} | {f"val_{name}" for name in _metrics(task)}
+    assert resolve_monitor(cfg.training).mode == watch.mode
