@@ -223,3 +223,20 @@ def test_an_error_is_one_line_and_a_bracketed_path_is_not_markup(tmp_path):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and str(missing) in lines[0] and "no such file" in lines[0]
+
+
+def test_runs_show_json_export_whole_epochs_and_a_missing_file_beside_a_store(tmp_path, monkeypatch):
+    from fitdoctor.integrations.track import track
+
+    monkeypatch.chdir(tmp_path)
+    with track("r1", {"training": {"seed": 0}}) as r:            # the default store, fitdoctor.db
+        for e in range(6):
+            r.log(train_loss=1 / (e + 1), val_loss=1 / (e + 1) + 0.1, val_acc=0.5 + 0.05 * e)
+    doc = json.loads(run("runs", "show", "r1", "--json").stdout)
+    assert doc["schema"] == "fitdoctor.run-info/1" and doc["name"] == "r1"
+    assert [row["epoch"] for row in doc["epochs"]] == list(range(6))
+    assert doc["epochs"][5]["val_acc"] == pytest.approx(0.75)
+    csv = run("runs", "export", "r1").stdout.splitlines()
+    assert csv[0].startswith("epoch,") and csv[1].startswith("0,") and csv[6].startswith("5,")
+    r = run("diagnose", "missing.log")
+    assert r.exit_code == 2 and "missing.log: no such file" in " ".join(r.stderr.split())

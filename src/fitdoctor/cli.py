@@ -18,6 +18,7 @@ from .diagnosis import DiagnoseOptions, diagnose, to_document
 from .errors import FitDoctorError, UsageError
 from .history import FORMATS, History, read_histories, read_history
 from .i18n import LANGS
+from .store import DEFAULT_PATH as DEFAULT_STORE
 
 HELP = {"help_option_names": ["-h", "--help"]}    # subcommands inherit it from the root context
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, context_settings=HELP,
@@ -57,7 +58,11 @@ def _histories(paths: list[str], fmt: str | None, run: str | None,
     for path in paths:
         if not os.path.exists(path) and store and os.path.exists(store):
             from .store import RunStore
-            out.append(RunStore(store, create=False).history(path))     # a run id from `fitdoctor runs list`
+            runs = RunStore(store, create=False)
+            if not runs.find(path):
+                raise UsageError(f"{path}: no such file, and no run of that id in {store} (see "
+                                 f"`fitdoctor runs list --store {store}`).")
+            out.append(runs.history(path))       # a run id from `fitdoctor runs list`
             continue
         if run == "all":
             out += read_histories(path, fmt)
@@ -86,7 +91,7 @@ def diagnose_cmd(
     out: Optional[str] = typer.Option(None, "--out", help="Write report.md, report.html, curves.png "
                                       "and diagnosis.json into this directory."),
     lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
-    store: str = typer.Option("fitdoctor.db", "--store", help="Run store for run ids."),
+    store: str = typer.Option(DEFAULT_STORE, "--store", help="Run store for run ids."),
 ) -> None:
     """Diagnose training histories: log files, run directories, or run ids from the store."""
     with _user_errors():
@@ -171,7 +176,7 @@ def compare_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the comparison document."),
     out: Optional[str] = typer.Option(None, "--out", help="Write comparison.md/.html/.json/.png here."),
     lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
-    store: str = typer.Option("fitdoctor.db", "--store", help="Run store for run ids."),
+    store: str = typer.Option(DEFAULT_STORE, "--store", help="Run store for run ids."),
 ) -> None:
     """Which differences between runs are real: ranked table, pairwise tests, Holm correction."""
     with _user_errors():
@@ -274,7 +279,7 @@ def sweep_cmd(
     storage: Optional[str] = typer.Option(None, "--storage", help="Optuna storage: an RDB URL "
                                           "(postgresql://...) or journal:PATH (default: the run store's SQLite)."),
     worker: bool = typer.Option(False, "--worker", help="Only run trials of the shared study; no comparison."),
-    store: str = typer.Option("fitdoctor.db", "--store", help="SQLite run store."),
+    store: str = typer.Option(DEFAULT_STORE, "--store", help="SQLite run store."),
     out: str = typer.Option("runs", "--out", help="Folder for checkpoints."),
     report: Optional[str] = typer.Option(None, "--report", help="Write the comparison reports here."),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison document at the end."),
@@ -391,7 +396,7 @@ def train_cmd(
     config: Optional[str] = typer.Argument(None, help="Run config (YAML). Not needed with --resume."),
     overrides: List[str] = typer.Option([], "--set", help="Override a config key: key=value (repeatable)."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue a killed run from its last checkpoint."),
-    store: str = typer.Option("fitdoctor.db", "--store", help="SQLite run store."),
+    store: str = typer.Option(DEFAULT_STORE, "--store", help="SQLite run store."),
     out: str = typer.Option("runs", "--out", help="Folder for checkpoints and the resolved config."),
     as_json: bool = typer.Option(False, "--json", help="Print {schema, run_id, status, stop_reason, epochs, best} at the end."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
@@ -429,7 +434,7 @@ app.add_typer(runs_app, name="runs")
 
 
 @runs_app.command("list")
-def runs_list(store: str = typer.Option("fitdoctor.db", "--store"),
+def runs_list(store: str = typer.Option(DEFAULT_STORE, "--store"),
               as_json: bool = typer.Option(False, "--json")) -> None:
     """All runs in the store."""
     with _user_errors():
@@ -452,13 +457,20 @@ def runs_list(store: str = typer.Option("fitdoctor.db", "--store"),
 
 
 @runs_app.command("show")
-def runs_show(run: str, store: str = typer.Option("fitdoctor.db", "--store")) -> None:
+def runs_show(run: str, store: str = typer.Option(DEFAULT_STORE, "--store"),
+              as_json: bool = typer.Option(False, "--json", help="Print {schema, run..., epochs: "
+                                           "[...]} as JSON.")) -> None:
     """One run: status, config, artifacts and its epochs."""
     with _user_errors():
         from .store import RunStore
 
         s = RunStore(store, create=False)
         info = s.run(run)
+        if as_json:
+            epochs = json.loads(s.export_text(info["run_id"], "json"))
+            typer.echo(json.dumps({"schema": "fitdoctor.run-info/1", **info, "epochs": epochs},
+                                  indent=1, default=str))
+            return
         out_console.print(f"run {info['run_id']} ({info['name']}): {info['status']}, stop: "
                           f"{info['stop_reason']}, {info['epochs']} epochs, monitor {info['monitor']} "
                           f"({info['mode']}), validation size {info['val_size']}", highlight=False)
@@ -471,7 +483,7 @@ def runs_show(run: str, store: str = typer.Option("fitdoctor.db", "--store")) ->
 
 @runs_app.command("export")
 def runs_export(run: str, fmt: str = typer.Option("csv", "--format", help="csv, json or tensorboard"),
-                store: str = typer.Option("fitdoctor.db", "--store"),
+                store: str = typer.Option(DEFAULT_STORE, "--store"),
                 out: Optional[str] = typer.Option(None, "--out", help="File to write (default: stdout).")) -> None:
     """A run's per-epoch table as CSV, JSON or TensorBoard event files (diagnose reads all back)."""
     with _user_errors():
@@ -479,23 +491,14 @@ def runs_export(run: str, fmt: str = typer.Option("csv", "--format", help="csv, 
 
         if fmt not in ("csv", "json", "tensorboard"):
             raise UsageError(f"--format must be csv, json or tensorboard, got {fmt=}.")
-        table = RunStore(store, create=False).epochs(run)
+        runs = RunStore(store, create=False)
         if fmt == "tensorboard":
             if not out:
                 raise UsageError("--format tensorboard writes event files: give --out DIR.")
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:
-                raise UsageError("TensorBoard export needs: pip install 'fitdoctor[tensorboard]'.") from None
-            with SummaryWriter(out) as writer:
-                for _, row in table.iterrows():
-                    step = int(row["epoch"])
-                    for col, value in row.items():
-                        if value == value:                      # skip missing values
-                            writer.add_scalar(str(col), float(value), step)
+            runs.export_tensorboard(run, out)
             out_console.print(f"wrote TensorBoard events to {out}", highlight=False)
             return
-        text = table.to_csv(index=False) if fmt == "csv" else table.to_json(orient="records", indent=1)
+        text = runs.export_text(run, fmt)
         if out:
             from .report.documents import write_atomic
             write_atomic(out, text)

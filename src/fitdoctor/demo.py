@@ -13,6 +13,7 @@ from typing import Callable
 from .diagnosis import diagnose
 from .diagnosis.comparison import compare, run_input
 from .report import write_reports
+from .store import DEFAULT_PATH
 from .report.documents import write_atomic
 from .store import RunStore
 from .training.config import build_config, config_dict, load_config
@@ -31,7 +32,7 @@ def run_demo(out_dir: str, *, lang: str = "en", say: Callable[[str], None] = pri
              config: str | None = None) -> str:
     """Returns the path of the index page. ``config`` replaces the bundled demo config."""
     os.makedirs(out_dir, exist_ok=True)
-    store_path = os.path.join(out_dir, "fitdoctor.db")
+    store_path = os.path.join(out_dir, DEFAULT_PATH)
     runs_dir = os.path.join(out_dir, "runs")
     if config is None:
         with resources.as_file(resources.files("fitdoctor") / "data" / "demo_overfit.yaml") as p:

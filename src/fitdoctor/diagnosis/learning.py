@@ -18,7 +18,7 @@ from ..history.names import is_proportion
 from ..i18n import message
 from .curves import Context, Curve
 from .stats import MIN_POINTS, slope_test
-from .types import Finding
+from .types import Z95, Finding
 
 LOSS_KEPT = 0.95         # the loss keeps >= 95 % of its early value: it did not fall
 MIN_EPOCHS = 8           # "most of the run" needs a run
@@ -40,7 +40,7 @@ def _flat_accuracy(c: Curve, q: int) -> tuple[bool, float, float]:
     # and not rising materially: a significant slope that gains more than the flatness margin
     # over the late part (a drift of 0.001 an epoch is no learning)
     slope, t = slope_test(c.g[q + 1:], sigma)
-    rising = np.isfinite(t) and t > 1.96 and slope * (c.n - q - 1) > max(FLAT_POINTS, 2 * sigma)
+    rising = np.isfinite(t) and t > Z95 and slope * (c.n - q - 1) > max(FLAT_POINTS, 2 * sigma)
     flat = abs(late - early) <= max(FLAT_POINTS, 2 * sigma) and max(early, late) < LOW_LEVEL \
         and not rising
     return flat, early, late

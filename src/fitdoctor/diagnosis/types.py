@@ -8,11 +8,14 @@ from typing import Any
 SEVERITIES = ("info", "warning", "critical")
 
 
+Z95 = 1.959963984540054             # two-sided 95 %: the one place it is written
+
+
 @dataclass(frozen=True)
 class DiagnoseOptions:
     """Knobs of the detectors; defaults are the documented behaviour."""
 
-    z: float = 1.959963984540054          # two-sided 95 %
+    z: float = Z95
     spike_z: float = 4.0                  # robust z beyond which a point is a spike or dip
     underfit_level: float = 0.9           # a proportion metric below this on train is "low"
     noisy_ratio: float = 0.1              # noise / improvement range above which validation is noisy

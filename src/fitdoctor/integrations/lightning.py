@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 import lightning as L
 from ..training.callbacks import EarlyStopping, epoch_metrics
+from ..store import DEFAULT_PATH
 from .track import Run
 
 __all__ = ["EarlyStopping", "FitDoctorCallback", "epoch_metrics"]
@@ -20,7 +21,7 @@ __all__ = ["EarlyStopping", "FitDoctorCallback", "epoch_metrics"]
 
 class FitDoctorCallback(L.Callback):
     def __init__(self, name: str | None = None, config: Mapping[str, Any] | None = None, *,
-                 store: str = "fitdoctor.db", monitor: str | None = None, mode: str | None = None,
+                 store: str = DEFAULT_PATH, monitor: str | None = None, mode: str | None = None,
                  report: str | None = None, gap_warning: float | None = None):
         self.kw = dict(name=name, config=config, store=store, monitor=monitor, mode=mode,
                        report=report, gap_warning=gap_warning)

@@ -17,13 +17,13 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
 from ..history.names import Monitor, canonical_name, resolve_monitor
-from ..store import RunStore
+from ..store import DEFAULT_PATH, RunStore
 from ..training.early_stopping import train_val_gap
 
 
 class Run:
     def __init__(self, name: str | None = None, config: Mapping[str, Any] | None = None, *,
-                 store: str = "fitdoctor.db", monitor: str | None = None, mode: str | None = None,
+                 store: str = DEFAULT_PATH, monitor: str | None = None, mode: str | None = None,
                  val_size: int | None = None, report: str | None = None, gap_warning: float | None = None):
         self.store = RunStore(store)
         # a declared monitor without a mode takes its own direction (val_acc: max), as in training

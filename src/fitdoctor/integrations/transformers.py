@@ -22,6 +22,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from transformers import TrainerCallback
 
 from ..history.names import canonical_name
+from ..store import DEFAULT_PATH
 from .track import Run
 
 
@@ -56,7 +57,7 @@ class WarmupReduceLROnPlateau(ReduceLROnPlateau):
 
 class FitDoctorCallback(TrainerCallback):
     def __init__(self, name: str | None = None, config: Mapping[str, Any] | None = None, *,
-                 store: str = "fitdoctor.db", monitor: str | None = None, report: str | None = None):
+                 store: str = DEFAULT_PATH, monitor: str | None = None, report: str | None = None):
         self.name, self.config, self.store, self.monitor, self.report = name, config, store, monitor, report
         self.run: Run | None = None
         self._losses: list[float] = []

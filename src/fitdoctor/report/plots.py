@@ -8,7 +8,7 @@ import tempfile
 
 import numpy as np
 
-from ..diagnosis.types import Diagnosis
+from ..diagnosis.types import Z95, Diagnosis
 from ..history.core import History
 from ..i18n import label
 
@@ -76,7 +76,7 @@ def plot_curves(h: History, d: Diagnosis, path: str, lang: str = "en") -> str:
     c = make_curve(d.monitor, val, d.mode)
     if c is not None and c.known:
         trend = c.value(c.trend)
-        band = 1.96 * c.sigma
+        band = Z95 * c.sigma
         ax.plot(e, trend, "-", lw=1, color="#e67e22", label="trend")
         ax.fill_between(e, trend - band, trend + band, color="#e67e22", alpha=0.15,
                         label="noise band (95%)")

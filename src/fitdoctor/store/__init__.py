@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from ..errors import FitDoctorError
+from ..errors import FitDoctorError, UsageError
 
 SCHEMA_VERSION = 1
 DEFAULT_PATH = "fitdoctor.db"
@@ -202,11 +202,37 @@ class RunStore:
                               (run_id, which, int(epoch), buf.getvalue()))
 
     # --- reading ----------------------------------------------------------------------------
-    def resolve(self, run: str) -> str:
+    def export_text(self, run: str, fmt: str = "csv") -> str:
+        """A run's per-epoch table as CSV or JSON records; whole epochs written as integers."""
+        table = self.epochs(run)
+        e = table["epoch"]
+        if e.notna().all() and (e == e.round()).all():
+            table = table.assign(epoch=e.astype(int))
+        return table.to_csv(index=False) if fmt == "csv" else table.to_json(orient="records", indent=1)
+
+    def export_tensorboard(self, run: str, out: str) -> None:
+        """A run's per-epoch table as TensorBoard scalars (step = epoch) in the folder ``out``."""
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise UsageError("TensorBoard export needs: pip install 'fitdoctor[tensorboard]'.") from None
+        with SummaryWriter(out) as writer:
+            for _, row in self.epochs(run).iterrows():
+                step = int(row["epoch"])
+                for col, value in row.items():
+                    if value == value:                      # skip missing values
+                        writer.add_scalar(str(col), float(value), step)
+
+    def find(self, run: str) -> list[str]:
+        """The run ids that ``run`` (an id, a part of one of 4 characters or more, or a name)
+        designates."""
         rows = [] if self._empty else self.conn.execute(
             "SELECT run_id FROM runs WHERE run_id = ? OR run_id LIKE ? OR name = ?",
             (run, f"%{run}%" if len(run) >= 4 else run, run)).fetchall()
-        ids = sorted({r[0] for r in rows})
+        return sorted({r[0] for r in rows})
+
+    def resolve(self, run: str) -> str:
+        ids = self.find(run)
         if len(ids) == 1:
             return ids[0]
         if not ids:
