@@ -14,6 +14,7 @@ from fitdoctor.diagnosis.recommend import recommend
 from fitdoctor.diagnosis.types import Finding, ScheduleFit
 
 COSINE = ScheduleFit("cosine", {"T_max": 30}, 0.0, 0.01, "cosine")
+LINEAR = ScheduleFit("linear", {"end_epoch": 40}, 0.0, 0.01, "linear")
 STEP = ScheduleFit("step", {"step_size": 10}, 0.0, 0.01, "step")
 
 
@@ -282,11 +283,24 @@ def test_fit_schedule_to_run(kind, advised):
             in rec.rationale)
 
 
-def test_fit_schedule_to_run_without_a_fit_names_the_lr_and_length_0_by_default():
-    (rec,) = run(finding("schedule_mismatch", kind="stopped_early"))
-    assert rec.patch == {"training": {"scheduler_params": {"T_max": 30}}}
-    assert "The LR schedule was fitted to 0 epochs but the run ended at epoch 30." in \
-        rec.rationale
+def test_fit_schedule_to_run_names_the_length_parameter_of_the_family():
+    # torch's names: CosineAnnealingLR's T_max, LinearLR's and PolynomialLR's total_iters; a
+    # mismatch without a fitted family (no schedule to stretch) gets no patch
+    (rec,) = run(finding("schedule_mismatch", kind="stopped_early", length=40.0),
+                 schedule=LINEAR, first_epoch=0.0, epochs_run=24.0)
+    assert rec.patch == {"training": {"scheduler_params": {"total_iters": 25}}}
+    assert "The linear schedule was fitted to 40 epochs" in rec.rationale
+    assert run(finding("schedule_mismatch", kind="stopped_early")) == ()
+
+
+def test_a_longer_run_that_stretches_the_schedule_is_the_only_length_patch():
+    """catches: "train longer: 450 epochs, T_max 450" beside "fit the schedule: T_max 300" in
+    one report (a warmup + cosine log of 300 epochs)."""
+    recs = run(finding("still_improving", monitor="val_acc", k=5, slope=0.01, t=5.0),
+               finding("schedule_mismatch", kind="rises_again", length=290.0),
+               schedule=COSINE, first_epoch=0.0, epochs_run=299.0)
+    assert [r.code for r in recs] == ["train_longer"]
+    assert recs[0].patch["training"]["scheduler_params"] == {"T_max": 450}
 
 
 # -- the rest --------------------------------------------------------------------------------------
@@ -343,7 +357,7 @@ def test_order_of_the_advice():
                finding("schedule_mismatch", kind="stopped_early", length=40.0),
                finding("metric_disagreement", loss_epoch=3.0, acc_epoch=9.0, monitor="val_acc"),
                finding("noisy_validation", sigma=0.01),
-               finding("plateau", start=1.0, end=30.0, k=5), peak_lr=0.1)
+               finding("plateau", start=1.0, end=30.0, k=5), peak_lr=0.1, schedule=LINEAR)
     assert [r.code for r in recs] == [
         "fix_no_learning", "constant_lr_control", "train_longer", "reduce_regularization",
         "fit_schedule_to_run", "select_by_accuracy", "smooth_selection", "plateau_schedule"]

@@ -89,3 +89,19 @@ def test_lr_and_epoch_confounded_names_the_control_run():
     assert control.patch["training"]["scheduler"] is None
     assert control.patch["training"]["learning_rate"] == pytest.approx(d.lr["at_onset"], rel=0.01)
     assert d.lr["at_best_frac"] is not None and 0 < d.lr["at_best_frac"] <= 1
+
+
+def test_a_warmup_start_is_not_the_minimum_a_cosine_rises_from():
+    """CF-ViT's DeiT-S log (timm: warmup from 1e-6 to 3.9e-5 over 6 epochs, cosine to 1e-5 at
+    epoch 299): the LR never rises after the warmup. It was called "falls to its minimum at epoch 0
+    and then rises again", with a T_max patch of 300 beside train-longer's T_max of 450."""
+    from fitdoctor.history.readers import read_history
+
+    from ..conftest import public
+
+    d = diagnose(read_history(public("deit-s-300ep")))
+    assert d.schedule.family == "cosine" and d.schedule.warmup == pytest.approx(6, abs=1)
+    assert "schedule_mismatch" not in {f.code for f in d.findings}
+    t_max = [r.patch["training"]["scheduler_params"]["T_max"] for r in d.recommendations
+             if "scheduler_params" in r.patch.get("training", {})]
+    assert len(t_max) <= 1

@@ -122,14 +122,21 @@ def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: f
                                                   "training": {"epochs": n}},
                         {**ev, "dropout": new_dropout, "epochs": n}, ("underfitting",)))
 
+    # the schedule's length parameter in torch's names; a longer run recommended above already
+    # stretches the schedule with it (two patches of one key would contradict each other)
+    key = {"cosine": "T_max", "linear": "total_iters", "polynomial": "total_iters"}.get(
+        schedule.family if schedule else "")
+    stretched = any("scheduler_params" in r.patch.get("training", {}) for r in out)
     for m in [x for x in findings if x.code == "schedule_mismatch"
               and x.evidence.get("kind") in ("stopped_early", "rises_again")]:
+        if key is None or stretched:
+            break
         ev = m.evidence
         run_len = int(round(epochs_run - first_epoch + 1))
         length = ev.get("length", 0)
-        out.append(_rec("fit_schedule_to_run", {"training": {"scheduler_params": {"T_max": run_len}}},
-                        {"family": schedule.family if schedule else "LR", "length": length,
-                         "end": epochs_run}, ("schedule_mismatch",)))
+        out.append(_rec("fit_schedule_to_run", {"training": {"scheduler_params": {key: run_len}}},
+                        {"family": schedule.family, "length": length, "end": epochs_run},
+                        ("schedule_mismatch",)))
         break
 
     if "metric_disagreement" in f:

@@ -208,7 +208,8 @@ def schedule_findings(epochs: np.ndarray, lr: np.ndarray, fit: ScheduleFit,
         out.append(Finding("schedule_mismatch", "warning",
                            message("schedule_mismatch.stopped_early", ev), {**ev, "kind": "stopped_early"}))
     if fit.family == "cosine" and length is not None and length < end:
-        low = int(np.argmin(y))
+        top = int(np.argmax(y))          # after the peak: a warmup's start is no minimum
+        low = top + int(np.argmin(y[top:]))
         if low < len(y) - 2 and y[-1] > y[low] * 1.05:
             ev = {"low": float(x[low]), "length": fit.params["T_max"]}
             out.append(Finding("schedule_mismatch", "warning",
