@@ -3,6 +3,7 @@ evidence, so the same Diagnosis reads in either language."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 LANGS = ("en", "zh")
@@ -406,6 +407,16 @@ LABELS: dict[str, dict[str, str]] = {
     "train": {"en": "Train", "zh": "训练"},
     "val": {"en": "Val", "zh": "验证"},
     "gap": {"en": "Gap", "zh": "差距"},
+    "plot.trend": {"en": "trend", "zh": "趋势"},
+    "plot.band": {"en": "noise band (95%)", "zh": "噪声带（95%）"},
+    "plot.best": {"en": "best", "zh": "最佳"},
+    "plot.onset": {"en": "onset", "zh": "起点"},
+    "plot.loss": {"en": "loss", "zh": "损失"},
+    "plot.lr": {"en": "LR", "zh": "学习率"},
+    "plot.epoch": {"en": "epoch", "zh": "epoch"},
+    "lr.at_best": {"en": "{lr} @ best", "zh": "最佳处 {lr}"},
+    "lr.of_peak": {"en": " ({frac:.0%} of peak)", "zh": "（峰值的 {frac:.0%}）"},
+    "lr.at_onset": {"en": "{lr} @ onset", "zh": "过拟合起点处 {lr}"},
     "severity": {"en": "Severity", "zh": "严重程度"},
     "code": {"en": "Code", "zh": "代码"},
     "message": {"en": "Message", "zh": "说明"},
@@ -457,7 +468,10 @@ LABELS: dict[str, dict[str, str]] = {
 
 
 def message(code: str, evidence: dict[str, Any], lang: str = "en") -> str:
-    """Render a finding's message from its code and evidence."""
+    """Render a finding's message from its code and evidence (a schedule's description, made in
+    English, rendered phrase by phrase)."""
+    if lang != "en" and isinstance(evidence.get("description"), str):
+        evidence = {**evidence, "description": phrase(evidence["description"], lang)}
     return _fill(MESSAGES[code][lang], evidence, lang)
 
 
@@ -477,3 +491,62 @@ for _code, _texts in VERDICTS.items():
 
 def verdict(code: str, lang: str = "en") -> str:
     return VERDICTS[code][lang]
+
+
+# Phrases written in English where they are made (the schedule's description, the readers'
+# notes), rendered in another language at the last moment: (pattern, template) pairs applied in
+# order; a phrase no pattern knows stays in English.
+_N = r"([-+0-9.e]+)"
+PHRASES: dict[str, list[tuple[str, str]]] = {"zh": [
+    (rf"constant LR {_N}", r"恒定学习率 \1"),
+    (rf"one-cycle: rise for {_N} epochs to {_N}", r"one-cycle：\1 个 epoch 升到 \2"),
+    (rf"linear warmup for {_N} epochs to {_N}", r"线性预热 \1 个 epoch 到 \2"),
+    (r", then ", "，然后"),
+    (rf"cosine annealing \(T_max~{_N}, eta_min~{_N} of peak\)",
+     r"余弦退火（T_max≈\1，eta_min≈峰值的 \2）"),
+    (rf"linear decay reaching 0 at epoch {_N}", r"线性衰减，在 epoch \1 降到 0"),
+    (rf"exponential decay x{_N} per epoch", r"指数衰减，每个 epoch ×\1"),
+    (rf"polynomial decay \(power {_N}\) reaching 0 at epoch {_N}",
+     r"多项式衰减（幂 \1），在 epoch \2 降到 0"),
+    (rf"step decay every {_N} epochs by x{_N}", r"每 \1 个 epoch 阶梯衰减 ×\2"),
+    (rf"plateau-style drops \(ReduceLROnPlateau, factor {_N}\) at epochs ([0-9., ]+)",
+     r"平台式下降（ReduceLROnPlateau，因子 \1），在 epoch \2"),
+    (rf"drops at epochs ([0-9., ]+) \(x{_N}\)", r"在 epoch \1 下降（×\2）"),
+    (r"warm restarts at epochs ([0-9., ]+) \(", r"在 epoch \1 热重启（"),
+    (r"no known family fits the logged LR", "没有已知的调度族能拟合记录的学习率"),
+    (r"(\S+) was in percent; rescaled to 0-1", r"\1 原为百分数，已换算到 0-1"),
+    (r"no epoch column: the step is used as the x axis", "没有 epoch 列：以 step 作横轴"),
+    (r"no epoch column: rows are numbered from 0", "没有 epoch 列：行从 0 开始编号"),
+    (r"(\d+) row\(s\) without a readable epoch number dropped", r"丢弃了 \1 行无法读取 epoch 编号的记录"),
+    (r"(\d+) repeated (\S+)\(s\) with identical values dropped", r"丢弃了 \1 个取值完全相同的重复 \2"),
+    (r"epoch counter restarts at line (\d+) \(epoch (\S+) after (\S+)\)",
+     r"epoch 计数器在第 \1 行重新开始（\3 之后是 \2）"),
+    (r"epoch counter restarts (\d+) time\(s\): split into (\d+) runs",
+     r"epoch 计数器重新开始 \1 次：拆分为 \2 个 run"),
+    (r"per-step values averaged per epoch: ", "每步的取值按 epoch 取平均："),
+    (r"Lightning CSVLogger rows merged into one row per epoch", "Lightning CSVLogger 的行已按 epoch 合并为一行"),
+    (r"(\w+)_loss = sum of ", r"\1_loss = 以下各项之和："),
+    (r"lr is Ultralytics' lr/pg1 \(pg0 is the bias group with its own warmup\)",
+     "lr 取 Ultralytics 的 lr/pg1（pg0 是带独立预热的偏置参数组）"),
+    (r"mmcv train iterations averaged per epoch", "mmcv 的训练迭代按 epoch 取平均"),
+    (r"DeiT/DETR-style 'test_\*' keys are evaluations on the validation set: read as val_\*",
+     "DeiT/DETR 风格的 'test_*' 键是在验证集上的评估：读作 val_*"),
+    (r"line (\d+): epoch (\S+) repeated; kept one copy", r"第 \1 行：epoch \2 重复，保留一份"),
+    (r"evaluation-set size (\d+) read from '\(correct/total\)' counts",
+     r"评估集大小 \1 读自 '(正确数/总数)' 计数"),
+    (r"no 'epoch' scalar: TensorBoard steps used as the x axis", "没有 'epoch' 标量：以 TensorBoard 的 step 作横轴"),
+    (r"TensorBoard scalars logged several times per epoch averaged per epoch",
+     "每个 epoch 记录多次的 TensorBoard 标量已按 epoch 取平均"),
+    (r"one row per evaluation; training loss averaged over the logging steps since the previous "
+     r"evaluation", "每次评估一行；训练损失取自上次评估以来各日志步的平均"),
+    (r"no evaluation entries: one row per logging step \(training loss only\)",
+     "没有评估记录：每个日志步一行（只有训练损失）"),
+]}
+
+
+def phrase(text: str, lang: str = "en") -> str:
+    """``text`` (a schedule description, a reader's note: English where it was made) in
+    ``lang``, phrase by phrase; what no pattern knows stays as it is."""
+    for pattern, template in PHRASES.get(lang, ()):
+        text = re.sub(pattern, template, text)
+    return text

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..history.names import is_proportion
-from ..i18n import message
+from ..i18n import message, phrase
 from .types import Diagnosis
 
 SCHEMA = "fitdoctor.diagnosis/1"
@@ -18,7 +18,7 @@ SCHEMA = "fitdoctor.diagnosis/1"
 def notes_text(d: Diagnosis, lang: str = "en") -> list[str]:
     """The reader's notes, and what a report must say about the validation size: how it was
     inferred, or that the interval of the best level leaves out the sampling error."""
-    out = list(d.notes)
+    out = [phrase(n, lang) for n in d.notes]
     if d.val_size_inferred:
         out.append(message("note.val_size_inferred", {"n": d.val_size, "monitor": d.monitor}, lang))
     elif d.val_size is None and is_proportion(d.monitor):

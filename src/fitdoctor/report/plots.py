@@ -77,21 +77,22 @@ def plot_curves(h: History, d: Diagnosis, path: str, lang: str = "en") -> str:
     if c is not None and c.known:
         trend = c.value(c.trend)
         band = Z95 * c.sigma
-        ax.plot(e, trend, "-", lw=1, color="#e67e22", label="trend")
+        ax.plot(e, trend, "-", lw=1, color="#e67e22", label=label("plot.trend", lang))
         ax.fill_between(e, trend - band, trend + band, color="#e67e22", alpha=0.15,
-                        label="noise band (95%)")
+                        label=label("plot.band", lang))
     ax.axvline(d.best.epoch, color="#27ae60", ls="--", lw=1)
-    ax.annotate(f"best {d.best.value:.4g}", (d.best.epoch, d.best.value),
+    ax.annotate(f"{label('plot.best', lang)} {d.best.value:.4g}", (d.best.epoch, d.best.value),
                 textcoords="offset points", xytext=(4, 6), fontsize=8, color="#27ae60")
     onset = d.overfitting.get("onset_epoch")
     if onset is not None:
         for a in axes:
             a.axvline(onset, color="#8e44ad", ls=":", lw=1.2)
-        ax.annotate("onset", (onset, np.nanmin(val)), textcoords="offset points",
+        ax.annotate(label("plot.onset", lang), (onset, np.nanmin(val)), textcoords="offset points",
                     xytext=(4, 0), fontsize=8, color="#8e44ad")
     ax.set_ylabel(d.monitor)
     ax.legend(fontsize=8, loc="best")
-    ax.set_title(f"{d.name} - {label('verdict', lang)}: {d.verdict}", fontsize=10, pad=14)
+    ax.set_title(f"{d.name} - {label('verdict', lang)}: {label('verdict.' + d.verdict, lang)}",
+                 fontsize=10, pad=14)
     gx = axes[1]
     _shade(gx, d)
     # overfitting read off the losses: its evidence is in the loss panel, not in the gap
@@ -106,14 +107,14 @@ def plot_curves(h: History, d: Diagnosis, path: str, lang: str = "en") -> str:
         for col in ("train_loss", "val_loss"):
             if h.has(col):
                 gx.plot(e, h.values(col), "-", label=col)
-        gx.set_ylabel("loss")
+        gx.set_ylabel(label("plot.loss", lang))
         gx.legend(fontsize=8)
     if has_lr:
         lx = axes[2]
         lx.plot(e, h.values("lr"), "-", color="#16a085")
-        lx.set_ylabel("LR")
+        lx.set_ylabel(label("plot.lr", lang))
         lx.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
-    axes[-1].set_xlabel("epoch")
+    axes[-1].set_xlabel(label("plot.epoch", lang))
     fig.tight_layout()
     save_figure(fig, path)
     return path

@@ -59,10 +59,10 @@ def headline(d: Diagnosis, lang: str) -> dict[str, str]:
     if d.lr and d.lr.get("at_best") is not None:
         # the fraction of the peak is None when the peak is 0 (an LR logged as 0 throughout)
         best_frac, onset_frac = d.lr.get("at_best_frac"), d.lr.get("at_onset_frac")
-        parts = [f"{fmt(d.lr['at_best'], 3)} @ best"
-                 + (f" ({best_frac:.0%} of peak)" if best_frac is not None else "")]
+        parts = [label("lr.at_best", lang).format(lr=fmt(d.lr["at_best"], 3))
+                 + (label("lr.of_peak", lang).format(frac=best_frac) if best_frac is not None else "")]
         if d.lr.get("at_onset") is not None:
-            parts.append(f"{fmt(d.lr['at_onset'], 3)} @ onset"
+            parts.append(label("lr.at_onset", lang).format(lr=fmt(d.lr["at_onset"], 3))
                          + (f" ({onset_frac:.0%})" if onset_frac is not None else ""))
         out["lr"] = "; ".join(parts)
     return out
