@@ -7,7 +7,8 @@ import contextlib
 import json
 import os
 import re
-from typing import Iterator, List, Optional
+import shlex
+from typing import Callable, Iterator, List, Optional
 
 import typer
 from rich.console import Console
@@ -15,10 +16,11 @@ from rich.markup import escape
 
 from . import __version__
 from .diagnosis import DiagnoseOptions, diagnose, to_document
-from .errors import FitDoctorError, UsageError
+from .errors import FitDoctorError, Interrupted, UsageError
 from .history import FORMATS, History, read_histories, read_history
 from .i18n import LANGS
 from .store import DEFAULT_PATH as DEFAULT_STORE
+from .training.signals import stop_signals
 
 HELP = {"help_option_names": ["-h", "--help"]}    # subcommands inherit it from the root context
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, context_settings=HELP,
@@ -29,7 +31,9 @@ err_console = Console(stderr=True)
 
 
 @contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
+def _user_errors(on_interrupt: Optional[Callable[[Interrupted], str]] = None) -> Iterator[None]:
+    """A FitDoctorError: one line, exit 2. An interruption (SIGINT/SIGTERM, with training stopped
+    at a safe point): one line from ``on_interrupt`` saying how to continue, exit 130 or 143."""
     try:
         yield
     except FitDoctorError as exc:
@@ -37,6 +41,26 @@ def _user_errors() -> Iterator[None]:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False,
                           soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
+    except Interrupted as exc:
+        if exc.primary:
+            typer.echo(on_interrupt(exc) if on_interrupt else f"{exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _resume_hint(exc: Interrupted, store: str, out: str) -> str:
+    if exc.run_id is None:
+        return f"interrupted by {exc.signal_name} before the run was stored: nothing to resume"
+    return (f"interrupted at epoch {exc.epoch} by {exc.signal_name}: resume with "
+            f"fitdoctor train --resume {exc.run_id} --store {shlex.quote(store)}"
+            + (f" --out {shlex.quote(out)}" if out != "runs" else ""))
+
+
+def _sweep_hint(exc: Interrupted, study: str) -> str:
+    where = "between trials" if exc.trial is None else (
+        f"in trial {exc.trial}" + (f" (run {exc.run_id} marked interrupted)" if exc.run_id else "")
+        + ", which is queued again")
+    return (f"sweep {study} interrupted by {exc.signal_name} {where}: run the same fitdoctor sweep "
+            "command again to continue (finished trials are kept)")
 
 
 PREVIEW_STEPS = 2_000_000     # a per-batch LR preview longer than this is a mistake, not a plan
@@ -286,7 +310,8 @@ def sweep_cmd(
     lang: str = typer.Option("en", "--lang"),
 ) -> None:
     """Run a grid or a search through the trainer (Optuna), then compare the runs."""
-    with _user_errors():
+    named: dict = {}
+    with _user_errors(lambda exc: _sweep_hint(exc, named.get("study", ""))):
         _check_lang(lang)
         from .sweep import parse_grid, parse_space
         from .sweep.run import run_sweep
@@ -303,6 +328,7 @@ def sweep_cmd(
         base = load_config(config, overrides)
         dims = parse_grid(grid) if grid else parse_space(space)
         name = study or (base.name or os.path.splitext(os.path.basename(config))[0])
+        named["study"] = name
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         with Progress(TextColumn("[bold]sweep {task.fields[study]}"), BarColumn(), MofNCompleteColumn(),
@@ -401,8 +427,9 @@ def train_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print {schema, run_id, status, stop_reason, epochs, best} at the end."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
 ) -> None:
-    """Train from a YAML config; every epoch goes to the run store."""
-    with _user_errors():
+    """Train from a YAML config; every epoch goes to the run store. Ctrl+C (SIGINT) or SIGTERM
+    stops at the next batch or epoch boundary, marks the run interrupted and says how to resume."""
+    with _user_errors(lambda exc: _resume_hint(exc, store, out)), stop_signals():
         from .training.config import load_config
         from .training.runner import train
 
@@ -454,6 +481,10 @@ def runs_list(store: str = typer.Option(DEFAULT_STORE, "--store"),
             best = f"{r['best_value']:.4g} ({r['best_epoch']:g})" if r["best_value"] is not None else "-"
             t.add_row(r["run_id"], r["name"] or "", r["status"], r["stop_reason"] or "", str(r["epochs"]), best)
         out_console.print(t)
+        if any(r["status"] == "stale" for r in rows):
+            out_console.print(f"stale: marked running, but its process is gone (killed); resume it with "
+                              f"fitdoctor train --resume RUN_ID --store {shlex.quote(store)}",
+                              highlight=False, soft_wrap=True)
 
 
 @runs_app.command("show")
@@ -471,9 +502,18 @@ def runs_show(run: str, store: str = typer.Option(DEFAULT_STORE, "--store"),
             typer.echo(json.dumps({"schema": "fitdoctor.run-info/1", **info, "epochs": epochs},
                                   indent=1, default=str))
             return
-        out_console.print(f"run {info['run_id']} ({info['name']}): {info['status']}, stop: "
+        status = info["status"]
+        resume = f"fitdoctor train --resume {info['run_id']} --store {shlex.quote(store)}"
+        if status == "stale":
+            status = f"stale (marked running, but process {info['owner_pid']} is gone; resume with {resume})"
+        elif status == "interrupted":
+            status = f"interrupted (resume with {resume})"
+        elif status == "running" and info.get("owner_pid") is not None:
+            status = f"running (process {info['owner_pid']} on {info['owner_host']})"
+        out_console.print(f"run {info['run_id']} ({info['name']}): {status}, stop: "
                           f"{info['stop_reason']}, {info['epochs']} epochs, monitor {info['monitor']} "
-                          f"({info['mode']}), validation size {info['val_size']}", highlight=False)
+                          f"({info['mode']}), validation size {info['val_size']}", highlight=False,
+                          markup=False, soft_wrap=True)
         import yaml
         out_console.print(yaml.safe_dump(info["config"], sort_keys=False).rstrip(), highlight=False, markup=False)
         for kind, path in sorted(info["artifacts"].items()):

@@ -1,6 +1,10 @@
 """RunStore: runs, per-epoch metrics, artifacts and per-example predictions in one SQLite file
 (WAL mode, one transaction per write, so a killed run loses at most the epoch in flight).
-Re-logging an epoch replaces it: a resumed run never duplicates epochs."""
+Re-logging an epoch replaces it: a resumed run never duplicates epochs.
+
+A run records the process that owns it (host, pid and the pid's start time). A run still marked
+``running`` whose owner is gone from this host (killed with SIGKILL, or crashed)
+is read back with status ``stale``; it resumes like an interrupted one."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import io
 import json
 import os
 import secrets
+import socket
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -19,15 +24,18 @@ import pandas as pd
 
 from ..errors import FitDoctorError, UsageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2          # 2: runs.owner_host, owner_pid, owner_start (version 1 is migrated)
 DEFAULT_PATH = "fitdoctor.db"
+STALE = "stale"
+_OWNER_COLUMNS = (("owner_host", "TEXT"), ("owner_pid", "INTEGER"), ("owner_start", "INTEGER"))
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, name TEXT, status TEXT NOT NULL, stop_reason TEXT,
     config TEXT NOT NULL, monitor TEXT, mode TEXT, val_size INTEGER,
-    best_epoch REAL, best_value REAL, created REAL NOT NULL, updated REAL NOT NULL);
+    best_epoch REAL, best_value REAL, created REAL NOT NULL, updated REAL NOT NULL,
+    owner_host TEXT, owner_pid INTEGER, owner_start INTEGER);
 CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL REFERENCES runs(run_id), epoch INTEGER NOT NULL, metrics TEXT NOT NULL,
     PRIMARY KEY (run_id, epoch));
@@ -42,6 +50,48 @@ CREATE TABLE IF NOT EXISTS predictions (
 
 class StoreError(FitDoctorError):
     """The run store cannot be used as asked: names the file and the fix."""
+
+
+def _start_time(pid: int) -> int | None:
+    """When the process started (clock ticks since boot, Linux), to tell a reused pid apart."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        return int(stat[stat.rindex(b")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def pid_alive(pid: int, start: int | None = None) -> bool:
+    """Whether process ``pid`` of this host exists (and, given ``start``, is the same process)."""
+    if pid <= 0:
+        return False                                  # 0 and -N would name process groups
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass                                          # someone else's process: it exists
+    except OverflowError:
+        return False
+    if start is not None:
+        now = _start_time(pid)
+        return now is None or now == start
+    return True
+
+
+def this_process() -> dict[str, Any]:
+    pid = os.getpid()
+    return {"owner_host": socket.gethostname(), "owner_pid": pid, "owner_start": _start_time(pid)}
+
+
+def _with_liveness(row: dict[str, Any]) -> dict[str, Any]:
+    """``status`` becomes ``stale`` for a running run whose owner is gone from this host."""
+    if row["status"] == "running" and row.get("owner_pid") is not None \
+            and row.get("owner_host") == socket.gethostname() \
+            and not pid_alive(int(row["owner_pid"]), row.get("owner_start")):
+        row["status"] = STALE
+    return row
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:
@@ -99,18 +149,20 @@ class RunStore:
             self.conn.execute("PRAGMA busy_timeout=30000")
             new = self._check_ours()
             self._empty = new and not create        # read as a store without runs
+            self._owners = True                     # the owner columns exist (schema 2)
             if not create:
-                if not new:
-                    self._check_version()
+                if not new:                         # version 1 is read as it is, never migrated here
+                    self._owners = self._check_version() >= 2
                 return
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             with self._tx():
-                if not new:
-                    self._check_version()
+                version = None if new else self._check_version()
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self.conn.execute(statement)
+                if version == 1:
+                    self._migrate_1_to_2()
                 if self.conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                     self.conn.execute(f"PRAGMA application_id={APPLICATION_ID}")   # older stores too
                 if self.conn.execute("SELECT version FROM schema_version").fetchone() is None:
@@ -140,12 +192,24 @@ class RunStore:
             raise _foreign(self.path, "its runs table has other columns: " + ", ".join(sorted(columns)))
         return False
 
-    def _check_version(self) -> None:
+    def _check_version(self) -> int:
+        """The store's schema version: this one, or 1 (migrated when opened for writing)."""
         row = self.conn.execute("SELECT version FROM schema_version").fetchone()
-        if row is not None and row[0] != SCHEMA_VERSION:
+        if row is None:
+            return SCHEMA_VERSION
+        if row[0] not in (1, SCHEMA_VERSION):
             raise StoreError(f"{self.path}: run store schema version {row[0]}, this fitdoctor "
                              f"reads version {SCHEMA_VERSION}. Use a fitdoctor of the matching "
                              "version, or start a new store with --store NEW.db.")
+        return int(row[0])
+
+    def _migrate_1_to_2(self) -> None:
+        """Version 1 had no owner columns: add them (empty for the old runs)."""
+        have = {r[1] for r in self.conn.execute("PRAGMA table_info(runs)")}
+        for name, kind in _OWNER_COLUMNS:
+            if name not in have:
+                self.conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+        self.conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
@@ -163,14 +227,27 @@ class RunStore:
     # --- writing ----------------------------------------------------------------------------
     def create_run(self, config: dict, *, name: str | None = None, monitor: str | None = None,
                    mode: str | None = None, val_size: int | None = None) -> str:
+        """A new run, ``running`` and owned by this process."""
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
         now = time.time()
+        owner = this_process()
         with self._tx():
             self.conn.execute(
                 "INSERT INTO runs (run_id, name, status, config, monitor, mode, val_size, created, "
-                "updated) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
-                (run_id, name or run_id, json.dumps(config), monitor, mode, val_size, now, now))
+                "updated, owner_host, owner_pid, owner_start) "
+                "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, name or run_id, json.dumps(config), monitor, mode, val_size, now, now,
+                 owner["owner_host"], owner["owner_pid"], owner["owner_start"]))
         return run_id
+
+    def take_over(self, run_id: str) -> None:
+        """A resumed run: ``running`` again, owned by this process."""
+        owner = this_process()
+        with self._tx():
+            self.conn.execute(
+                "UPDATE runs SET status='running', stop_reason=NULL, owner_host=?, owner_pid=?, "
+                "owner_start=?, updated=? WHERE run_id=?",
+                (owner["owner_host"], owner["owner_pid"], owner["owner_start"], time.time(), run_id))
 
     def log_epoch(self, run_id: str, epoch: int, metrics: dict[str, Any]) -> None:
         clean = {k: (float(v) if v is not None else None) for k, v in metrics.items()}
@@ -248,17 +325,19 @@ class RunStore:
         row["epochs"] = self.conn.execute("SELECT COUNT(*) FROM epochs WHERE run_id=?", (run_id,)).fetchone()[0]
         row["artifacts"] = {k: p for k, p in self.conn.execute(
             "SELECT kind, path FROM artifacts WHERE run_id=?", (run_id,))}
-        return row
+        return _with_liveness(row)
 
     def list_runs(self) -> list[dict[str, Any]]:
         if self._empty:
             return []
         rows = self.conn.execute(
             "SELECT r.run_id, r.name, r.status, r.stop_reason, r.best_epoch, r.best_value, "
-            "r.created, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id) "
-            "FROM runs r ORDER BY r.created").fetchall()
-        keys = ("run_id", "name", "status", "stop_reason", "best_epoch", "best_value", "created", "epochs")
-        return [dict(zip(keys, r)) for r in rows]
+            "r.created, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id), "
+            + ("r.owner_host, r.owner_pid, r.owner_start" if self._owners else "NULL, NULL, NULL")
+            + " FROM runs r ORDER BY r.created").fetchall()
+        keys = ("run_id", "name", "status", "stop_reason", "best_epoch", "best_value", "created", "epochs",
+                "owner_host", "owner_pid", "owner_start")
+        return [_with_liveness(dict(zip(keys, r))) for r in rows]
 
     def epochs(self, run: str) -> pd.DataFrame:
         run_id = self.resolve(run)

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..diagnosis import diagnose
-from ..store import RunStore
+from ..errors import Interrupted
+from ..store import RunStore, pid_alive
 from ..training.config import RunConfig, build_config, config_dict, resolve_monitor, set_key
+from ..training.signals import stop_signals
 from . import Dimension, all_grid_points, grid_size, make_storage, suggest
 
 
@@ -45,16 +47,6 @@ class _Pruner:
         return PruningCallback()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _reap_dead(study, say) -> None:
     """Trials left RUNNING by a process of this host that no longer exists (killed) are marked
     failed and their point is queued again, so a rerun finishes the sweep without waiting for
@@ -64,7 +56,7 @@ def _reap_dead(study, say) -> None:
     host = socket.gethostname()
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         owner = t.user_attrs.get("owner")
-        if owner and owner[0] == host and owner[1] != os.getpid() and not _alive(int(owner[1])):
+        if owner and owner[0] == host and owner[1] != os.getpid() and not pid_alive(int(owner[1])):
             study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
             fixed = study._storage.get_trial_system_attrs(t._trial_id).get("fixed_params", {})
             study.enqueue_trial(t.params or fixed,
@@ -72,10 +64,35 @@ def _reap_dead(study, say) -> None:
             say(f"trial {t.number} was interrupted (process {owner[1]} is gone): queued again")
 
 
+def _requeue(study, trial, why: str) -> None:
+    """Mark a trial that did not finish failed and queue its point again (a rerun runs it)."""
+    from optuna.trial import TrialState
+
+    params = trial.params or study._storage.get_trial_system_attrs(trial._trial_id).get("fixed_params")
+    trial.set_user_attr(why, True)
+    study.tell(trial, state=TrialState.FAIL)
+    if params:
+        study.enqueue_trial(params, user_attrs={"retry_of": trial.number})
+
+
 def run_sweep(base: RunConfig, *, dims: list[Dimension], mode_grid: bool, trials: int | None,
               seeds: int, sampler: str, prune: str | None, study_name: str, storage: str | None,
               store_path: str, out_dir: str, say: Callable[[str], None],
               on_trial: Callable[[int, int, str], None] | None = None) -> SweepResult:
+    """SIGINT or SIGTERM stops the sweep at a safe point and raises ``Interrupted``: the trial in
+    flight has its run marked interrupted, is failed in the study and queued again, so running
+    the same command continues the sweep."""
+    with stop_signals() as stop:
+        return _run_sweep(base, dims=dims, mode_grid=mode_grid, trials=trials, seeds=seeds,
+                          sampler=sampler, prune=prune, study_name=study_name, storage=storage,
+                          store_path=store_path, out_dir=out_dir, say=say, on_trial=on_trial,
+                          stop=stop)
+
+
+def _run_sweep(base: RunConfig, *, dims: list[Dimension], mode_grid: bool, trials: int | None,
+               seeds: int, sampler: str, prune: str | None, study_name: str, storage: str | None,
+               store_path: str, out_dir: str, say: Callable[[str], None],
+               on_trial: Callable[[int, int, str], None] | None, stop) -> SweepResult:
     import optuna
     from optuna.trial import TrialState
 
@@ -145,6 +162,7 @@ def run_sweep(base: RunConfig, *, dims: list[Dimension], mode_grid: bool, trials
     while True:
         if not mode_grid and len(finished()) >= (trials or 0):
             break
+        stop.check()                                   # between trials: nothing in flight
         trial = study.ask()
         if mode_grid and "fixed_params" not in study._storage.get_trial_system_attrs(trial._trial_id):
             trial.set_user_attr("stray", True)         # the queue is empty: the grid is done
@@ -155,6 +173,9 @@ def run_sweep(base: RunConfig, *, dims: list[Dimension], mode_grid: bool, trials
         except optuna.TrialPruned:
             study.tell(trial, state=TrialState.PRUNED)
             continue
+        except Interrupted as exc:
+            _requeue(study, trial, "interrupted")
+            raise Interrupted(exc.signum, exc.run_id, exc.epoch, trial=trial.number) from None
         except BaseException:
             study.tell(trial, state=TrialState.FAIL)
             raise

@@ -103,6 +103,18 @@ class EpochRecorder(L.Callback):
             self.warn(f"epoch {epoch}: the LR reached its floor {module.schedule.spec.lr_floor:g}")
 
 
+class ForwardStopSignal(L.Callback):
+    """A SIGINT/SIGTERM that came before ``Trainer.fit`` installed Lightning's SIGTERM handler is
+    handed to it when training starts: Lightning then stops after the first batch."""
+
+    def __init__(self, stop):
+        self.stop = stop
+
+    def on_train_start(self, trainer, module) -> None:
+        if self.stop.signum is not None:
+            self.stop.forward()
+
+
 class EarlyStopping(L.Callback):
     """fitdoctor's early stopping for any LightningModule: on the moving average of the last
     ``smoothing`` values, on a train-val gap above ``max_gap`` for ``gap_patience`` epochs, and

@@ -9,16 +9,20 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
+import socket
 import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import yaml
 
+from ..errors import Interrupted, UsageError
 from ..store import RunStore
 from .config import RunConfig, build_config, config_dict, resolve_monitor
 from .early_stopping import StopReason
 from .losses import build_loss
+from .signals import StopSignals, stop_signals
 from .tasks import build_task
 
 _RUN_ENV = "FITDOCTOR_RUN_ID"
@@ -73,7 +77,45 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
           progress: bool = True, extra_callbacks: list | None = None,
           holder: dict | None = None) -> RunResult:
     """Train one run. ``extra_callbacks`` go after fitdoctor's own (a sweep's pruning);
-    ``holder['recorder']`` exposes the epoch recorder to them."""
+    ``holder['recorder']`` exposes the epoch recorder to them.
+
+    SIGINT or SIGTERM stops training at the next safe point (see ``signals``): the run is marked
+    ``interrupted``, its stored epochs and last checkpoint are kept, and ``Interrupted`` is raised
+    (the CLI turns it into one line and exit code 130 or 143)."""
+    with stop_signals() as stop:
+        return _train(cfg, store_path=store_path, out_dir=out_dir, resume=resume, say=say, warn=warn,
+                      progress=progress, extra_callbacks=extra_callbacks, holder=holder, stop=stop)
+
+
+def _check_owner(info: dict, warn: Callable[[str], None]) -> None:
+    """Refuse to resume a run whose process is still training it on this host."""
+    if info["status"] != "running" or info.get("owner_pid") is None:
+        return                                   # finished, interrupted, stale, or from an old store
+    if info.get("owner_host") != socket.gethostname():
+        warn(f"run {info['run_id']} is marked running on host {info['owner_host']} (process "
+             f"{info['owner_pid']}); if it still trains there, both processes write this run")
+    elif info["owner_pid"] != os.getpid():
+        raise UsageError(f"run {info['run_id']} is still running (process {info['owner_pid']} on this "
+                         f"host). Stop it first (Ctrl+C in its terminal, or kill {info['owner_pid']}), "
+                         "then resume it.")
+
+
+def _interruption(exc: BaseException, stop: StopSignals) -> int | None:
+    """The signal behind an exception out of ``Trainer.fit``, or None for a real error."""
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    if isinstance(exc, SIGTERMException):
+        return stop.signum or signal.SIGTERM
+    # Lightning answers a KeyboardInterrupt (train() outside the main thread) with sys.exit(1)
+    if isinstance(exc, KeyboardInterrupt) or (isinstance(exc, SystemExit)
+                                              and isinstance(exc.__context__, KeyboardInterrupt)):
+        return stop.signum or signal.SIGINT
+    return None
+
+
+def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str | None,
+           say: Callable[[str], None], warn: Callable[[str], None], progress: bool,
+           extra_callbacks: list | None, holder: dict | None, stop: StopSignals) -> RunResult:
     import lightning as L
 
     from ..schedules import ScheduleSpec, check_schedule
@@ -81,10 +123,14 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
     _quiet_lightning()
     store = RunStore(store_path)
     resume_ckpt = None
+    stored_epochs = 0
     if resume is not None:
         info = store.run(resume)
+        if not _is_child():
+            _check_owner(info, warn)
         cfg = build_config(info["config"], where=f"run {info['run_id']}")
         run_id = info["run_id"]
+        stored_epochs = info["epochs"]
         candidates = [info["artifacts"].get("last_checkpoint"), info["artifacts"].get("best_checkpoint")]
         resume_ckpt = usable_checkpoint([c for c in candidates if c], warn)
         if resume_ckpt is None:
@@ -102,12 +148,23 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
     check_schedule(ScheduleSpec.from_training(t, spe, monitor_mode=mode), t.learning_rate,
                    t.epochs, spe)
     if resume is None:
+        stop.check()                              # a signal so far: nothing stored yet
         if _is_child():
             run_id = os.environ[_RUN_ENV]
         else:
             run_id = store.create_run(config_dict(cfg), name=cfg.name, monitor=monitor, mode=mode,
                                       val_size=task.val_size)
             os.environ[_RUN_ENV] = run_id
+    elif not _is_child():
+        store.take_over(run_id)                   # running again, owned by this process
+
+    def interrupted(signum: int, epoch: int) -> Interrupted:
+        if not _is_child():
+            store.update_run(run_id, status="interrupted", stop_reason=StopReason.INTERRUPTED.value)
+        return Interrupted(signum, run_id, epoch, primary=not _is_child())
+
+    if stop.signum is not None:
+        raise interrupted(stop.signum, stored_epochs)
     run_dir = os.path.join(out_dir, run_id)
     ckpt_dir = os.path.join(run_dir, "checkpoints")
     os.makedirs(ckpt_dir, exist_ok=True)
@@ -117,14 +174,14 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
         store.add_artifact(run_id, "config", os.path.join(run_dir, "config.yaml"))
         say(f"run {run_id}: {task.description}; monitor {monitor} ({mode}); loss {loss_info}")
 
-    from .callbacks import EpochRecorder, RecordEarlyStopping
+    from .callbacks import EpochRecorder, ForwardStopSignal, RecordEarlyStopping
     from .module import FitModule
 
     module = FitModule(task, cfg, loss, watch)
     if cfg.training.compile:
         module.net = __import__("torch").compile(module.net)
     recorder = EpochRecorder(store, run_id, watch, ckpt_dir, cfg.training.gap_warning, say, warn)
-    callbacks: list = [recorder]
+    callbacks: list = [recorder, ForwardStopSignal(stop)]
     stopper = None
     if es is not None:
         stopper = RecordEarlyStopping(
@@ -153,9 +210,12 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
         deterministic=accelerator == "cpu", default_root_dir=run_dir)
     try:
         trainer.fit(module, task.train, task.val, ckpt_path=resume_ckpt, weights_only=True)
-    except KeyboardInterrupt:
-        store.update_run(run_id, status="interrupted", stop_reason=StopReason.INTERRUPTED.value)
-        raise
+    except BaseException as exc:
+        signum = _interruption(exc, stop)
+        if signum is None:
+            raise
+        # the epoch in flight is dropped (its row was never written); a resume redoes it
+        raise interrupted(signum, trainer.current_epoch) from None
     if module.non_finite is not None:
         reason, status = StopReason.NON_FINITE, "stopped"
         last = os.path.join(ckpt_dir, "last.ckpt")
