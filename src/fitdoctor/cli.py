@@ -201,25 +201,40 @@ def compare_cmd(
     out: Optional[str] = typer.Option(None, "--out", help="Write comparison.md/.html/.json/.png here."),
     lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
     store: str = typer.Option(DEFAULT_STORE, "--store", help="Run store for run ids."),
+    group: Optional[str] = typer.Option(None, "--group", help="Compare configurations, not runs: "
+                                        "a regular expression searched in each run's NAME as the "
+                                        "table shows it (a file's name with its extension, e.g. "
+                                        "healthy-s0.csv; a stored run's name; FILE#k for the k-th "
+                                        "run of a file holding several). The text its first capture "
+                                        "group matches names the configuration; the runs that share "
+                                        r"it are its seeds. Example: --group '(.*)-s\d+'. Adds the "
+                                        "seeds and validation size a pair would need."),
 ) -> None:
     """Which differences between runs are real: ranked table, pairwise tests, Holm correction."""
     with _user_errors():
         _check_lang(lang)
         from .diagnosis.comparison import compare
-        from .report.comparison import comparison_document, render_comparison_terminal, write_comparison
+        from .diagnosis.configs import compare_configs
+        from .report.comparison import (comparison_document, config_document, render_comparison_terminal,
+                                        render_configs_terminal, write_comparison)
 
         inputs, histories = _compare_inputs(items, store, fmt, metric, val_size)
         if len(inputs) < 2:
             raise UsageError(f"compare needs two or more runs; got {len(inputs)}.")
-        result = compare(inputs, val_size=val_size)
+        if group is not None:
+            result = compare_configs(inputs, group)
+            document, render = config_document, render_configs_terminal
+        else:
+            result = compare(inputs, val_size=val_size)
+            document, render = comparison_document, render_comparison_terminal
         if out:
             written = write_comparison(result, histories, out, lang)
             if not as_json:
                 err_console.print(f"report: {written['html']}", highlight=False)
         if as_json:
-            typer.echo(json.dumps(comparison_document(result), indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(document(result), indent=2, ensure_ascii=False))
         else:
-            render_comparison_terminal(result, out_console, lang)
+            render(result, out_console, lang)
 
 
 @app.command("lr-find")

@@ -378,6 +378,120 @@ def _fill(template: str, evidence: dict[str, Any], lang: str) -> str:
             values[name] = texts[lang].format(**base) if evidence.get(name) is not None else ""
     return template.format(**values)
 
+# compare --group: configurations, their estimate, and what it would take to tell them apart
+MESSAGES.update({
+    "config.estimate": {
+        "en": "Configurations: the mean of the runs' smoothed bests. Interval: random effects, "
+              "mean +- t(n-1) sqrt((tau2 + w)/n), where tau2 is the between-seed variance by the "
+              "method of moments (DerSimonian-Laird with the equal weights of a plain mean: "
+              "tau2 = max(0, s2 - w), s2 the seeds' sample variance) and w the mean of the runs' "
+              "own squared standard errors (epoch-to-epoch noise, plus the validation sampling "
+              "error p(1-p)/N where N is known). Pairs: Welch-type t-tests on the configuration "
+              "means with these variances (Satterthwaite degrees of freedom), or, where every run "
+              "has per-example predictions, paired over the examples and pooled over the seeds; "
+              "p Holm-corrected across configuration pairs.",
+        "zh": "配置：各次运行平滑最佳值的均值。区间：随机效应估计，均值 +- t(n-1) sqrt((tau2 + w)/n)，"
+              "其中 tau2 为种子间方差，用矩估计（等权重的 DerSimonian-Laird，对应简单平均："
+              "tau2 = max(0, s2 - w)，s2 为各种子的样本方差），w 为各次运行自身标准误平方的均值"
+              "（逐 epoch 噪声，已知 N 时再加验证集抽样误差 p(1-p)/N）。两两比较：以这些方差对配置"
+              "均值做 Welch 型 t 检验（Satterthwaite 自由度）；若每次运行都有逐样本预测，则按样本"
+              "配对、跨种子合并；p 值在配置对之间做 Holm 校正。",
+    },
+    "config.one_run": {
+        "en": "{names}: one run, so the interval is that run's own; the between-seed variance "
+              "is not measured there.",
+        "zh": "{names}：只有一次运行，区间即该运行自身的区间；其种子间方差无从测量。",
+    },
+    "config.one_each": {
+        "en": "One run against one run: the between-seed variance is unknown and taken as 0 "
+              "(a z-test on the runs' own errors); other seeds may well undo such a difference.",
+        "zh": "一次运行对一次运行：种子间方差未知，按 0 处理（用各运行自身误差做 z 检验）；"
+              "换几个种子，这样的差异很可能消失。",
+    },
+    "config.no_interval": {
+        "en": "{names}: too short for an interval; its own error is counted as 0.",
+        "zh": "{names}：太短，没有区间；其自身误差按 0 计。",
+    },
+    "config.paired_delta": {
+        "en": "Pairs tested on per-example predictions compare the runs' accuracies at their best "
+              "epochs (the checkpoints' own scores on the shared validation examples), not the "
+              "smoothed bests of the table.",
+        "zh": "用逐样本预测检验的配置对，比较的是各运行在最佳 epoch 的准确率（检查点在共同验证样本上的"
+              "得分），而不是表中的平滑最佳值。",
+    },
+    "config.holm_only": {
+        "en": "{names}: significant at 0.05 on its own but not after the Holm correction over "
+              "{m} pairs; its budget is for 0.05 on its own, so it may already be met.",
+        "zh": "{names}：单独看在 0.05 水平显著，但经 {m} 对的 Holm 校正后不显著；其预算按单独 0.05 "
+              "计算，可能已经满足。",
+    },
+    "config.budget": {
+        "en": "Budget: the observed difference taken as the true one; the power (80 %) of this "
+              "same test, two-sided at 0.05 for that pair alone (before Holm), from the variance "
+              "components the data gave: between seeds, the runs' epoch-to-epoch noise and the "
+              "sampling error p(1-p)/N. The validation size is given for the epoch noise held "
+              "fixed and for it shrinking with N like the sampling error (on fitdoctor's truth "
+              "corpus it shrank part of the way).",
+        "zh": "所需预算：把观测到的差异当作真实差异，按同一检验在双侧 0.05 水平下（仅此一对，Holm "
+              "校正前）达到 80% 功效计算；方差成分取自数据：种子间方差、运行的逐 epoch 噪声和抽样误差 "
+              "p(1-p)/N。验证集大小分两种情形给出：逐 epoch 噪声不变，或像抽样误差一样随 N 缩小"
+              "（在 fitdoctor 的真值语料上它缩小了一部分）。",
+    },
+    "budget.line": {
+        "en": "{a} vs {b} ({delta:+.4f}): {seeds_text}; {val_text}.",
+        "zh": "{a} 对 {b}（{delta:+.4f}）：{seeds_text}；{val_text}。",
+    },
+    "budget.seeds.ok": {
+        "en": "{seeds} seeds per configuration at N={n0:,}",
+        "zh": "每个配置 {seeds} 个种子（验证集 N={n0:,}）",
+    },
+    "budget.seeds.ok_no_n": {
+        "en": "{seeds} seeds per configuration at this validation size",
+        "zh": "每个配置 {seeds} 个种子（当前验证集大小）",
+    },
+    "budget.seeds.beyond": {
+        "en": "more than {max_seeds} seeds per configuration",
+        "zh": "每个配置需要超过 {max_seeds} 个种子",
+    },
+    "budget.seeds.unknown": {
+        "en": "seeds: unknown (one run per configuration: no between-seed variance measured; the "
+              "validation size assumes there is none)",
+        "zh": "种子数：未知（每个配置只有一次运行，无法测量种子间方差；下面的验证集大小假设它为 0）",
+    },
+    "budget.val.ok": {
+        "en": "or N={val_size_low:,}-{val_size:,} validation examples at {seeds_now} (the lower "
+              "figure if the runs' epoch-to-epoch noise shrinks with N as the sampling error does, "
+              "the higher if it does not)",
+        "zh": "或在 {seeds_now}下使用 N={val_size_low:,}-{val_size:,} 个验证样本（若运行的逐 epoch "
+              "噪声像抽样误差一样随 N 缩小取较小值，否则取较大值）",
+    },
+    "budget.val.ok_same": {
+        "en": "or N={val_size:,} validation examples at {seeds_now}",
+        "zh": "或在 {seeds_now}下使用 N={val_size:,} 个验证样本",
+    },
+    "budget.val.epoch": {
+        "en": "or N={val_size_low:,} validation examples at {seeds_now} if the runs' "
+              "epoch-to-epoch noise shrinks with N as the sampling error does; not reachable by "
+              "more validation data alone if it does not",
+        "zh": "若运行的逐 epoch 噪声像抽样误差一样随 N 缩小，则在 {seeds_now}下需要 "
+              "N={val_size_low:,} 个验证样本；若不缩小，仅靠更多验证数据无法达到",
+    },
+    "budget.val.between": {
+        "en": "not reachable by more validation data alone at {seeds_now}: the between-seed "
+              "variance alone prevents it",
+        "zh": "在 {seeds_now}下，仅靠更多验证数据无法达到：仅种子间方差就已阻止",
+    },
+    "budget.val.no_sampling": {
+        "en": "validation size: not computed ({monitor} is not a proportion, so its sampling "
+              "error is not known)",
+        "zh": "验证集大小：无法计算（{monitor} 不是比例，其抽样误差未知）",
+    },
+    "budget.val.unknown": {
+        "en": "validation size: unknown (give --val-size N)",
+        "zh": "验证集大小：未知（请用 --val-size N 给出）",
+    },
+})
+
 VERDICTS: dict[str, dict[str, str]] = {
     "non_finite": {"en": "broke down (non-finite loss)", "zh": "训练崩溃（损失出现非有限值）"},
     "divergence": {"en": "diverged", "zh": "发散"},
@@ -452,6 +566,27 @@ LABELS: dict[str, dict[str, str]] = {
     "expected_max": {"en": "Expected best vs number of trials (the runs taken as trials of one search)",
                      "zh": "期望最佳值与试验次数（把这些实验当作一次搜索的试验）"},
     "comparison_title": {"en": "fitdoctor comparison", "zh": "fitdoctor 实验比较"},
+    "configs": {"en": "Configurations (ranked by mean smoothed best)", "zh": "配置（按平滑最佳值的均值排序）"},
+    "configuration": {"en": "Configuration", "zh": "配置"},
+    "seeds_n": {"en": "Seeds (n)", "zh": "种子数 (n)"},
+    "mean_smoothed": {"en": "Mean smoothed best", "zh": "平滑最佳均值"},
+    "interval95": {"en": "95% interval", "zh": "95% 区间"},
+    "seeds_sd": {"en": "Seeds' SD", "zh": "种子样本标准差"},
+    "between_sd": {"en": "Between-seed SD", "zh": "种子间标准差"},
+    "best_raw": {"en": "Best raw peak", "zh": "最高原始峰值"},
+    "within_se": {"en": "Within-run SE", "zh": "运行内标准误"},
+    "interval_how": {"en": "Interval", "zh": "区间来源"},
+    "members": {"en": "Runs", "zh": "运行"},
+    "budget": {"en": "What it would take (80% power at 0.05)", "zh": "所需预算（0.05 水平下 80% 功效）"},
+    "interval.random_effects": {"en": "random effects, t(n-1)", "zh": "随机效应，t(n-1)"},
+    "interval.one_run": {"en": "one run: its own", "zh": "单次运行：自身区间"},
+    "test.welch_re": {"en": "Welch-type t: seeds + runs' own error", "zh": "Welch 型 t 检验：种子间 + 运行自身误差"},
+    "test.one_run_borrowed": {"en": "t: one run as another seed of the other", "zh": "t 检验：把单次运行当作另一配置的又一个种子"},
+    "test.one_run_each": {"en": "z-test: runs' own error, between-seed variance unknown",
+                          "zh": "z 检验：运行自身误差，种子间方差未知"},
+    "test.paired_pooled": {"en": "paired predictions, pooled over seeds", "zh": "逐样本配对，跨种子合并"},
+    "test.mcnemar": {"en": "paired predictions: McNemar", "zh": "逐样本配对：McNemar 检验"},
+    "test.untestable": {"en": "too short to test", "zh": "太短，无法检验"},
     "report_title": {"en": "fitdoctor diagnosis", "zh": "fitdoctor 诊断报告"},
     "source": {"en": "Source", "zh": "来源"},
     "curves": {"en": "Curves", "zh": "曲线"},
