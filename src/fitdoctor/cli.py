@@ -190,6 +190,19 @@ def _compare_inputs(items: list[str], store: str, fmt: str | None, metric: str |
     return inputs, histories
 
 
+def _name_by_point(inputs, histories, keys: list[str]):
+    """Sweep runs renamed "lr=0.003 #seed1" (their point in the search space, and the seed), so
+    that a configuration's row says what it is."""
+    import dataclasses
+
+    def label(i) -> str:
+        point = ",".join(f"{k.rsplit('.', 1)[-1]}={i.config.get(k)}" for k in keys)
+        return f"{point} #seed{i.config.get('training.seed')}"
+
+    renamed = [dataclasses.replace(i, name=label(i)) for i in inputs]
+    return renamed, {label(i): histories[i.name] for i in inputs}
+
+
 @app.command("compare")
 def compare_cmd(
     items: List[str] = typer.Argument(..., help="Run ids from the store, or training logs (two or more)."),
@@ -366,16 +379,24 @@ def sweep_cmd(
         if len(result.run_ids) < 2:
             raise UsageError(f"study {name} has fewer than two finished runs to compare.")
         from .diagnosis.comparison import compare
-        from .report.comparison import comparison_document, render_comparison_terminal, write_comparison
+        from .diagnosis.configs import compare_configs
+        from .report.comparison import (comparison_document, config_document, render_comparison_terminal,
+                                        render_configs_terminal, write_comparison)
 
         inputs, histories = _compare_inputs(result.run_ids, store, None, None, None)
-        comparison = compare(inputs)
+        if seeds > 1:        # a point's seeds are one configuration, named by its parameters
+            inputs, histories = _name_by_point(inputs, histories, [d.key for d in dims])
+            comparison = compare_configs(inputs, r"^(.*) #seed\S+$")
+            document, render = config_document, render_configs_terminal
+        else:
+            comparison = compare(inputs)
+            document, render = comparison_document, render_comparison_terminal
         if report:
             write_comparison(comparison, histories, report, lang)
         if as_json:
-            typer.echo(json.dumps(comparison_document(comparison), indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(document(comparison), indent=2, ensure_ascii=False))
         else:
-            render_comparison_terminal(comparison, out_console, lang)
+            render(comparison, out_console, lang)
 
 
 @app.command("schedule")

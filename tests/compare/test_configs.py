@@ -219,6 +219,23 @@ def test_configuration_interval_and_one_run_interval():
     assert any(code == "config.one_run" and ev["names"] == "b" for code, ev in c.notes)
 
 
+def test_an_accuracy_interval_never_leaves_0_1():
+    """Short runs have large own errors (a 6-epoch sweep gave [0.52, 1.21] for an accuracy);
+    a loss's interval is not bounded."""
+    def runs(metric, values):
+        return [RunInput(f"a-s{i}", diag(v, expected=v, ci=(v - 0.2, v + 0.2), monitor=metric,
+                                          mode="max" if metric == "val_acc" else "min"))
+                for i, v in enumerate(values)] + \
+            [RunInput("b-s0", diag(0.5, expected=0.5, ci=(0.3, 0.7), monitor=metric,
+                                   mode="max" if metric == "val_acc" else "min"))]
+    a = next(e for e in compare_configs(runs("val_acc", [0.94, 0.95, 0.96]), GROUP).entries
+             if e.name == "a")
+    assert a.ci95[1] == 1.0 and 0.0 < a.ci95[0] < 0.95
+    loss = next(e for e in compare_configs(runs("val_loss", [0.94, 0.95, 0.96]), GROUP).entries
+                if e.name == "a")
+    assert loss.ci95[1] > 1.0
+
+
 def test_paired_predictions_pooled_over_seeds_by_hand():
     """Three seeds a config, all scored on the same 400 examples: delta is the difference of
     the mean accuracies; Var = s_A^2/3 + s_B^2/3 + var_j(d_j)/400, d_j = B's mean correctness on

@@ -39,13 +39,16 @@ def sweep(tmp_path, cfg, *args):
 
 
 def test_grid_with_seeds_ends_in_a_comparison(tmp_path, cfg):
+    """With seeds, the comparison is of configurations (compare --group's): one row per point of
+    the grid, named by its parameters, its seeds pooled."""
     doc = sweep(tmp_path, cfg, "--grid", "training.learning_rate=1e-4,3e-3", "--seeds", "2")
-    assert doc["schema"] == "fitdoctor.comparison/1" and len(doc["runs"]) == 2
-    assert all(r["seeds"] == 2 for r in doc["runs"]) and doc["pairs"][0]["method"] == "Welch t-test over seeds"
-    assert doc["runs"][0]["config"] == {"training.learning_rate": 0.003}
+    assert doc["schema"] == "fitdoctor.config-comparison/1" and len(doc["configs"]) == 2
+    assert {c["name"] for c in doc["configs"]} == {"learning_rate=0.0001", "learning_rate=0.003"}
+    assert all(c["n"] == 2 for c in doc["configs"]) and len(doc["pairs"]) == 1
+    assert doc["configs"][0]["name"] == "learning_rate=0.003"        # the better one first
     assert len(RunStore(str(tmp_path / "s.db")).list_runs()) == 4
     again = sweep(tmp_path, cfg, "--grid", "training.learning_rate=1e-4,3e-3", "--seeds", "2")
-    assert len(RunStore(str(tmp_path / "s.db")).list_runs()) == 4 and len(again["runs"]) == 2   # nothing rerun
+    assert len(RunStore(str(tmp_path / "s.db")).list_runs()) == 4 and len(again["configs"]) == 2   # nothing rerun
 
 
 def test_random_search_and_pruning(tmp_path, cfg):

@@ -393,7 +393,8 @@ def _check_metrics(groups: dict[str, list[RunInput]]) -> tuple[str, str]:
     return next(iter(seen))
 
 
-def _entry(name: str, g: list[RunInput], mode: str) -> ConfigEntry:
+def _entry(name: str, g: list[RunInput], mode: str, bounded: bool = False) -> ConfigEntry:
+    """``bounded``: the monitor is a proportion; its interval never leaves [0, 1]."""
     ds = [r.diagnosis for r in g]
     st = config_stats([_smoothed(d) for d in ds], [_se_from(d) for d in ds],
                       [d.best.sampling_se for d in ds], [d.val_size for d in ds])
@@ -404,6 +405,8 @@ def _entry(name: str, g: list[RunInput], mode: str) -> ConfigEntry:
     else:
         half = float(stats.t.ppf(1 - ALPHA / 2, st.n - 1)) * math.sqrt(st.var_mean)
         ci, how = (st.mean - half, st.mean + half), INTERVAL_RE
+    if bounded and ci is not None:
+        ci = (max(0.0, ci[0]), min(1.0, ci[1]))
     return ConfigEntry(name, tuple(r.name for r in g), tuple(_smoothed(d) for d in ds), st, ci,
                        how, raw, tuple(d.val_size for d in ds))
 
@@ -459,7 +462,8 @@ def compare_configs(runs: list[RunInput], pattern: str, *, seed: int = 0) -> Con
     groups = group_runs(runs, pattern)
     monitor, mode = _check_metrics(groups)
     sign = 1 if mode == "max" else -1
-    entries = sorted((_entry(k, g, mode) for k, g in groups.items()), key=lambda e: -sign * e.value)
+    entries = sorted((_entry(k, g, mode, is_proportion(monitor)) for k, g in groups.items()),
+                     key=lambda e: -sign * e.value)
     by_name = {e.name: groups[e.name] for e in entries}
     notes: list[tuple[str, dict]] = [("config.estimate", {})]
     raw = []

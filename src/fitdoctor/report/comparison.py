@@ -126,11 +126,12 @@ def _config_text(c: ConfigComparison, lang: str) -> tuple[list[str], list[str]]:
 
 
 def render_configs_terminal(c: ConfigComparison, console: Console, lang: str = "en") -> None:
-    for title, (head, rows) in ((label("configs", lang), _config_rows(c, lang, full=False)),
-                                (label("pairs", lang), _config_pair_rows(c, lang))):
+    for title, (head, rows), names in (
+            (label("configs", lang), _config_rows(c, lang, full=False), {1}),
+            (label("pairs", lang), _config_pair_rows(c, lang), {0, 1})):
         t = Table(title=title, title_justify="left", show_edge=False)
-        for h in head:
-            t.add_column(h)
+        for i, h in enumerate(head):       # a name is folded, never cut: it is what one copies
+            t.add_column(h, overflow="fold" if i in names else "ellipsis")
         for r in rows:
             t.add_row(*map(escape, r))
         console.print(t)
@@ -145,11 +146,11 @@ def render_configs_terminal(c: ConfigComparison, console: Console, lang: str = "
 
 
 def render_comparison_terminal(c: Comparison, console: Console, lang: str = "en") -> None:
-    for title, (head, rows) in ((label("runs", lang), _run_rows(c, lang)),
-                                (label("pairs", lang), _pair_rows(c, lang))):
+    for title, (head, rows), names in ((label("runs", lang), _run_rows(c, lang), {1}),
+                                       (label("pairs", lang), _pair_rows(c, lang), {0, 1})):
         t = Table(title=title, title_justify="left", show_edge=False)
-        for h in head:
-            t.add_column(h)
+        for i, h in enumerate(head):       # a name is folded, never cut: it is what one copies
+            t.add_column(h, overflow="fold" if i in names else "ellipsis")
         for r in rows:
             t.add_row(*r)
         console.print(t)
