@@ -240,3 +240,13 @@ def test_runs_show_json_export_whole_epochs_and_a_missing_file_beside_a_store(tm
     assert csv[0].startswith("epoch,") and csv[1].startswith("0,") and csv[6].startswith("5,")
     r = run("diagnose", "missing.log")
     assert r.exit_code == 2 and "missing.log: no such file" in " ".join(r.stderr.split())
+
+
+def test_compare_refuses_one_file_given_twice(tmp_path):
+    """The same file twice was compared with itself, and grouped it counted as two seeds."""
+    log = SEED_LOGS / "sst-try1.log"
+    link = tmp_path / "again.log"
+    link.symlink_to(log)
+    for args in ([log, log], [log, link]):
+        r = run("compare", *args)
+        assert r.exit_code == 2 and "given twice" in r.stderr

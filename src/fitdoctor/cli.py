@@ -165,9 +165,14 @@ def _compare_inputs(items: list[str], store: str, fmt: str | None, metric: str |
     per-example predictions of the best epoch."""
     from .diagnosis.comparison import run_input
 
-    inputs, histories, seen = [], {}, set()
+    inputs, histories, seen, sources = [], {}, set(), {}
     for item in items:
         found = []
+        key = os.path.realpath(item) if os.path.exists(item) else None
+        if key is not None and key in sources:   # one run counted twice would pass for a seed
+            raise UsageError(f"{item}: given twice (also as {sources[key]}); give each run once.")
+        if key is not None:
+            sources[key] = item
         if os.path.exists(item):
             found = [(h, None) for h in read_histories(item, fmt)]
         else:
@@ -176,6 +181,10 @@ def _compare_inputs(items: list[str], store: str, fmt: str | None, metric: str |
                 raise UsageError(f"{item}: no such file, and no run store {store} to look it up in.")
             s = RunStore(store, create=False)
             run_id = s.resolve(item)
+            if run_id in sources:
+                raise UsageError(f"{item}: run {run_id} given twice (also as {sources[run_id]}); "
+                                 "give each run once.")
+            sources[run_id] = item
             pred = s.predictions(run_id, "best")
             found = [(s.history(run_id), pred[1]["correct"] if pred else None)]
         for h, correct in found:

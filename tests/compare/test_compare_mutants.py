@@ -544,13 +544,16 @@ def test_differing_keys_are_the_numbers_and_switches_that_differ():
                                           "training.lr": 0.2}
 
 
-def test_runs_monitoring_another_metric_are_named_in_a_note():
-    """The first run's metric is the comparison's; the others that differ are listed."""
+def test_runs_monitoring_another_metric_are_refused():
+    """A val_loss of 2.05 was ranked over a val_acc of 0.42, "significant, p = 0": the runs that
+    differ from the first run's metric are named, and the fix."""
+    from fitdoctor.errors import UsageError
+
     runs = [run("A", 0.8), run("B", 0.3, monitor="val_loss"), run("C", 0.7),
             run("D", 0.2, monitor="val_loss")]
-    c = compare(runs)
-    assert (c.monitor, c.mode) == ("val_acc", "max")
-    assert c.notes == (RANK_NOTE, "These runs monitor another metric than val_acc: B, D.")
+    with pytest.raises(UsageError, match=r"A follows val_acc \(max\), B, D another.*--metric"):
+        compare(runs)
+    assert compare([run("A", 0.8), run("C", 0.7)]).notes == (RANK_NOTE,)
 
 
 def test_compare_needs_two_runs():

@@ -175,9 +175,11 @@ def compare(runs: list[RunInput], *, val_size: int | None = None, seed: int = 0)
     monitor, mode = first.monitor, first.mode
     notes = ["Runs are ranked by their smoothed best (the bias-corrected level of the curve), not "
              "the raw peak: a maximum over many noisy epochs is biased upward."]
-    mismatched = [r.name for r in runs if r.diagnosis.monitor != monitor]
-    if mismatched:
-        notes.append(f"These runs monitor another metric than {monitor}: {', '.join(mismatched)}.")
+    mismatched = [r.name for r in runs if (r.diagnosis.monitor, r.diagnosis.mode) != (monitor, mode)]
+    if mismatched:                   # a loss of 2.05 "beat" an accuracy of 0.42, p = 0
+        raise UsageError(f"the runs monitor different metrics: {runs[0].name} follows {monitor} "
+                         f"({mode}), {', '.join(mismatched)} another; runs are ranked on one "
+                         "metric. Give --metric NAME to compare the same one.")
     keys = sorted({k for r in runs for k in r.config})
 
     def settings(k):                   # numbers and switches, not paths and names
