@@ -10,6 +10,7 @@ import re
 import shlex
 from typing import Callable, Iterator, List, Optional
 
+import rich
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -481,11 +482,16 @@ def train_cmd(
         if config is None and resume is None:
             raise UsageError("give a CONFIG to train, or --resume RUN_ID to continue a run.")
         cfg = load_config(config, overrides) if config else None
-        console = err_console if as_json else out_console
-        say = lambda m: console.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
+        bar = progress and not as_json
+
+        def say(m: str) -> None:
+            # with the bar on, through the console its live display owns: the line lands above
+            # the bar instead of being glued to it
+            console = err_console if as_json else rich.get_console() if bar else out_console
+            console.print(m, highlight=False, markup=False, soft_wrap=True)
         warn = lambda m: err_console.print(f"[yellow]warning:[/] {m}", highlight=False, soft_wrap=True)  # noqa: E731
         result = train(cfg, store_path=store, out_dir=out, resume=resume, say=say, warn=warn,
-                       progress=progress and not as_json)
+                       progress=bar)
         if not result.primary:
             return
         if as_json:

@@ -240,3 +240,15 @@ def test_one_monitor_rule():
     assert of_config(build_config(es).training) == Monitor("val_loss", "min")
     es["training"]["early_stopping"]["mode"] = "max"
     assert of_config(build_config(es).training) == Monitor("val_loss", "max")
+
+
+def test_the_progress_bar_numbers_epochs_as_the_store_does():
+    """Lightning's bar said "Epoch 0/1" for the first of two epochs."""
+    from types import SimpleNamespace
+
+    from fitdoctor.training.callbacks import EpochProgressBar
+
+    bar = EpochProgressBar()
+    bar._trainer = SimpleNamespace(max_epochs=2)
+    assert bar._get_train_description(0).strip() == "Epoch 0 (1/2)"
+    assert bar._get_train_description(1).strip() == "Epoch 1 (2/2)"

@@ -8,6 +8,7 @@ import os
 from typing import Callable
 
 import lightning as L
+from lightning.pytorch.callbacks import RichProgressBar
 
 from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
 
@@ -190,3 +191,16 @@ class RecordEarlyStopping(EarlyStopping):
         if period is not None and self.rule.patience < period and self.warn is not None:
             self.warn(f"early-stopping patience {self.rule.patience} is shorter than the warm-restart "
                       f"period {period}: a stop will wait for the next restart")
+
+
+class EpochProgressBar(RichProgressBar):
+    """Lightning's rich bar with the epoch as the store and the reports number it (from 0) and
+    how far along the run is: "Epoch 0 (1/10)", where Lightning shows "Epoch 0/9". Lines printed
+    through ``rich.get_console()`` while it runs appear above it."""
+
+    def _get_train_description(self, current_epoch: int) -> str:
+        text = f"Epoch {current_epoch}"
+        if self.trainer.max_epochs is not None and self.trainer.max_epochs > 0:
+            text += f" ({current_epoch + 1}/{self.trainer.max_epochs})"
+        return f"{text:{len(self.validation_description)}}" \
+            if len(self.validation_description) > len(text) else text

@@ -193,9 +193,9 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
         holder["recorder"] = recorder
     callbacks += list(extra_callbacks or [])
     if progress:
-        from lightning.pytorch.callbacks import RichProgressBar
+        from .callbacks import EpochProgressBar
         # at most ~50 bar updates an epoch: a redraw every step costs ~70 us, as much as a small step
-        callbacks.append(RichProgressBar(refresh_rate=max(1, len(task.train) // 50), leave=False))
+        callbacks.append(EpochProgressBar(refresh_rate=max(1, len(task.train) // 50), leave=False))
     accelerator = "cpu" if t.accelerator == "auto" and not __import__("torch").cuda.is_available() \
         else t.accelerator
     strategy = "ddp" if t.devices * t.num_nodes > 1 else "auto"
