@@ -18,8 +18,9 @@ from rich.markup import escape
 from . import __version__
 from .diagnosis import DiagnoseOptions, diagnose, to_document
 from .errors import FitDoctorError, Interrupted, UsageError
-from .history import FORMATS, History, read_histories, read_history
+from .history import FORMATS
 from .i18n import LANGS
+from .inputs import compare_inputs, metric_series, name_by_point, open_histories
 from .store import DEFAULT_PATH as DEFAULT_STORE
 from .training.signals import stop_signals
 
@@ -65,7 +66,6 @@ def _sweep_hint(exc: Interrupted, study: str) -> str:
 
 
 PREVIEW_STEPS = 2_000_000     # a per-batch LR preview longer than this is a mistake, not a plan
-METRIC_FILE_BYTES = 64 * 2**20
 
 
 def _check_lang(lang: str) -> None:
@@ -75,29 +75,6 @@ def _check_lang(lang: str) -> None:
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "run"
-
-
-def _histories(paths: list[str], fmt: str | None, run: str | None,
-               store: str | None = None) -> list[History]:
-    out: list[History] = []
-    for path in paths:
-        if not os.path.exists(path) and store and os.path.exists(store):
-            from .store import RunStore
-            runs = RunStore(store, create=False)
-            if not runs.find(path):
-                raise UsageError(f"{path}: no such file, and no run of that id in {store} (see "
-                                 f"`fitdoctor runs list --store {store}`).")
-            out.append(runs.history(path))       # a run id from `fitdoctor runs list`
-            continue
-        if run == "all":
-            out += read_histories(path, fmt)
-        elif run is not None:
-            if not run.isdigit():
-                raise UsageError(f"--run must be a run number (1, 2, ...) or 'all', got {run=}.")
-            out.append(read_history(path, fmt, int(run)))
-        else:
-            out.append(read_history(path, fmt))
-    return out
 
 
 @app.command("diagnose")
@@ -122,7 +99,7 @@ def diagnose_cmd(
     with _user_errors():
         _check_lang(lang)
         histories = [h.with_options(monitor=metric, mode=mode, val_size=val_size)
-                     for h in _histories(paths, fmt, run, store)]
+                     for h in open_histories(paths, fmt, run, store)]
         results = [(h, diagnose(h, DiagnoseOptions())) for h in histories]
         if out:
             from .report import write_reports
@@ -141,76 +118,6 @@ def diagnose_cmd(
         from .report import render_terminal
         for _, d in results:
             render_terminal(d, out_console, lang)
-
-
-def _metric_series(path: str) -> list[float]:
-    """One number per line, or any training history fitdoctor reads (its monitored metric)."""
-    if not os.path.exists(path):
-        raise UsageError(f"--metric-file {path}: no such file.")
-    if not os.path.isfile(path):          # a directory, a device (/dev/zero), a FIFO
-        raise UsageError(f"--metric-file {path}: not a regular file.")
-    if os.path.getsize(path) > METRIC_FILE_BYTES:
-        raise UsageError(f"--metric-file {path}: larger than {METRIC_FILE_BYTES // 2**20} MB; a "
-                         "metric per epoch is a few KB. Give the validation metric's values.")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return [float(x) for x in fh.read().split()]
-    except (ValueError, UnicodeDecodeError):
-        h = read_history(path)
-        return [float(v) for v in h.values(h.monitor) if v == v]
-
-
-def _compare_inputs(items: list[str], store: str, fmt: str | None, metric: str | None,
-                    val_size: int | None):
-    """Histories (files or stored runs) with their diagnoses and, for stored runs, the
-    per-example predictions of the best epoch."""
-    from .diagnosis.comparison import run_input
-
-    inputs, histories, seen, sources = [], {}, set(), {}
-    for item in items:
-        found = []
-        key = os.path.realpath(item) if os.path.exists(item) else None
-        if key is not None and key in sources:   # one run counted twice would pass for a seed
-            raise UsageError(f"{item}: given twice (also as {sources[key]}); give each run once.")
-        if key is not None:
-            sources[key] = item
-        if os.path.exists(item):
-            found = [(h, None) for h in read_histories(item, fmt)]
-        else:
-            from .store import RunStore
-            if not os.path.exists(store):
-                raise UsageError(f"{item}: no such file, and no run store {store} to look it up in.")
-            s = RunStore(store, create=False)
-            run_id = s.resolve(item)
-            if run_id in sources:
-                raise UsageError(f"{item}: run {run_id} given twice (also as {sources[run_id]}); "
-                                 "give each run once.")
-            sources[run_id] = item
-            pred = s.predictions(run_id, "best")
-            found = [(s.history(run_id), pred[1]["correct"] if pred else None)]
-        for h, correct in found:
-            h = h.with_options(monitor=metric, val_size=val_size)
-            name = h.name
-            while name in seen:
-                name += "'"
-            seen.add(name)
-            d = diagnose(h)
-            inputs.append(run_input(name, d, h, correct=correct))
-            histories[name] = h
-    return inputs, histories
-
-
-def _name_by_point(inputs, histories, keys: list[str]):
-    """Sweep runs renamed "lr=0.003 #seed1" (their point in the search space, and the seed), so
-    that a configuration's row says what it is."""
-    import dataclasses
-
-    def label(i) -> str:
-        point = ",".join(f"{k.rsplit('.', 1)[-1]}={i.config.get(k)}" for k in keys)
-        return f"{point} #seed{i.config.get('training.seed')}"
-
-    renamed = [dataclasses.replace(i, name=label(i)) for i in inputs]
-    return renamed, {label(i): histories[i.name] for i in inputs}
 
 
 @app.command("compare")
@@ -241,7 +148,7 @@ def compare_cmd(
         from .report.comparison import (comparison_document, config_document, render_comparison_terminal,
                                         render_configs_terminal, write_comparison)
 
-        inputs, histories = _compare_inputs(items, store, fmt, metric, val_size)
+        inputs, histories = compare_inputs(items, store, fmt, metric, val_size)
         if len(inputs) < 2:
             raise UsageError(f"compare needs two or more runs; got {len(inputs)}.")
         if group is not None:
@@ -393,9 +300,9 @@ def sweep_cmd(
         from .report.comparison import (comparison_document, config_document, render_comparison_terminal,
                                         render_configs_terminal, write_comparison)
 
-        inputs, histories = _compare_inputs(result.run_ids, store, None, None, None)
+        inputs, histories = compare_inputs(result.run_ids, store, None, None, None)
         if seeds > 1:        # a point's seeds are one configuration, named by its parameters
-            inputs, histories = _name_by_point(inputs, histories, [d.key for d in dims])
+            inputs, histories = name_by_point(inputs, histories, [d.key for d in dims])
             comparison = compare_configs(inputs, r"^(.*) #seed\S+$")
             document, render = config_document, render_configs_terminal
         else:
@@ -438,7 +345,7 @@ def schedule_cmd(
             raise UsageError(f"--epochs {n} x --steps-per-epoch {spe} = {n * spe:,} steps to "
                              f"preview; at most {PREVIEW_STEPS:,}. Lower one of them.")
         spec = ScheduleSpec.from_training(t, spe, monitor_mode=mode)
-        metric = _metric_series(metric_file) if metric_file else None
+        metric = metric_series(metric_file) if metric_file else None
         result = preview(spec, t.learning_rate, n, spe, metric)
         if out:
             from .report.plots import plot_lr
