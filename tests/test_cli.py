@@ -250,3 +250,15 @@ def test_compare_refuses_one_file_given_twice(tmp_path):
     for args in ([log, log], [log, link]):
         r = run("compare", *args)
         assert r.exit_code == 2 and "given twice" in r.stderr
+
+
+def test_fail_on_is_a_ci_gate():
+    """Exit 1 with each matching finding on stderr; 0 when none matches; 2 for an unknown code.
+    SST Try1 overfits (from epoch 11) and learns."""
+    log = SEED_LOGS / "sst-try1.log"
+    r = run("diagnose", log, "--fail-on", "overfitting,no_learning", "--json")
+    assert r.exit_code == 1 and json.loads(r.stdout)["verdict"] == "overfitting"
+    assert "fail-on overfitting: " in r.stderr and "no_learning" not in r.stderr
+    assert run("diagnose", log, "--fail-on", "no_learning,divergence").exit_code == 0
+    r = run("diagnose", log, "--fail-on", "overfit")
+    assert r.exit_code == 2 and "unknown finding code(s) overfit" in r.stderr

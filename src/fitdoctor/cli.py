@@ -94,10 +94,15 @@ def diagnose_cmd(
                                       "and diagnosis.json into this directory."),
     lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
     store: str = typer.Option(DEFAULT_STORE, "--store", help="Run store for run ids."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", help="A CI gate: exit 1 when any "
+                                          "of these findings is reported (comma-separated codes, "
+                                          "e.g. overfitting,no_learning,divergence); each is "
+                                          "printed on stderr. Bad input still exits 2."),
 ) -> None:
     """Diagnose training histories: log files, run directories, or run ids from the store."""
     with _user_errors():
         _check_lang(lang)
+        gate = _finding_codes(fail_on) if fail_on else set()
         histories = [h.with_options(monitor=metric, mode=mode, val_size=val_size)
                      for h in open_histories(paths, fmt, run, store)]
         results = [(h, diagnose(h, DiagnoseOptions())) for h in histories]
@@ -114,10 +119,29 @@ def diagnose_cmd(
         if as_json:
             docs = [to_document(d) for _, d in results]
             typer.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
-            return
-        from .report import render_terminal
-        for _, d in results:
-            render_terminal(d, out_console, lang)
+        else:
+            from .report import render_terminal
+            for _, d in results:
+                render_terminal(d, out_console, lang)
+    hits = [(h, f) for h, d in results for f in d.findings if f.code in gate]
+    for h, f in hits:
+        err_console.print(f"fail-on {f.code}: {h.source}: {f.message}", highlight=False,
+                          markup=False, soft_wrap=True)
+    if hits:
+        raise typer.Exit(1)
+
+
+def _finding_codes(text: str) -> set[str]:
+    """--fail-on's codes, each one a finding fitdoctor reports."""
+    from .i18n import MESSAGES
+
+    known = {key.split(".", 1)[0] for key in MESSAGES} - {"budget", "config", "note"}   # not findings
+    codes = {c.strip() for c in text.split(",") if c.strip()}
+    unknown = sorted(codes - known)
+    if unknown or not codes:
+        raise UsageError(f"--fail-on: unknown finding code(s) {', '.join(unknown) or '(none given)'}; "
+                         f"known: {', '.join(sorted(known))}.")
+    return codes
 
 
 @app.command("compare")
