@@ -5,7 +5,8 @@
 logs every evaluation (training loss averaged since the previous one, the LR, every ``eval_*``
 metric under canonical names) to the run store and writes the diagnosis report when training
 ends. ``WarmupReduceLROnPlateau`` gives the HF Trainer what it lacks (huggingface/transformers
-#29417): a linear warmup per optimizer step, then ReduceLROnPlateau on the evaluation metric —
+#29417, closed for GreedyLR, which is not this): a linear warmup per optimizer step, then
+ReduceLROnPlateau on the evaluation metric —
 
     sched = WarmupReduceLROnPlateau(optimizer, warmup_steps=100, mode="max", factor=0.5, patience=2)
     trainer = Trainer(..., optimizers=(optimizer, sched), callbacks=[FitDoctorCallback()])
