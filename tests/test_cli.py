@@ -262,3 +262,21 @@ def test_fail_on_is_a_ci_gate():
     assert run("diagnose", log, "--fail-on", "no_learning,divergence").exit_code == 0
     r = run("diagnose", log, "--fail-on", "overfit")
     assert r.exit_code == 2 and "unknown finding code(s) overfit" in r.stderr
+
+
+def test_a_log_piped_into_dash(tmp_path):
+    log = SEED_LOGS / "sst-try1.log"
+    p = subprocess.run([sys.executable, "-m", "fitdoctor", "diagnose", "-", "--json"], input=log.read_bytes(),
+                       capture_output=True)
+    doc = json.loads(p.stdout)
+    assert p.returncode == 0 and doc["name"] == "stdin" and doc["verdict"] == "overfitting"
+    assert doc["best"] == json.loads(run("diagnose", log, "--json").stdout)["best"]
+    p = subprocess.run([sys.executable, "-m", "fitdoctor", "compare", "-", str(SEED_LOGS / "sst-try3.log")],
+                       input=log.read_bytes(), capture_output=True, text=False)
+    assert p.returncode == 0 and b"stdin" in p.stdout
+    for stdin, args, msg in ((b"", [], b"standard input is empty"),
+                             ((FIXTURES / "two-runs.log").read_bytes(), [], b"holds 2 runs"),
+                             ((FIXTURES / "two-runs.log").read_bytes(), ["--run", "7"], b"holds 2 run(s)")):
+        p = subprocess.run([sys.executable, "-m", "fitdoctor", "diagnose", "-", *args], input=stdin,
+                           capture_output=True)
+        assert p.returncode == 2 and msg in p.stderr and b"Traceback" not in p.stderr

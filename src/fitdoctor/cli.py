@@ -79,7 +79,7 @@ def _slug(name: str) -> str:
 
 @app.command("diagnose")
 def diagnose_cmd(
-    paths: List[str] = typer.Argument(..., help="Training histories: console logs, CSV, JSON, "
+    paths: List[str] = typer.Argument(..., help="Training histories: console logs, CSV, JSON (- reads standard input), "
                                       "trainer_state.json, TensorBoard event files or run directories."),
     metric: Optional[str] = typer.Option(None, "--metric", help="Metric to monitor (default: the "
                                          "validation accuracy-like metric, else validation loss)."),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
+import tempfile
 
 from .diagnosis import diagnose
 from .diagnosis.comparison import run_input
@@ -14,14 +16,43 @@ from .history import History, read_histories, read_history
 from .store import RunStore
 
 METRIC_FILE_BYTES = 64 * 2**20
+STDIN_BYTES = 512 * 2**20        # a log piped in is read whole: at most this much
+
+
+def _stdin_histories(fmt: str | None) -> list[History]:
+    """A log piped into ``-``: read whole (up to STDIN_BYTES) into a temporary file, read as any
+    log is, and named "stdin"."""
+    data = sys.stdin.buffer.read(STDIN_BYTES + 1)
+    if len(data) > STDIN_BYTES:
+        raise UsageError(f"-: standard input is larger than {STDIN_BYTES // 2**20} MB; give the "
+                         "log as a file.")
+    if not data.strip():
+        raise UsageError("-: standard input is empty; pipe a training log into it, or give a file.")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "stdin")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return [dataclasses.replace(h, source="-", name="stdin" if h.name == "stdin" else
+                                    h.name.replace(path, "stdin"))
+                for h in read_histories(path, fmt)]
 
 
 def open_histories(paths: list[str], fmt: str | None, run: str | None,
                    store: str | None = None) -> list[History]:
     """The histories of ``paths``: log files or run directories, or run ids of ``store``;
     ``run`` picks a run of a file holding several (a number from 1, or "all")."""
+    if run not in (None, "all") and not run.isdigit():
+        raise UsageError(f"--run must be a run number (1, 2, ...) or 'all', got {run=}.")
     out: list[History] = []
     for path in paths:
+        if path == "-":
+            found = _stdin_histories(fmt)
+            if run is None and len(found) > 1:
+                raise UsageError(f"-: standard input holds {len(found)} runs; give --run N or --run all.")
+            if run not in (None, "all") and not 1 <= int(run) <= len(found):
+                raise UsageError(f"-: --run {run}, but standard input holds {len(found)} run(s).")
+            out += found if run in (None, "all") else [found[int(run) - 1]]
+            continue
         if not os.path.exists(path) and store and os.path.exists(store):
             runs = RunStore(store, create=False)
             if not runs.find(path):
@@ -32,8 +63,6 @@ def open_histories(paths: list[str], fmt: str | None, run: str | None,
         if run == "all":
             out += read_histories(path, fmt)
         elif run is not None:
-            if not run.isdigit():
-                raise UsageError(f"--run must be a run number (1, 2, ...) or 'all', got {run=}.")
             out.append(read_history(path, fmt, int(run)))
         else:
             out.append(read_history(path, fmt))
@@ -69,7 +98,9 @@ def compare_inputs(items: list[str], store: str, fmt: str | None, metric: str | 
             raise UsageError(f"{item}: given twice (also as {sources[key]}); give each run once.")
         if key is not None:
             sources[key] = item
-        if os.path.exists(item):
+        if item == "-":
+            found = [(h, None) for h in _stdin_histories(fmt)]
+        elif os.path.exists(item):
             found = [(h, None) for h in read_histories(item, fmt)]
         else:
             if not os.path.exists(store):
