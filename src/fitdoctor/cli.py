@@ -79,8 +79,9 @@ def _slug(name: str) -> str:
 
 @app.command("diagnose")
 def diagnose_cmd(
-    paths: List[str] = typer.Argument(..., help="Training histories: console logs, CSV, JSON (- reads standard input), "
-                                      "trainer_state.json, TensorBoard event files or run directories."),
+    paths: List[str] = typer.Argument(..., help="Training histories: console logs, CSV, JSON, "
+                                      "trainer_state.json, TensorBoard event files or run "
+                                      "directories; - reads standard input."),
     metric: Optional[str] = typer.Option(None, "--metric", help="Metric to monitor (default: the "
                                          "validation accuracy-like metric, else validation loss)."),
     mode: Optional[str] = typer.Option(None, "--mode", help="max or min (default: inferred from the name)."),
