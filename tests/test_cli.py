@@ -280,3 +280,15 @@ def test_a_log_piped_into_dash(tmp_path):
         p = subprocess.run([sys.executable, "-m", "fitdoctor", "diagnose", "-", *args], input=stdin,
                            capture_output=True)
         assert p.returncode == 2 and msg in p.stderr and b"Traceback" not in p.stderr
+
+
+def test_a_run_without_epochs_exports_empty(tmp_path):
+    """A run interrupted in its first epoch has no rows: export and show --json gave a KeyError."""
+    from fitdoctor.store import RunStore
+
+    db = str(tmp_path / "s.db")
+    run_id = RunStore(db).create_run({"training": {"seed": 0}}, name="cut", monitor="val_acc", mode="max")
+    r = run("runs", "export", run_id, "--store", db)
+    assert r.exit_code == 0 and r.stdout.strip() == "epoch"
+    r = run("runs", "show", run_id, "--store", db, "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["epochs"] == []

@@ -386,14 +386,17 @@ MESSAGES.update({
               "method of moments (DerSimonian-Laird with the equal weights of a plain mean: "
               "tau2 = max(0, s2 - w), s2 the seeds' sample variance) and w the mean of the runs' "
               "own squared standard errors (epoch-to-epoch noise, plus the validation sampling "
-              "error p(1-p)/N where N is known). Pairs: Welch-type t-tests on the configuration "
+              "error p(1-p)/N where N is known); where N is known, p(1-p)/N (1 - 1/n) more, "
+              "since seeds scored on one validation set share its sampling error, which more "
+              "seeds do not average away. Pairs: Welch-type t-tests on the configuration "
               "means with these variances (Satterthwaite degrees of freedom), or, where every run "
               "has per-example predictions, paired over the examples and pooled over the seeds; "
               "p Holm-corrected across configuration pairs.",
         "zh": "配置：各次运行平滑最佳值的均值。区间：随机效应估计，均值 +- t(n-1) sqrt((tau2 + w)/n)，"
               "其中 tau2 为种子间方差，用矩估计（等权重的 DerSimonian-Laird，对应简单平均："
               "tau2 = max(0, s2 - w)，s2 为各种子的样本方差），w 为各次运行自身标准误平方的均值"
-              "（逐 epoch 噪声，已知 N 时再加验证集抽样误差 p(1-p)/N）。两两比较：以这些方差对配置"
+              "（逐 epoch 噪声，已知 N 时再加验证集抽样误差 p(1-p)/N）；已知 N 时再加 p(1-p)/N (1 - 1/n)，"
+              "因为在同一验证集上评估的各种子共享其抽样误差，增加种子不能把它平均掉。两两比较：以这些方差对配置"
               "均值做 Welch 型 t 检验（Satterthwaite 自由度）；若每次运行都有逐样本预测，则按样本"
               "配对、跨种子合并；p 值在配置对之间做 Holm 校正。",
     },
@@ -418,6 +421,13 @@ MESSAGES.update({
               "smoothed bests of the table.",
         "zh": "用逐样本预测检验的配置对，比较的是各运行在最佳 epoch 的准确率（检查点在共同验证样本上的"
               "得分），而不是表中的平滑最佳值。",
+    },
+    "config.against_ranking": {
+        "en": "{names}: the paired test on the best epochs' predictions finds the lower-ranked "
+              "configuration better, against the ranking by smoothed bests; neither is shown as "
+              "worse.",
+        "zh": "{names}：基于最佳 epoch 逐样本预测的配对检验认为排名较低的配置更好，与按平滑最佳值的排名相反；"
+              "两者都不标为更差。",
     },
     "config.holm_only": {
         "en": "{names}: significant at 0.05 on its own but not after the Holm correction over "

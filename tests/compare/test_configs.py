@@ -356,3 +356,45 @@ def test_stored_runs_with_predictions_are_paired_and_pooled_over_seeds(tmp_path)
     (pair,) = doc["pairs"]
     assert pair["method"] == TEST_PAIRED and pair["significant"] and pair["delta"] < 0
     assert any("per-example predictions compare the runs' accuracies" in n for n in doc["notes"])
+
+
+def test_seeds_on_one_validation_set_share_its_sampling_error():
+    """Three seeds, each with its own error 0.02 of which 0.01633 is sampling (p = 0.8, N = 600):
+    w = 4e-4, s2 = 1e-4, tau2 = 0, var_mean = 4e-4 / 3; the sampling error of the shared
+    validation set, 0.16 / 600, does not average over the seeds: (1 - 1/3) of it is added back.
+    half = t(0.975, 2) sqrt(1.3333e-4 + 1.7778e-4) = 4.3027 x 0.017638."""
+    import dataclasses
+
+    def seed(i, v):
+        d = diag(v, expected=v, ci=(v - 1.959964 * 0.02, v + 1.959964 * 0.02), val_size=600)
+        best = dataclasses.replace(d.best, sampling_se=math.sqrt(0.16 / 600), se=0.02)
+        return RunInput(f"a-s{i}", dataclasses.replace(d, best=best))
+    runs = [seed(i, v) for i, v in enumerate([0.80, 0.81, 0.82])]
+    runs.append(RunInput("b-s0", diag(0.5, expected=0.5, ci=(0.45, 0.55))))
+    a = next(e for e in compare_configs(runs, GROUP).entries if e.name == "a")
+    half = stats.t.ppf(0.975, 2) * math.sqrt(4e-4 / 3 + 0.16 / 600 * (2 / 3))
+    assert a.ci95 == pytest.approx((0.81 - half, 0.81 + half), abs=1e-6)
+
+
+def test_a_significant_pair_against_the_ranking_keeps_both_in_the_best_group():
+    """x ranks first by smoothed best, but y's best-epoch predictions are better, significantly:
+    y is not "worse than the best", and a note says the two disagree."""
+    rng = np.random.default_rng(0)
+    x = [RunInput(f"x-s{i}", diag(0.9, expected=0.9, ci=(0.88, 0.92)),
+                  correct=rng.random(1000) < 0.6) for i in range(2)]
+    y = [RunInput(f"y-s{i}", diag(0.8, expected=0.8, ci=(0.78, 0.82)),
+                  correct=rng.random(1000) < 0.9) for i in range(2)]
+    c = compare_configs(x + y, GROUP)
+    assert c.entries[0].name == "x" and c.pairs[0].significant and c.pairs[0].delta > 0
+    assert set(c.best_group) == {"x", "y"}
+    assert any(code == "config.against_ranking" for code, _ in c.notes)
+
+
+def test_the_runs_own_error_is_taken_before_the_interval_is_clipped():
+    from fitdoctor.diagnosis.comparison import _se_from
+
+    d = diag(0.997, expected=0.997, ci=(0.9911, 1.0))
+    assert _se_from(d) == pytest.approx((1.0 - 0.9911) / (2 * 1.959964), rel=1e-5)
+    import dataclasses
+    d = dataclasses.replace(d, best=dataclasses.replace(d.best, se=0.0029))
+    assert _se_from(d) == 0.0029

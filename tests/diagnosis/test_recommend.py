@@ -358,6 +358,21 @@ def test_order_of_the_advice():
                finding("metric_disagreement", loss_epoch=3.0, acc_epoch=9.0, monitor="val_acc"),
                finding("noisy_validation", sigma=0.01),
                finding("plateau", start=1.0, end=30.0, k=5), peak_lr=0.1, schedule=LINEAR)
+    # train longer stretches the linear schedule with the run (total_iters 45): no separate
+    # schedule-length patch beside it
     assert [r.code for r in recs] == [
         "fix_no_learning", "constant_lr_control", "train_longer", "reduce_regularization",
-        "fit_schedule_to_run", "select_by_accuracy", "smooth_selection", "plateau_schedule"]
+        "select_by_accuracy", "smooth_selection", "plateau_schedule"]
+    assert recs[2].patch["training"]["scheduler_params"] == {"total_iters": 45}
+
+
+def test_advice_carrying_other_schedule_params_keeps_the_length_patch():
+    """A run that overfits (its advice includes warm restarts, with scheduler_params) and stopped
+    long before its linear schedule ended still gets the schedule-length patch (the ConvNeXt EEG
+    log lost it when any scheduler_params counted as a stretch)."""
+    recs = run(overfit(), finding("schedule_mismatch", kind="stopped_early", length=300.0),
+               schedule=LINEAR, first_epoch=0.0, epochs_run=33.0)
+    codes = [r.code for r in recs]
+    assert "warm_restarts" in codes and "fit_schedule_to_run" in codes
+    fit = recs[codes.index("fit_schedule_to_run")]
+    assert fit.patch == {"training": {"scheduler_params": {"total_iters": 34}}}

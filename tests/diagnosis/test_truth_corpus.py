@@ -204,6 +204,11 @@ def test_short_accuracies_from_a_precise_writer_are_exact(tmp_path):
     assert d.val_size is None                  # not proof enough: said, not guessed
     assert any("leaves out the validation set's sampling error" in n for n in notes_text(d, "en"))
     assert any("没有计入验证集的抽样误差" in n for n in notes_text(d, "zh"))
+    # only the same evaluation's columns speak for the writer: a training accuracy in full
+    # beside a validation accuracy of 3 decimals may be a running mean beside a rounded score
+    no_f1 = tmp_path / "no_f1.csv"
+    table.drop(columns=["val_f1"]).assign(train_acc=table["train_acc"] + 1e-7).to_csv(no_f1, index=False)
+    assert diagnose(read_history(no_f1)).val_size is None
     # the writer keeps 6 decimals for val_f1 but the log is console text: no N
     lines = [f"Epoch {int(r.epoch)}: train_loss={r.train_loss} train_acc={r.train_acc} "
              f"val_loss={r.val_loss} val_acc={r.val_acc} val_f1={r.val_f1}" for r in table.itertuples()]
@@ -227,3 +232,7 @@ def test_a_precise_writer_makes_only_short_values_exact():
     six = np.round(k / 300, 6)
     assert infer_denominator(six) == 300
     assert infer_denominator(six, written=9) == 300
+    # values that fit 1/100 (or 1/1000) exactly are what rounding to 2 (3) decimals gives too:
+    # no N, whatever the writer (N = 10,000 rounded to 2 decimals once "inferred" N = 100)
+    rounded = np.round(np.random.default_rng(3).integers(7600, 9200, 40) / 10_000, 2)
+    assert infer_denominator(rounded, written=9) is None

@@ -129,3 +129,10 @@ def test_two_workers_share_one_study(tmp_path, cfg):
     assert lrs == [1e-4, 3e-4, 1e-3, 3e-3]                    # nothing lost, nothing run twice
     runs = RunStore(str(tmp_path / "s.db")).list_runs()
     assert len(runs) == 4
+
+
+def test_one_point_with_seeds_has_nothing_to_compare(tmp_path, cfg):
+    """The error named a --group regex the user never typed."""
+    r = runner.invoke(app, ["sweep", cfg, "--store", str(tmp_path / "s.db"), "--out", str(tmp_path / "runs"),
+                            "--grid", "training.learning_rate=3e-3", "--seeds", "2"])
+    assert r.exit_code == 2 and "one configuration" in r.stderr and "--group" not in r.stderr

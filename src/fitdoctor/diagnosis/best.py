@@ -65,7 +65,7 @@ def best_estimate(ctx: Context, stop: int | None = None) -> Best:
     if not v.known:                      # too short for a noise estimate: the value itself
         se = ctx.sampling_se(value)
         ci = None if se is None else _clip(ctx, value - z * se, value + z * se)
-        return Best(float(ctx.epochs[i]), value, i, ci, None, (), None, se)
+        return Best(float(ctx.epochs[i]), value, i, ci, None, (), None, se, se)
     centre, noise_se = level_at(ctx, i, max(stop, min(MIN_POINTS, ctx.n)))
     expected = v.value(centre)
     se = ctx.sampling_se(expected)
@@ -77,7 +77,7 @@ def best_estimate(ctx: Context, stop: int | None = None) -> Best:
     tied = tuple(float(e) for j, e in enumerate(ctx.epochs[:stop])
                  if j != i and finite[j] and v.g[i] - v.g[j] <= tie)
     return Best(float(ctx.epochs[i]), value, i, _clip(ctx, *bounds), expected,
-                tied, float(v.sigma), se)
+                tied, float(v.sigma), se, total)
 
 
 def _clip(ctx: Context, lo: float, hi: float) -> tuple[float, float]:

@@ -82,6 +82,10 @@ class Comparison:
 
 
 def _se_from(d: Diagnosis) -> float | None:
+    """The best level's standard error: as computed (an interval clipped at 1 would give a
+    smaller one), else from the interval."""
+    if d.best.se is not None:
+        return d.best.se
     if d.best.ci95 is None:
         return None
     return (d.best.ci95[1] - d.best.ci95[0]) / (2 * Z95)

@@ -403,7 +403,10 @@ def _entry(name: str, g: list[RunInput], mode: str, bounded: bool = False) -> Co
     if st.n == 1:
         ci, how = ds[0].best.ci95, INTERVAL_ONE
     else:
-        half = float(stats.t.ppf(1 - ALPHA / 2, st.n - 1)) * math.sqrt(st.var_mean)
+        # seeds scored on one validation set share its sampling error: more seeds do not
+        # average it away (with a validation set per seed this is a little conservative)
+        shared = st.q / st.val_size * (1 - 1 / st.n) if st.val_size else 0.0
+        half = float(stats.t.ppf(1 - ALPHA / 2, st.n - 1)) * math.sqrt(st.var_mean + shared)
         ci, how = (st.mean - half, st.mean + half), INTERVAL_RE
     if bounded and ci is not None:
         ci = (max(0.0, ci[0]), min(1.0, ci[1]))
@@ -491,8 +494,12 @@ def compare_configs(runs: list[RunInput], pattern: str, *, seed: int = 0) -> Con
         pairs.append(ConfigPair(ea.name, eb.name, float(delta), (float(ci[0]), float(ci[1])),
                                 float(p), float(ph), sig, method, float(df), bud))
     top = entries[0].name
-    best = [top] + [e.name for e in entries[1:]
-                    if not any(p.a == top and p.b == e.name and p.significant for p in pairs)]
+    # B - A in the metric's direction: below 0, B is worse than the top (A)
+    worse = {p.b for p in pairs if p.a == top and p.significant and sign * p.delta < 0}
+    best = [top] + [e.name for e in entries[1:] if e.name not in worse]
+    against = [f"{p.b} over {p.a}" for p in pairs if p.significant and sign * p.delta > 0]
+    if against:          # a paired test on best-epoch predictions against the smoothed ranking
+        notes.append(("config.against_ranking", {"names": "; ".join(against)}))
     ones = [e.name for e in entries if e.stats.n == 1]
     if ones:
         notes.append(("config.one_run", {"names": ", ".join(ones)}))

@@ -43,17 +43,19 @@ def _with_val_size(h: History) -> History:
 
 
 def _written_decimals(h: History) -> int | None:
-    """How many decimals the writer of a machine-written history (CSV, JSON) keeps for
-    proportions, when another proportion column (train_acc, val_f1...) shows at least 6: a writer
-    that gives the F1 score 6 decimals did not round the accuracy beside it to 3, so 0.578 is
-    exact. None for console text (each metric has its own format), when no other proportion
-    says, and when the others have 5 decimals or fewer (a log may write training accuracy to 4
-    decimals and validation accuracy to 3: rounded, both); losses do not count."""
+    """How many decimals the writer of a machine-written history (CSV, JSON) keeps for the
+    monitor's evaluation, when another proportion of the same split (val_f1 beside val_acc) shows
+    at least 6: a writer that gives the validation F1 score 6 decimals did not round the
+    validation accuracy beside it to 3, so 0.578 is exact. None for console text (each metric has
+    its own format), when no such column says, and when it has 5 decimals or fewer; training
+    columns and losses do not count (a log may write a running training accuracy in full and
+    round the validation accuracy)."""
     if h.format == "console":
         return None
+    split = h.monitor.split("_", 1)[0] + "_"      # the same evaluation's other scores only
     found = []
     for c in h.columns:
-        if c == h.monitor or not is_proportion(c):
+        if c == h.monitor or not is_proportion(c) or not c.startswith(split):
             continue
         v = h.values(c)
         v = v[np.isfinite(v) & (v > 0) & (v < 1)]

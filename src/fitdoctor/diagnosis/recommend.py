@@ -16,6 +16,10 @@ def _rec(code: str, patch: dict, evidence: dict, because: tuple[str, ...]) -> Re
     return Recommendation(code, title, patch, rationale, because, evidence)
 
 
+# a schedule's length parameter in torch's names, by the family fit_schedule finds
+_LENGTH_KEY = {"cosine": "T_max", "linear": "total_iters", "polynomial": "total_iters"}
+
+
 def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: float,
               first_epoch: float, peak_lr: float | None, config: Mapping[str, Any],
               schedule: ScheduleFit | None, window: int) -> tuple[Recommendation, ...]:
@@ -108,8 +112,9 @@ def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: f
         ev = f["still_improving"].evidence
         n = int(math.ceil((epochs_run - first_epoch + 1) * 1.5))
         patch = {"training": {"epochs": n}}
-        if schedule is not None and schedule.family == "cosine":
-            patch["training"]["scheduler_params"] = {"T_max": n}
+        if _LENGTH_KEY.get(schedule.family if schedule else "") is not None:
+            # the schedule stretched with the run, in its own length parameter
+            patch["training"]["scheduler_params"] = {_LENGTH_KEY[schedule.family]: n}
         out.append(_rec("train_longer", patch, {**ev, "epochs": n}, ("still_improving",)))
 
     # with overfitting too, less regularization and more epochs would pull against stopping
@@ -122,11 +127,10 @@ def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: f
                                                   "training": {"epochs": n}},
                         {**ev, "dropout": new_dropout, "epochs": n}, ("underfitting",)))
 
-    # the schedule's length parameter in torch's names; a longer run recommended above already
-    # stretches the schedule with it (two patches of one key would contradict each other)
-    key = {"cosine": "T_max", "linear": "total_iters", "polynomial": "total_iters"}.get(
-        schedule.family if schedule else "")
-    stretched = any("scheduler_params" in r.patch.get("training", {}) for r in out)
+    # a longer run recommended above already stretches the schedule with it (two patches of one
+    # key would contradict each other)
+    key = _LENGTH_KEY.get(schedule.family if schedule else "")
+    stretched = any(r.code in ("train_longer", "schedule_ended") for r in out)
     for m in [x for x in findings if x.code == "schedule_mismatch"
               and x.evidence.get("kind") in ("stopped_early", "rises_again")]:
         if key is None or stretched:

@@ -141,8 +141,9 @@ def infer_denominator(values: np.ndarray, max_n: int = 20_000,
     v = v[np.isfinite(v) & (v > 0) & (v < 1)]
     if len(v) < 4:
         return None
-    digits = decimals(v)
-    if digits is not None and digits <= 4 and written is not None and written > digits:
+    digits = own = decimals(v)
+    lifted = digits is not None and digits <= 4 and written is not None and written > digits
+    if lifted:
         digits = min(written, 9)       # short values from a precise writer: exact
     resolution = 0.5 * 10.0 ** -digits if digits is not None else 6e-8   # float32 otherwise
     # values written with d decimals sit on a 10^-d grid: only N up to 10^d / 2 can be told
@@ -162,4 +163,6 @@ def infer_denominator(values: np.ndarray, max_n: int = 20_000,
     misfit = np.max(np.abs(scaled - np.round(scaled)), axis=0) / (n * resolution + 1e-9)
     found = float(n[misfit <= misfit.min() + 0.5][0])
     chance = min(1.0, 2 * found * resolution + 1e-9) ** len(v)
+    if lifted and found == 10 ** own:  # k/1000 from 3-decimal values is rounding's signature too
+        return None
     return int(found) if chance < 1e-6 else None

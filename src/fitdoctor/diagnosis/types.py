@@ -61,6 +61,7 @@ class Best:
     tied_epochs: tuple[float, ...]
     noise: float | None                   # epoch-to-epoch noise (sigma)
     sampling_se: float | None             # sqrt(p(1-p)/N) when the validation size is known
+    se: float | None = None               # the interval's standard error, before any clipping
 
 
 @dataclass(frozen=True)

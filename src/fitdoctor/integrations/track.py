@@ -29,7 +29,7 @@ class Run:
         # a declared monitor without a mode takes its own direction (val_acc: max), as in training
         self.monitor, self.mode = monitor, resolve_monitor(monitor, mode, "").mode if monitor else mode
         self.report, self.gap_warning = report, gap_warning
-        self.run_id = self.store.create_run(dict(config or {}), name=name, monitor=monitor, mode=mode,
+        self.run_id = self.store.create_run(dict(config or {}), name=name, monitor=monitor, mode=self.mode,
                                             val_size=val_size)
         self._next = 0
         self._best: tuple[float, float] | None = None

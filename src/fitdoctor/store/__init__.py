@@ -282,6 +282,8 @@ class RunStore:
     def export_text(self, run: str, fmt: str = "csv") -> str:
         """A run's per-epoch table as CSV or JSON records; whole epochs written as integers."""
         table = self.epochs(run)
+        if table.empty or "epoch" not in table:      # interrupted in its first epoch
+            return "epoch\n" if fmt == "csv" else "[]"
         e = table["epoch"]
         if e.notna().all() and (e == e.round()).all():
             table = table.assign(epoch=e.astype(int))
