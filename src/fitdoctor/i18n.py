@@ -463,6 +463,13 @@ MESSAGES.update({
         "en": "more than {max_seeds} seeds per configuration",
         "zh": "每个配置需要超过 {max_seeds} 个种子",
     },
+    "budget.seeds.paired": {
+        "en": "seeds: not estimated for a test paired on predictions (its per-example differences, "
+              "averaged over today's seeds, carry seed noise that more seeds would shrink: the "
+              "count would be far too high)",
+        "zh": "种子数：对基于预测的配对检验不作估计（逐样本差异按现有种子平均，含有种子噪声，更多种子会使其减小："
+              "估出的种子数会远远偏高）",
+    },
     "budget.seeds.unknown": {
         "en": "seeds: unknown (one run per configuration: no between-seed variance measured; the "
               "validation size assumes there is none)",

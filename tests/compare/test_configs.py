@@ -398,3 +398,15 @@ def test_the_runs_own_error_is_taken_before_the_interval_is_clipped():
     import dataclasses
     d = dataclasses.replace(d, best=dataclasses.replace(d.best, se=0.0029))
     assert _se_from(d) == 0.0029
+
+
+def test_a_paired_pair_gives_no_seed_count():
+    """The per-example differences of a paired test are averaged over today's seeds, so their
+    variance holds seed noise that more seeds would shrink: a seed count from it was far too high
+    ("more than 1000 seeds" for a -0.037 difference on a 2-seed sweep). None is given, and says
+    why; the validation size (at today's seeds) still is."""
+    c = Components((1e-4, 1e-4), (1e-4, 1e-4), (0.16, 0.16), (2, 2), q_paired=0.1, val_size=300)
+    b = budget(-0.03, c)
+    assert b.seeds is None and b.seeds_status == "paired"
+    from fitdoctor.i18n import message
+    assert "not estimated for a test paired" in message("budget.seeds.paired", {}, "en")

@@ -249,7 +249,8 @@ def pair_power(delta: float, c: Components, n_a: int, n_b: int, val_size: float,
 @dataclass(frozen=True)
 class Budget:
     seeds: int | None                 # per configuration, at today's validation size
-    seeds_status: str                 # ok | beyond (more than MAX_SEEDS) | unknown (tau2 not measured)
+    seeds_status: str                 # ok | beyond (more than MAX_SEEDS) | unknown (tau2 not
+    #                                   measured) | paired (not estimated for a paired test)
     val_size: int | None              # at today's seeds, the runs' epoch noise held fixed
     val_size_low: int | None          # the same if the epoch noise shrinks with N like sampling
     val_status: str                   # ok | epoch (reachable only if the epoch noise shrinks too)
@@ -285,6 +286,8 @@ def budget(delta: float, c: Components) -> Budget:
     big_n = c.val_size if c.val_size else math.inf
     if not c.tau2_known:
         seeds, seeds_status = None, "unknown"
+    elif c.q_paired:                  # q_paired holds seed noise that more seeds would shrink
+        seeds, seeds_status = None, "paired"
     else:
         seeds = _smallest(lambda m: pair_power(delta, c, m, m, big_n) >= POWER, 1, MAX_SEEDS) \
             if delta else None
