@@ -63,6 +63,14 @@ def test_strings_from_logs_are_escaped_in_html(tmp_path):
     assert r.exit_code == 0
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    # and in the Markdown reports, which a viewer may render HTML from
+    md = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "<img" not in md and "&lt;img src=x onerror=alert(1)&gt;" in md
+    other = tmp_path / "<b>x.log"
+    other.write_text((SEED_LOGS / "sst-try1.log").read_text())
+    assert run("compare", evil, other, "--out", tmp_path / "cmp").exit_code == 0
+    md = (tmp_path / "cmp" / "comparison.md").read_text(encoding="utf-8")
+    assert "<img" not in md and "<b>" not in md and "&lt;b&gt;x.log" in md
 
 
 @pytest.mark.parametrize("args, message", [

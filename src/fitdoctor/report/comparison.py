@@ -15,7 +15,7 @@ from ..diagnosis.comparison import Comparison
 from ..diagnosis.configs import MAX_SEEDS, Budget, ConfigComparison, ConfigPair, entry_row
 from ..diagnosis.document import clean
 from ..i18n import label, message
-from .documents import report_dir, write_atomic
+from .documents import md_text, report_dir, write_atomic
 from .plots import save_figure
 from .text import fmt
 
@@ -163,9 +163,8 @@ def render_comparison_terminal(c: Comparison, console: Console, lang: str = "en"
 
 
 def _md_table(head, rows) -> list[str]:
-    esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
-    return ["| " + " | ".join(map(esc, head)) + " |", "|" + "---|" * len(head)] + \
-        ["| " + " | ".join(map(esc, r)) + " |" for r in rows]
+    return ["| " + " | ".join(map(md_text, head)) + " |", "|" + "---|" * len(head)] + \
+        ["| " + " | ".join(map(md_text, r)) + " |" for r in rows]
 
 
 def plot_comparison(histories: dict, c: Comparison | ConfigComparison, path: str) -> None:
@@ -226,13 +225,13 @@ def write_comparison(c: Comparison | ConfigComparison, histories: dict, out_dir:
         sections = [(label("runs", lang), _run_rows(c, lang)), (label("pairs", lang), _pair_rows(c, lang))]
         budgets, notes = [], list(c.notes)
         doc = comparison_document(c)
-    md = [f"# {label('comparison_title', lang)}: {c.monitor} ({c.mode})", "", "![](comparison.png)", ""]
+    md = [f"# {label('comparison_title', lang)}: {md_text(c.monitor)} ({c.mode})", "", "![](comparison.png)", ""]
     for title, table_ in sections:
         md += [f"## {title}", "", *_md_table(*table_), ""]
     if budgets:
-        md += [f"## {label('budget', lang)}", "", *[f"- {b}" for b in budgets], ""]
-    md += [f"**{label('best_group', lang)}**: {', '.join(c.best_group)}", ""]
-    md += [f"- {n}" for n in notes]
+        md += [f"## {label('budget', lang)}", "", *[f"- {md_text(b)}" for b in budgets], ""]
+    md += [f"**{label('best_group', lang)}**: {md_text(', '.join(c.best_group))}", ""]
+    md += [f"- {md_text(n)}" for n in notes]
     write_atomic(paths["md"], "\n".join(md) + "\n")
     e = html.escape
     with open(paths["png"], "rb") as fh:

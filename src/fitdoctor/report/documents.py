@@ -63,14 +63,21 @@ def write_atomic(path: str, data: str | bytes) -> None:
         raise
 
 
-def _md_cell(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
+def md_text(s: object) -> str:
+    """Text from a log or a config in a Markdown report: HTML in it stays text (a run named
+    "<img src=x onerror=...>" is shown, not rendered, by a viewer that passes HTML through), and a
+    table cell or list item stays one line."""
+    return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("|", "\\|").replace("\n", " ").replace("\r", " "))
+
+
+_md_cell = md_text
 
 
 def render_markdown(d: Diagnosis, lang: str = "en", image: str | None = "curves.png") -> str:
     h = headline(d, lang)
     out = [f"# {label('report_title', lang)}: {_md_cell(d.name)}", "",
-           f"- **{label('source', lang)}**: `{d.source}` ({d.format})",
+           f"- **{label('source', lang)}**: {md_text(d.source)} ({d.format})",
            f"- **{label('verdict', lang)}**: {h['verdict']}",
            f"- **{label('monitor', lang)}**: {_md_cell(h['monitor'])}",
            f"- **{label('best', lang)}**: {h['best']}",
@@ -87,12 +94,12 @@ def render_markdown(d: Diagnosis, lang: str = "en", image: str | None = "curves.
         out += ["| " + " | ".join(row) + " |" for row in phase_rows(d, lang)]
         out.append("")
     out += [f"## {label('findings', lang)}", ""]
-    out += [f"- **{label(f.severity, lang)}** `{f.code}`: {finding_text(f, lang)}"
+    out += [f"- **{label(f.severity, lang)}** `{f.code}`: {md_text(finding_text(f, lang))}"
             for f in shown_findings(d)]
     out += ["", f"## {label('recommendations', lang)}", ""]
     for i, r in enumerate(d.recommendations, 1):
         title, why = recommendation_text(r, lang)
-        out += [f"{i}. **{title}** — {why}", "", "   ```yaml"]
+        out += [f"{i}. **{md_text(title)}** — {md_text(why)}", "", "   ```yaml"]
         out += ["   " + ln for ln in patch_yaml(r.patch).splitlines()]
         out += ["   ```", ""]
     if not d.recommendations:
