@@ -407,6 +407,13 @@ def train_cmd(
     out: str = typer.Option("runs", "--out", help="Folder for checkpoints and the resolved config."),
     as_json: bool = typer.Option(False, "--json", help="Print {schema, run_id, status, stop_reason, epochs, best} at the end."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
+    patch: Optional[str] = typer.Option(None, "--patch", help="Apply a config patch before training: "
+                                        "a YAML/JSON file of config sections, or the JSON of "
+                                        "`fitdoctor diagnose --json` (its first recommendation "
+                                        "with a patch); - reads standard input. The run keeps "
+                                        "the patch and where it came from."),
+    pick: int = typer.Option(1, "--recommendation", min=1, help="With a diagnosis as --patch: "
+                             "which recommendation (from 1)."),
 ) -> None:
     """Train from a YAML config; every epoch goes to the run store. Ctrl+C (SIGINT) or SIGTERM
     stops at the next batch or epoch boundary, marks the run interrupted and says how to resume."""
@@ -417,6 +424,13 @@ def train_cmd(
         if config is None and resume is None:
             raise UsageError("give a CONFIG to train, or --resume RUN_ID to continue a run.")
         cfg = load_config(config, overrides) if config else None
+        origin = None
+        if patch is not None:
+            if cfg is None:
+                raise UsageError("--patch applies to a CONFIG; a resumed run keeps its own.")
+            from .training.config import apply_patch, build_config, config_dict, read_patch
+            changes, origin = read_patch(patch, pick)
+            cfg = build_config(apply_patch(config_dict(cfg), changes), where=f"{config} + --patch {patch}")
         bar = progress and not as_json
 
         def say(m: str) -> None:
@@ -429,6 +443,15 @@ def train_cmd(
                        progress=bar)
         if not result.primary:
             return
+        if origin is not None:          # the run keeps what changed and where it came from
+            import yaml
+
+            from .report.documents import write_atomic
+            from .store import RunStore
+            path = os.path.join(result.run_dir, "patch.yaml")
+            write_atomic(path, f"# applied to {config} from {origin}\n"
+                         + yaml.safe_dump(changes, sort_keys=False))
+            RunStore(store).add_artifact(result.run_id, "patch", path)
         if as_json:
             typer.echo(json.dumps({"schema": "fitdoctor.run/1", "run_id": result.run_id,
                                    "status": result.status, "stop_reason": result.stop_reason,

@@ -4,7 +4,6 @@ HTML reports. Everything goes through the same library calls a user makes."""
 
 from __future__ import annotations
 
-import copy
 import html
 import os
 from importlib import resources
@@ -16,15 +15,8 @@ from .report import write_reports
 from .store import DEFAULT_PATH
 from .report.documents import write_atomic
 from .store import RunStore
-from .training.config import build_config, config_dict, load_config
+from .training.config import apply_patch, build_config, config_dict, load_config
 from .training.runner import train
-
-
-def _merge(base: dict, patch: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in patch.items():
-        out[k] = _merge(out.get(k) or {}, v) if isinstance(v, dict) else v
-    return out
 
 
 def run_demo(out_dir: str, *, lang: str = "en", say: Callable[[str], None] = print,
@@ -54,7 +46,7 @@ def run_demo(out_dir: str, *, lang: str = "en", say: Callable[[str], None] = pri
         write_atomic(index, _index_page([(d1, first, os.path.join(d1.name, "report.html"))], None, None))
         return index
     rec = d1.recommendations[0]
-    second_cfg = build_config({**_merge(config_dict(first_cfg), rec.patch),
+    second_cfg = build_config({**apply_patch(config_dict(first_cfg), rec.patch),
                                "name": f"demo-{rec.code}"}, where="demo recommendation")
     say(f"3/4  running the top recommendation: {rec.title}")
     second = train(second_cfg, store_path=store_path, out_dir=runs_dir, say=say, warn=warn, progress=progress)

@@ -252,3 +252,38 @@ def test_the_progress_bar_numbers_epochs_as_the_store_does():
     bar._trainer = SimpleNamespace(max_epochs=2)
     assert bar._get_train_description(0).strip() == "Epoch 0 (1/2)"
     assert bar._get_train_description(1).strip() == "Epoch 1 (2/2)"
+
+
+def test_train_with_a_recommendation_as_patch(tmp_path, cfg):
+    """diagnose --json's first recommendation applied to the config by --patch: the second run's
+    config has it, and the run keeps the patch and where it came from."""
+    config = cfg(name="p", epochs=6)
+    first = train(tmp_path, config)
+    diag = runner.invoke(app, ["diagnose", first["run_id"], "--store", str(tmp_path / "s.db"), "--json"])
+    doc = json.loads(diag.stdout)
+    recs = [r for r in doc["recommendations"] if r["patch"]]
+    assert recs, doc["verdict"]
+    (tmp_path / "d.json").write_text(diag.stdout)
+    second = train(tmp_path, config, "--patch", str(tmp_path / "d.json"))
+    store = RunStore(str(tmp_path / "s.db"))
+    info = store.run(second["run_id"])
+
+    def applied(patch, conf):
+        return all(applied(v, conf[k]) if isinstance(v, dict) else conf[k] == v
+                   for k, v in patch.items())
+    assert applied(recs[0]["patch"], info["config"])
+    kept = Path(info["artifacts"]["patch"]).read_text()
+    assert f"recommendation 1 ({recs[0]['code']})" in kept and first["run_id"] in kept
+    # a plain YAML patch, and mistakes
+    (tmp_path / "p.yaml").write_text("training: {learning_rate: 0.01}\n")
+    r = runner.invoke(app, ["train", config, "--store", str(tmp_path / "s.db"), "--out", str(tmp_path / "runs"),
+                            "--patch", str(tmp_path / "p.yaml"), "--set", "training.epochs=1", "--json"])
+    assert r.exit_code == 0
+    run_id = json.loads(r.stdout.strip().splitlines()[-1])["run_id"]
+    assert store.run(run_id)["config"]["training"]["learning_rate"] == 0.01
+    (tmp_path / "bad.yaml").write_text("training: {learning_rat: 0.01}\n")
+    for patch, opts, message in ((tmp_path / "bad.yaml", [], "learning_rat"),
+                                 (tmp_path / "d.json", ["--recommendation", "99"], "--recommendation 99"),
+                                 (tmp_path / "missing.yaml", [], "cannot read it")):
+        r = runner.invoke(app, ["train", config, "--store", str(tmp_path / "s.db"), "--patch", str(patch), *opts])
+        assert r.exit_code == 2 and message in r.stderr, r.output

@@ -241,6 +241,49 @@ def config_dict(cfg: RunConfig) -> dict:
     return cfg.model_dump(mode="json")
 
 
+def apply_patch(base: dict, patch: dict) -> dict:
+    """``base`` with ``patch`` merged in, section by section (a recommendation's patch)."""
+    out = copy.deepcopy(base)
+    for k, v in patch.items():
+        out[k] = apply_patch(out.get(k) or {}, v) if isinstance(v, dict) else v
+    return out
+
+
+def read_patch(path: str, pick: int = 1) -> tuple[dict, str]:
+    """A config patch and where it came from: a YAML/JSON mapping of config sections, or a
+    diagnosis document (``fitdoctor diagnose --json``), whose recommendation number ``pick``
+    (from 1) gives it; ``-`` reads standard input."""
+    import sys
+
+    if path == "-":
+        text, where = sys.stdin.read(), "standard input"
+    else:
+        try:
+            text, where = Path(path).read_text(encoding="utf-8"), path
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--patch {path}: cannot read it "
+                              f"({getattr(exc, 'strerror', None) or type(exc).__name__}).") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        data = None
+    if isinstance(data, list) and all(isinstance(d, dict) and "recommendations" in d for d in data):
+        raise ConfigError(f"--patch {where}: holds {len(data)} diagnoses; give the one of the run "
+                          "to patch (diagnose one history at a time).")
+    if isinstance(data, dict) and str(data.get("schema", "")).startswith("fitdoctor.diagnosis/"):
+        recs = [r for r in data.get("recommendations") or [] if r.get("patch")]
+        if not 1 <= pick <= len(recs):
+            raise ConfigError(f"--patch {where}: the diagnosis has {len(recs)} recommendation(s) "
+                              f"with a patch; --recommendation {pick} is not one of them.")
+        rec = recs[pick - 1]
+        return rec["patch"], (f"recommendation {pick} ({rec.get('code')}) of the diagnosis of "
+                              f"{data.get('source')}")
+    if not isinstance(data, dict) or not data:
+        raise ConfigError(f"--patch {where}: a patch is a YAML or JSON mapping of config sections "
+                          "(training:, model:, ...), or a diagnosis from `fitdoctor diagnose --json`.")
+    return data, where
+
+
 
 def edit_config_text(text: str, updates: list[tuple[str, Any]], where: str = "config") -> str:
     """``text`` (a config's YAML) with each dotted key of ``updates`` set, everything else kept:
