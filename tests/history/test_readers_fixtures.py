@@ -357,3 +357,21 @@ def test_a_fifo_or_a_device_is_refused_not_read(tmp_path):
     for path in (fifo, "/dev/zero"):
         with pytest.raises(LogFormatError, match="not a regular file"):
             read_history(path)
+
+
+def test_a_yolov5_results_csv_is_read_by_default():
+    """YOLOv5 v6's results.csv (a real one, tests/fixtures/SOURCES.md): space-padded headers with
+    ':' in 'metrics/mAP_0.5:0.95' were not sniffed as CSV without --format csv, and its names
+    were not mapped (precision was monitored instead of mAP; x/lr0, the bias group's warmup LR,
+    would be the LR)."""
+    from fitdoctor.diagnosis import diagnose
+
+    h = read_history(FIXTURES / "yolov5-anpr-results.csv")
+    assert h.format == "ultralytics-csv" and h.n == 20
+    assert {"val_map", "val_map50", "val_precision", "val_recall", "lr", "lr_pg0", "lr_pg2"} <= set(h.columns)
+    assert h.monitor == "val_map"
+    assert h.values("val_map")[19] == 0.64718 and h.values("val_map50")[0] == 0.80734
+    # lr is the weights' group (x/lr1: 0.0033244 at epoch 0), not the bias group's 0.070081
+    assert h.values("lr")[0] == 0.0033244 and h.values("lr_pg0")[0] == 0.070081
+    d = diagnose(h)
+    assert d.monitor == "val_map" and d.best.epoch == 19.0

@@ -46,6 +46,9 @@ def _slug(raw: str) -> str:
     s = raw.strip().lower()
     s = re.sub(r"\((b|m)\)$", "", s)          # Ultralytics "(B)" box / "(M)" mask suffix
     s = s.replace("map50-95", "map50_95")
+    # YOLOv5's results.csv: metrics/mAP_0.5:0.95, metrics/mAP_0.5, and x/lr0..2 (its param groups)
+    s = s.replace("map_0.5:0.95", "map50_95").replace("map_0.5", "map50")
+    s = re.sub(r"^x/lr(\d+)$", r"lr/pg\1", s)
     s = re.sub(r"[^a-z0-9]+", "_", s)
     return s.strip("_")
 

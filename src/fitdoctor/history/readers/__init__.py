@@ -66,7 +66,8 @@ def _looks_like_csv(text: str) -> bool:
     lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
     if len(lines) < 2 or lines[0].count(",") < 1:
         return False
-    header = [h.strip() for h in lines[0].split(",")]
+    # a colon between digits is a name's (YOLOv5's metrics/mAP_0.5:0.95); "epoch 3: loss" is text
+    header = [re.sub(r"(?<=\d):(?=\d)", "_", h.strip()) for h in lines[0].split(",")]
     if not all(_HEADER.match(h) for h in header if h):
         return False
     return sum(ln.count(",") == lines[0].count(",") for ln in lines[1:]) >= 0.8 * (len(lines) - 1)
