@@ -181,11 +181,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
     "fix_no_learning": {
         "en": ("Change the learning rate",
-               "The run learned nothing at LR {lr_text}. Train again at the LR in this patch, or "
-               "at the one `fitdoctor lr-find CONFIG` suggests (it costs a few epochs)."),
+               "The run learned nothing{fx_at_lr}.{fx_new_lr}{fx_no_lr}"),
         "zh": ("修改学习率",
-               "在学习率 {lr_text} 下训练没有学到东西。用此补丁中的学习率重新训练，或用 "
-               "`fitdoctor lr-find CONFIG` 给出的学习率（只需几个 epoch 的计算）。"),
+               "{fx_at_lr}训练没有学到东西。{fx_new_lr}{fx_no_lr}"),
     },
     "stabilise": {
         "en": ("Lower the LR, clip gradients, warm up",
@@ -295,6 +293,16 @@ RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
 
 # Optional clauses: inserted where the template has {name} and the evidence has a value for it.
 FRAGMENTS: dict[str, dict[str, str]] = {
+    # fix_no_learning
+    "fx_at_lr": {"en": " at LR {fx_at_lr}", "zh": "在学习率 {fx_at_lr} 下"},
+    "fx_new_lr": {"en": " Train again at the LR in this patch, or at the one `fitdoctor lr-find "
+                        "CONFIG` suggests (it costs a few epochs).",
+                  "zh": "用此补丁中的学习率重新训练，或用 `fitdoctor lr-find CONFIG` 给出的学习率（只需几个 "
+                        "epoch 的计算）。"},
+    "fx_no_lr": {"en": " No LR is known to correct: `fitdoctor lr-find CONFIG` finds one (it costs a "
+                       "few epochs); meanwhile this patch adds a short warmup and gradient clipping.",
+                 "zh": "不知道要修改的学习率：`fitdoctor lr-find CONFIG` 可以找出一个（只需几个 epoch 的计算）；"
+                       "在此之前，此补丁加入短暂预热和梯度裁剪。"},
     # no_learning
     "nl_loss": {"en": " the training loss stayed at {loss_end:.3g} (its early level {loss_start:.3g})",
                 "zh": "训练损失停在 {loss_end:.3g}（早期水平 {loss_start:.3g}）"},

@@ -82,17 +82,20 @@ def test_fix_no_learning_lr(cause, lr, new_lr, lr_text):
     (rec,) = run(finding("no_learning", cause=cause, lr=lr), peak_lr=lr)
     assert rec.code == "fix_no_learning" and rec.because == ("no_learning",)
     assert rec.patch == {"training": {"learning_rate": new_lr}}
-    assert f"at LR {lr_text}." in rec.rationale
+    assert f"at LR {lr_text}. Train again at the LR in this patch" in rec.rationale
 
 
 def test_fix_no_learning_without_any_lr_warms_up_and_clips():
+    """catches: "learned nothing at LR ?. Train again at the LR in this patch" beside a patch with
+    no LR (islp-nyse's val_r2 log)."""
     (rec,) = run(finding("no_learning", cause="flat", lr=None))
     assert rec.patch == {"training": {"warmup_epochs": 2, "max_grad_norm": 1.0}}
-    assert "at LR ?." in rec.rationale
-    # the LR from the config serves when the log has none; the evidence's LR names the text
+    assert rec.rationale.startswith("The run learned nothing. No LR is known to correct")
+    assert "LR in this patch" not in rec.rationale and "?" not in rec.rationale
+    # the LR from the config serves when the log has none, and names the text
     (rec,) = run(finding("no_learning", cause="lr_high", lr=None), config={"learning_rate": 0.8})
     assert rec.patch == {"training": {"learning_rate": 0.08}}
-    assert "at LR ?." in rec.rationale
+    assert "learned nothing at LR 0.8. Train again at the LR in this patch" in rec.rationale
 
 
 # -- overfitting: stop at the onset, regularize, warm restarts ---------------------------------
@@ -122,6 +125,14 @@ def test_early_stop_at_onset(first, reach, onset, patience, stop, t0):
     assert recs["warm_restarts"].patch == {"training": {
         "scheduler": "CosineAnnealingWarmRestarts", "scheduler_params": {"T_0": t0, "T_mult": 2}}}
     assert f"about {t0} epochs" in recs["warm_restarts"].rationale
+
+
+def test_early_stop_never_asks_for_more_epochs_than_the_run_had():
+    """catches: "Stop at the overfitting onset: epochs 24" for a run of 23 epochs (ImageBind's
+    log). Here onset and reach 20 of a 23-epoch run (0-22): patience clip(round(21/4) + 2) = 7,
+    20 + 1 + 7 = 28 epochs, more than the 23 it had: 23."""
+    recs = by_code(run(overfit(onset=20.0, reach=20.0), first_epoch=0.0, epochs_run=22.0))
+    assert recs["early_stop_at_onset"].patch["training"]["epochs"] == 23
 
 
 @pytest.mark.parametrize("window, smoothing", [(1, 3), (3, 3), (4, 4), (5, 5), (9, 5)])

@@ -44,7 +44,10 @@ def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: f
         new_lr = float(f"{lr * (10 if ev['cause'] == 'lr_low' else 0.1):.2g}") if lr else None
         patch = {"training": {"learning_rate": new_lr}} if new_lr else \
             {"training": {"warmup_epochs": 2, "max_grad_norm": 1.0}}
-        rec_ev = {**ev, "lr_text": f"{ev['lr']:.2g}" if ev.get("lr") else "?"}
+        # the text names the LR the run used (the log's, else the config's) and what the patch
+        # does: a new LR, or, with none known, warmup and clipping while lr-find finds one
+        rec_ev = {**ev, "fx_at_lr": f"{lr:.2g}" if lr else None,
+                  "fx_new_lr": True if new_lr else None, "fx_no_lr": None if new_lr else True}
         out.append(_rec("fix_no_learning", patch, rec_ev, ("no_learning",)))
 
     if "overfitting" in f:
@@ -52,7 +55,9 @@ def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: f
         onset, reach = ev["onset"], ev["reach"]
         n_reach = max(1.0, reach - first_epoch + 1)
         patience = int(min(20, max(3, round(0.25 * n_reach) + 2)))
-        stop = int(math.ceil(onset - first_epoch + 1 + patience))
+        # never more epochs than the run had: "stop at the onset" with a longer run contradicts it
+        stop = min(int(math.ceil(onset - first_epoch + 1 + patience)),
+                   int(round(epochs_run - first_epoch + 1)))
         rec_ev = {"reach": reach, "onset": onset, "wasted": int(round(epochs_run - onset)),
                   "patience": patience, "smoothing": smoothing, "monitor": monitor}
         out.append(_rec("early_stop_at_onset", {"training": {
