@@ -327,10 +327,11 @@ def sweep_cmd(
 
         inputs, histories = compare_inputs(result.run_ids, store, None, None, None)
         if seeds > 1:        # a point's seeds are one configuration, named by its parameters
-            inputs, histories = name_by_point(inputs, histories, [d.key for d in dims])
-            if len({i.name.rsplit(" #seed", 1)[0] for i in inputs}) < 2:
+            keys = [d.key for d in dims]
+            if len({tuple(i.config.get(k) for k in keys) for i in inputs}) < 2:
                 raise UsageError(f"study {name} has one configuration (its seeds); nothing to "
                                  "compare it with. Give the grid or space more than one point.")
+            inputs, histories = name_by_point(inputs, histories, keys)
             comparison = compare_configs(inputs, r"^(.*) #seed\S+$")
             document, render = config_document, render_configs_terminal
         else:

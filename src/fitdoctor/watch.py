@@ -27,6 +27,7 @@ class Watched:
     epochs: int = 0
     key: tuple = ()                   # (verdict, onset, best epoch): a line when it changes
     reported: frozenset = frozenset()
+    diagnosis: Diagnosis | None = None
 
 
 def summary(d: Diagnosis) -> str:
@@ -63,42 +64,47 @@ def watch(target: str, *, store: str | None = None, interval: float = 2.0,
         raise UsageError(f"{target}: no run of that id in {store}.")
     seen, last_change, fingerprint = Watched(), time.monotonic(), None
     while True:
-        now_print = None
         if runs is not None:
             info = runs.run(target)
-            n = int(info.get("epochs") or 0)
-            changed = n != seen.epochs
-            done = info["status"] not in ("running",)
+            changed = int(info.get("epochs") or 0) != seen.epochs
+            done = info["status"] != "running"
         else:
             fp = _fingerprint(target)
             changed = fp is not None and fp != fingerprint
-            fingerprint = fp if fp is not None else fingerprint
+            fingerprint = fp or fingerprint
             done = idle is not None and time.monotonic() - last_change > idle
         if changed:
             last_change = time.monotonic()
-            h = _read(target, runs)
-            if h is not None and h.n != seen.epochs:
-                seen.epochs = h.n
-                try:
-                    d = diagnose(h)
-                except FitDoctorError:
-                    d = None
-                if d is not None:
-                    key = (d.verdict, d.overfitting.get("onset_epoch"), d.best.epoch)
-                    if key != seen.key:
-                        now_print, seen.key = f"epoch {d.final_epoch:g}: {summary(d)}", key
-                    new = [f for f in d.findings if f.severity in ALERTS and f.code not in seen.reported]
-                    seen.reported = seen.reported | {f.code for f in new}
-                    if now_print:
-                        say(now_print)
-                    for f in new:
-                        if on_finding:
-                            _run_hook(on_finding, f, d, say)
-                    if new and until == "finding":
-                        return 1
+            new = _look(target, runs, seen, say)
+            for f in new if on_finding else ():
+                _run_hook(on_finding, f, seen.diagnosis, say)
+            if new and until == "finding":
+                return 1
         if until == "done" and done:
             return 0
         sleep(interval)
+
+
+def _look(target: str, runs: RunStore | None, seen: Watched,
+          say: Callable[[str], None]) -> list:
+    """Re-diagnose when a new epoch has landed: a line when the verdict, onset or best epoch
+    changed; the warning or critical findings not reported before."""
+    h = _read(target, runs)
+    if h is None or h.n == seen.epochs:
+        return []
+    seen.epochs = h.n
+    try:
+        d = diagnose(h)
+    except FitDoctorError:
+        return []
+    seen.diagnosis = d
+    key = (d.verdict, d.overfitting.get("onset_epoch"), d.best.epoch)
+    if key != seen.key:
+        seen.key = key
+        say(f"epoch {d.final_epoch:g}: {summary(d)}")
+    new = [f for f in d.findings if f.severity in ALERTS and f.code not in seen.reported]
+    seen.reported = seen.reported | {f.code for f in new}
+    return new
 
 
 def _read(target: str, runs: RunStore | None) -> History | None:

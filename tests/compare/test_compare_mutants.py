@@ -546,12 +546,12 @@ def test_differing_keys_are_the_numbers_and_switches_that_differ():
 
 def test_runs_monitoring_another_metric_are_refused():
     """A val_loss of 2.05 was ranked over a val_acc of 0.42, "significant, p = 0": the runs that
-    differ from the first run's metric are named, and the fix."""
+    follow each metric are listed, and the fix."""
     from fitdoctor.errors import UsageError
 
     runs = [run("A", 0.8), run("B", 0.3, monitor="val_loss"), run("C", 0.7),
             run("D", 0.2, monitor="val_loss")]
-    with pytest.raises(UsageError, match=r"A follows val_acc \(max\), B, D another.*--metric"):
+    with pytest.raises(UsageError, match=r"val_acc \(max\): A, C; val_loss \(max\): B, D\).*--metric"):
         compare(runs)
     assert compare([run("A", 0.8), run("C", 0.7)]).notes == (RANK_NOTE,)
 

@@ -22,6 +22,9 @@ from typer.testing import CliRunner
 from fitdoctor.cli import app
 from fitdoctor.store import SCHEMA_VERSION, RunStore, _start_time
 
+from ..store.test_store_files import OLD_SCHEMA
+from .test_crash_safety import same
+
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
 EPOCHS = 8
@@ -81,9 +84,7 @@ def epochs_of(tmp_path, run_id):
 
 
 def same_numbers(a, b):
-    assert list(a["epoch"]) == list(b["epoch"]) == list(range(EPOCHS))
-    for col in ("train_loss", "val_loss", "val_acc", "lr"):
-        assert list(a[col]) == pytest.approx(list(b[col]), rel=1e-6), col
+    same(a, b, EPOCHS)
 
 
 @pytest.fixture
@@ -188,16 +189,8 @@ def test_liveness_of_the_owner_decides_between_running_and_stale(tmp_path):
     assert s.run(run_id)["status"] == "completed"
 
 
-V1_SCHEMA = """
-CREATE TABLE schema_version (version INTEGER NOT NULL);
-INSERT INTO schema_version VALUES (1);
-CREATE TABLE runs (
-    run_id TEXT PRIMARY KEY, name TEXT, status TEXT NOT NULL, stop_reason TEXT,
-    config TEXT NOT NULL, monitor TEXT, mode TEXT, val_size INTEGER,
-    best_epoch REAL, best_value REAL, created REAL NOT NULL, updated REAL NOT NULL);
-CREATE TABLE epochs (
-    run_id TEXT NOT NULL REFERENCES runs(run_id), epoch INTEGER NOT NULL, metrics TEXT NOT NULL,
-    PRIMARY KEY (run_id, epoch));
+# fitdoctor's schema version 1 (tests/store's), with a run left "running" by an old version
+V1_SCHEMA = OLD_SCHEMA + """
 INSERT INTO runs VALUES ('old-run', 'old', 'running', NULL, '{}', 'val_acc', 'max', 10, NULL, NULL, 1, 1);
 INSERT INTO epochs VALUES ('old-run', 0, '{"val_acc": 0.5}');
 """
@@ -208,10 +201,11 @@ def test_a_version_1_store_opens_and_gains_the_owner_columns(tmp_path):
     with sqlite3.connect(path) as c:
         c.executescript(V1_SCHEMA)
     listed = runner.invoke(app, ["runs", "list", "--store", path, "--json"])
-    assert listed.exit_code == 0 and json.loads(listed.stdout)[0]["status"] == "running", listed.output
+    assert listed.exit_code == 0, listed.output
+    assert {r["run_id"]: r["status"] for r in json.loads(listed.stdout)}["old-run"] == "running"
     assert sqlite3.connect(path).execute("SELECT version FROM schema_version").fetchone()[0] == 1
     s = RunStore(path)
-    [old] = s.list_runs()
+    [old] = [r for r in s.list_runs() if r["run_id"] == "old-run"]
     assert (old["run_id"], old["status"], old["epochs"], old["owner_pid"]) == ("old-run", "running", 1, None)
     assert s.conn.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION == 2
     new = s.create_run({})

@@ -171,19 +171,27 @@ def _check_runs(runs, val_size) -> None:
                          "whole number of examples, or None.")
 
 
+def one_metric(runs: list[RunInput]) -> tuple[str, str]:
+    """The (monitor, mode) every run follows; runs on different metrics cannot be ranked together
+    (a loss of 2.05 "beat" an accuracy of 0.42, p = 0): a UsageError listing them."""
+    seen: dict[tuple[str, str], list[str]] = {}
+    for r in runs:
+        seen.setdefault((r.diagnosis.monitor, r.diagnosis.mode), []).append(r.name)
+    if len(seen) > 1:
+        listing = "; ".join(f"{m} ({mode}): {', '.join(v[:3])}{', ...' if len(v) > 3 else ''}"
+                            for (m, mode), v in seen.items())
+        raise UsageError(f"the runs monitor different metrics ({listing}); runs are ranked on one "
+                         "metric. Give --metric NAME to compare the same one.")
+    return next(iter(seen))
+
+
 def compare(runs: list[RunInput], *, val_size: int | None = None, seed: int = 0) -> Comparison:
     """Rank ``runs`` (two or more RunInput, each from run_input()) and test every pair; bad
     arguments are a UsageError naming the argument and the fix."""
     _check_runs(runs, val_size)
-    first = runs[0].diagnosis
-    monitor, mode = first.monitor, first.mode
+    monitor, mode = one_metric(runs)
     notes = ["Runs are ranked by their smoothed best (the bias-corrected level of the curve), not "
              "the raw peak: a maximum over many noisy epochs is biased upward."]
-    mismatched = [r.name for r in runs if (r.diagnosis.monitor, r.diagnosis.mode) != (monitor, mode)]
-    if mismatched:                   # a loss of 2.05 "beat" an accuracy of 0.42, p = 0
-        raise UsageError(f"the runs monitor different metrics: {runs[0].name} follows {monitor} "
-                         f"({mode}), {', '.join(mismatched)} another; runs are ranked on one "
-                         "metric. Give --metric NAME to compare the same one.")
     keys = sorted({k for r in runs for k in r.config})
 
     def settings(k):                   # numbers and switches, not paths and names

@@ -64,7 +64,7 @@ from scipy import stats
 
 from ..errors import UsageError
 from ..history.names import is_proportion
-from .comparison import RunInput, Z95, _holm, _paired, _se_from, _smoothed
+from .comparison import RunInput, Z95, _holm, _paired, _se_from, _smoothed, one_metric
 
 ALPHA = 0.05
 POWER = 0.80
@@ -383,19 +383,6 @@ def group_runs(runs: list[RunInput], pattern: str) -> dict[str, list[RunInput]]:
     return groups
 
 
-def _check_metrics(groups: dict[str, list[RunInput]]) -> tuple[str, str]:
-    seen = {}
-    for name, g in groups.items():
-        for r in g:
-            seen.setdefault((r.diagnosis.monitor, r.diagnosis.mode), []).append(f"{r.name} ({name})")
-    if len(seen) > 1:
-        listing = "; ".join(f"{m} ({mode}): {', '.join(v[:3])}{', ...' if len(v) > 3 else ''}"
-                            for (m, mode), v in seen.items())
-        raise UsageError(f"the runs monitor different metrics ({listing}); configurations are "
-                         "ranked on one metric. Give --metric NAME to compare the same one.")
-    return next(iter(seen))
-
-
 def _entry(name: str, g: list[RunInput], mode: str, bounded: bool = False) -> ConfigEntry:
     """``bounded``: the monitor is a proportion; its interval never leaves [0, 1]."""
     ds = [r.diagnosis for r in g]
@@ -466,7 +453,7 @@ def _components(a: ConfigEntry, b: ConfigEntry) -> Components:
 
 def compare_configs(runs: list[RunInput], pattern: str, *, seed: int = 0) -> ConfigComparison:
     groups = group_runs(runs, pattern)
-    monitor, mode = _check_metrics(groups)
+    monitor, mode = one_metric(runs)
     sign = 1 if mode == "max" else -1
     entries = sorted((_entry(k, g, mode, is_proportion(monitor)) for k, g in groups.items()),
                      key=lambda e: -sign * e.value)

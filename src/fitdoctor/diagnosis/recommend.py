@@ -23,8 +23,7 @@ _LENGTH_KEY = {"cosine": "T_max", "linear": "total_iters", "polynomial": "total_
 
 @dataclass(frozen=True)
 class _Run:
-    """What the advice is about: the findings by code and the run's facts."""
-    f: dict[str, Finding]
+    """What the advice is about: the findings and the run's facts."""
     findings: list[Finding]
     monitor: str
     mode: str
@@ -37,6 +36,11 @@ class _Run:
     schedule: ScheduleFit | None
 
     @property
+    def f(self) -> dict[str, Finding]:
+        """The findings by code."""
+        return {x.code: x for x in self.findings}
+
+    @property
     def run_len(self) -> int:
         return int(round(self.epochs_run - self.first_epoch + 1))
 
@@ -44,7 +48,7 @@ class _Run:
 def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: float,
               first_epoch: float, peak_lr: float | None, config: Mapping[str, Any],
               schedule: ScheduleFit | None, window: int) -> tuple[Recommendation, ...]:
-    r = _Run({x.code: x for x in findings}, findings, monitor, mode, epochs_run, first_epoch,
+    r = _Run(findings, monitor, mode, epochs_run, first_epoch,
              peak_lr or _number(config, "learning_rate", "lr"),
              _number(config, "dropout", "hidden_dropout_prob", "dropout_rate"),
              _number(config, "weight_decay", "lambda_l2"), max(3, min(5, window)), schedule)

@@ -71,15 +71,13 @@ def md_text(s: object) -> str:
             .replace("|", "\\|").replace("\n", " ").replace("\r", " "))
 
 
-_md_cell = md_text
-
 
 def render_markdown(d: Diagnosis, lang: str = "en", image: str | None = "curves.png") -> str:
     h = headline(d, lang)
-    out = [f"# {label('report_title', lang)}: {_md_cell(d.name)}", "",
+    out = [f"# {label('report_title', lang)}: {md_text(d.name)}", "",
            f"- **{label('source', lang)}**: {md_text(d.source)} ({d.format})",
            f"- **{label('verdict', lang)}**: {h['verdict']}",
-           f"- **{label('monitor', lang)}**: {_md_cell(h['monitor'])}",
+           f"- **{label('monitor', lang)}**: {md_text(h['monitor'])}",
            f"- **{label('best', lang)}**: {h['best']}",
            f"- **{label('final', lang)}**: {h['final']}"]
     if "lr" in h:
@@ -106,7 +104,7 @@ def render_markdown(d: Diagnosis, lang: str = "en", image: str | None = "curves.
         out += [label("none", lang), ""]
     notes = notes_text(d, lang)
     if notes:
-        out += [f"## {label('notes', lang)}", ""] + [f"- {_md_cell(n)}" for n in notes] + [""]
+        out += [f"## {label('notes', lang)}", ""] + [f"- {md_text(n)}" for n in notes] + [""]
     return "\n".join(out)
 
 
