@@ -1,4 +1,5 @@
-"""On a GPU (skipped without one; run on the device machine): a training step never waits for
+"""On a GPU (skipped without one; run on the device machine), the standard loop (fast mode off; see
+test_fast_gpu.py for fast mode): a training step never waits for
 the GPU — torch's sync debug mode set to "error" around every step after the first turns any
 host synchronisation (an .item(), a bool() of a device tensor, a pageable copy) into an error —
 and a non-finite loss is still caught by the asynchronous probe."""
@@ -29,7 +30,8 @@ class NoSyncInSteps(L.Callback):
 def config(**training):
     return build_config({"task": {"name": "image", "dataset": "digits", "train_size": 1400, "val_size": 200,
                                   "batch_size": 16},
-                         "training": {"epochs": 2, "learning_rate": 3e-3, "accelerator": "gpu", **training}})
+                         "training": {"epochs": 2, "learning_rate": 3e-3, "accelerator": "gpu", "fast": False,
+                                      **training}})
 
 
 @pytest.mark.parametrize("precision", ["32", "bf16-mixed"])

@@ -100,6 +100,8 @@ class TrainingConfig(_Strict):
     devices: int = Field(1, ge=1)
     num_nodes: int = Field(1, ge=1)
     compile: bool = False
+    fast: Optional[bool] = Field(None, description="the whole training step as one CUDA graph, data on the "
+                                 "GPU (None: wherever it is safe; see fitdoctor.training.fast)")
     ema: Optional[EMAConfig] = None
     gap_warning: Optional[float] = Field(None, gt=0.0, description="warn when train - val exceeds it")
     seed: int = 0

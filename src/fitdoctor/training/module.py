@@ -148,9 +148,12 @@ class FitModule(L.LightningModule):
     def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
         if outputs is None:
             return
-        if self.ema is not None:
+        k = self.cfg.training.accumulate_grad_batches
+        if (batch_idx + 1) % k and batch_idx + 1 != self.trainer.num_training_batches:
+            return                         # gradients accumulate: no optimizer step on this batch
+        if self.ema is not None:           # once per optimizer step, as the schedule
             self.ema.update_parameters(self.net)
-        if self.schedule is not None and (batch_idx + 1) % self.cfg.training.accumulate_grad_batches == 0:
+        if self.schedule is not None:
             self.schedule.after_batch()
 
     # --- validation -----------------------------------------------------------------------
@@ -273,12 +276,15 @@ class FitModule(L.LightningModule):
                 torch.set_rng_state(state["torch_rng"])
                 version, internal, gauss = state["python_rng"]
                 random.setstate((version, tuple(internal), gauss))
+            if state.get("cuda_rng") is not None and self.device.type == "cuda":   # dropout on a GPU
+                torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.device)
             self._pending_state = None
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["fitdoctor"] = {
             "schedule": self.schedule.state_dict() if self.schedule is not None else None,
-            "torch_rng": torch.get_rng_state(), "python_rng": list(random.getstate())}
+            "torch_rng": torch.get_rng_state(), "python_rng": list(random.getstate()),
+            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self._pending_state = checkpoint.get("fitdoctor")

@@ -175,11 +175,22 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
         say(f"run {run_id}: {task.description}; monitor {monitor} ({mode}); loss {loss_info}")
 
     from .callbacks import EpochRecorder, ForwardStopSignal, RecordEarlyStopping
+    from .fast import FastModule, plan
     from .module import FitModule
 
-    module = FitModule(task, cfg, loss, watch)
+    torch = __import__("torch")
+    accelerator = "cpu" if t.accelerator == "auto" and not torch.cuda.is_available() else t.accelerator
+    fast, why_not = plan(cfg, task, accelerator)
+    module = (FastModule if fast else FitModule)(task, cfg, loss, watch)
+    if fast and not _is_child():
+        left = module.train_batches.left_out
+        say("fast mode: each training step is one CUDA graph, the data on the GPU"
+            + (f"; each epoch leaves out {left} of its {module.train_batches.n} shuffled training "
+               "examples (a static batch shape)" if left else ""))
+    elif not _is_child() and (t.fast or (t.fast is None and accelerator != "cpu")):
+        say(f"standard loop: {why_not}")
     if cfg.training.compile:
-        module.net = __import__("torch").compile(module.net)
+        module.net = torch.compile(module.net)
     recorder = EpochRecorder(store, run_id, watch, ckpt_dir, cfg.training.gap_warning, say, warn)
     callbacks: list = [recorder, ForwardStopSignal(stop)]
     stopper = None
@@ -192,24 +203,24 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
     if holder is not None:
         holder["recorder"] = recorder
     callbacks += list(extra_callbacks or [])
+    train_data, val_data = (module.train_batches, module.val_batches) if fast else (task.train, task.val)
     if progress:
         from .callbacks import EpochProgressBar
         # at most ~50 bar updates an epoch: a redraw every step costs ~70 us, as much as a small step
-        callbacks.append(EpochProgressBar(refresh_rate=max(1, len(task.train) // 50), leave=False))
-    accelerator = "cpu" if t.accelerator == "auto" and not __import__("torch").cuda.is_available() \
-        else t.accelerator
+        callbacks.append(EpochProgressBar(refresh_rate=max(1, len(train_data) // 50), leave=False))
     strategy = "ddp" if t.devices * t.num_nodes > 1 else "auto"
     if accelerator == "cpu" and strategy == "ddp":
         strategy = "ddp_spawn" if os.environ.get("FITDOCTOR_DDP_SPAWN") else "ddp"
     trainer = L.Trainer(
         max_epochs=t.epochs, accelerator=accelerator, devices=t.devices, num_nodes=t.num_nodes,
-        strategy=strategy, precision=t.precision, gradient_clip_val=t.max_grad_norm,
-        gradient_clip_algorithm="norm", accumulate_grad_batches=t.accumulate_grad_batches,
+        strategy=strategy, precision="32" if fast else t.precision,       # fast mode casts itself
+        gradient_clip_val=None if fast else t.max_grad_norm, gradient_clip_algorithm="norm",
+        accumulate_grad_batches=1 if fast else t.accumulate_grad_batches,
         callbacks=callbacks, logger=False, enable_checkpointing=False,
         enable_progress_bar=progress, enable_model_summary=False, num_sanity_val_steps=0,
         deterministic=accelerator == "cpu", default_root_dir=run_dir)
     try:
-        trainer.fit(module, task.train, task.val, ckpt_path=resume_ckpt, weights_only=True)
+        trainer.fit(module, train_data, val_data, ckpt_path=resume_ckpt, weights_only=True)
     except BaseException as exc:
         signum = _interruption(exc, stop)
         if signum is None:

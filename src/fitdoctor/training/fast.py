@@ -1,0 +1,408 @@
+"""Fast mode (``training.fast``): the whole training step — forward, backward, gradient clipping,
+the optimizer and the EMA, over every accumulated micro-batch — replayed from one CUDA graph, with
+the data resident on the GPU and each batch gathered by index inside the graph, so a step costs the
+host one index copy and one replay instead of hundreds of kernel launches.
+
+- Static shapes: every training step takes ``batch_size * accumulate_grad_batches`` examples; the
+  remainder of each epoch's shuffled order is left out (and said once). Validation covers every
+  example exactly once: full batches replay their own graph, the last partial one runs eagerly.
+- The LR is a device tensor the captured optimizer reads (fused, capturable Adam/AdamW); fitdoctor's
+  schedule keeps stepping ``param_groups`` and each change is copied into it before the next replay,
+  so warmup, plateau and restarts work without a re-capture.
+- Counters (loss, hits, the binary confusion cells, the gradient norm, a non-finite flag and the
+  step of the first non-finite loss) accumulate on the device; the host reads them once an epoch,
+  and the non-finite flag between through the asynchronous probe (never waiting for the GPU).
+  Counting stops at the first non-finite loss.
+- The optimizer's state is created before the capture by a step that changes nothing (LR and
+  weight decay 0, zero gradients, its step count reset); the warmup passes that initialise the
+  libraries run on a side stream with the RNG and the buffers put back. A run is therefore replays
+  from its first step, and a resumed run (which captures again) computes what the uninterrupted one
+  did.
+
+``plan()`` says whether a run can use it, and why not. Everything Lightning does around the step
+(epochs, validation loop, checkpoints and resume, signals, early stopping, the recorder) is the
+same as in the standard loop: ``FastModule`` is the standard module with manual optimization."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch.utils.data import TensorDataset
+
+from .module import FitModule
+from .optim import make_optimizer
+
+CPU_WITHOUT_GRAPHS = False    # tests: run the fast loop's logic on the CPU, each step eager
+_DATA_SHARE = 0.25            # resident data may take this share of the GPU's free memory
+
+
+def _tensors(loader) -> tuple[torch.Tensor, ...] | None:
+    ds = getattr(loader, "dataset", None)
+    return tuple(ds.tensors) if isinstance(ds, TensorDataset) else None
+
+
+def plan(cfg, task, accelerator: str) -> tuple[bool, str]:
+    """(use fast mode, why not). ``training.fast: false`` turns it off; None and true ask for it."""
+    t = cfg.training
+    if t.fast is False:
+        return False, "training.fast is false"
+    cuda = torch.cuda.is_available() and accelerator != "cpu"
+    if not cuda and not CPU_WITHOUT_GRAPHS:
+        return False, "fast mode needs a CUDA GPU"
+    if t.devices * t.num_nodes > 1:
+        return False, f"fast mode runs on one GPU; this run uses {t.devices * t.num_nodes} (DDP)"
+    if task.kind == "segmentation":
+        return False, "fast mode covers the classification tasks (image, sentiment, a TaskData of tensors)"
+    if t.optimizer == "SGD":
+        return False, "fast mode captures a fused Adam/AdamW step; SGD keeps the standard loop"
+    if t.precision == "16-mixed":
+        return False, "fp16 needs a loss scaler that synchronises: use precision bf16-mixed or 32"
+    if t.compile:
+        return False, "training.compile and fast mode exclude each other (fast mode captures the step itself)"
+    train, val = _tensors(task.train), _tensors(task.val)
+    if train is None or val is None:
+        return False, "the task's datasets are not tensors (TensorDataset) that can live on the GPU"
+    step = task.train.batch_size * t.accumulate_grad_batches
+    if len(train[0]) < step:
+        return False, f"fewer training examples ({len(train[0])}) than one step takes ({step})"
+    if cuda:
+        need = sum(x.numel() * x.element_size() for x in train + val)
+        free = torch.cuda.mem_get_info()[0]
+        if need > _DATA_SHARE * free:
+            return False, (f"the data ({need / 2**30:.1f} GiB) would take over {_DATA_SHARE:.0%} of the "
+                           f"GPU's free memory ({free / 2**30:.1f} GiB)")
+    return True, ""
+
+
+class DeviceBatches:
+    """Batches of example indices, on the module's device: the training order is the task's own
+    sampler (``EpochShuffle``, set per epoch by Lightning), cut into full steps; validation is
+    every example once, in order."""
+
+    batch_sampler = None                  # (Lightning looks for one)
+
+    def __init__(self, owner: torch.nn.Module, n: int, batch: int, sampler=None):
+        self.owner, self.n, self.batch, self.sampler = owner, n, batch, sampler
+
+    def __len__(self) -> int:
+        return self.n // self.batch if self.sampler is not None else math.ceil(self.n / self.batch)
+
+    @property
+    def left_out(self) -> int:
+        return self.n - len(self) * self.batch if self.sampler is not None else 0
+
+    def __iter__(self):
+        order = torch.tensor(list(self.sampler)) if self.sampler is not None else torch.arange(self.n)
+        order = order.to(self.owner.device)            # one copy an epoch
+        for i in range(len(self)):
+            yield order[i * self.batch:(i + 1) * self.batch]
+
+
+class _Graph:
+    """A function run eagerly until captured; then replayed."""
+
+    def __init__(self, fn):
+        self.fn, self.graph = fn, None
+
+    def capture(self) -> None:
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.fn()
+
+    def __call__(self) -> None:
+        self.graph.replay() if self.graph is not None else self.fn()
+
+
+# the device counters, one vector: indices into it
+LOSS, N, HIT, TN, FN, FP, TP, GRAD, GRADS, BAD, FIRST_BAD, STEP = range(12)
+
+
+class FastModule(FitModule):
+    """The standard module with the step replayed from a CUDA graph (see the module's doc)."""
+
+    def __init__(self, task, cfg, loss: torch.nn.Module, monitor=None):
+        super().__init__(task, cfg, loss, monitor)
+        self.automatic_optimization = False
+        t = cfg.training
+        self.micro, self.accumulate = task.train.batch_size, t.accumulate_grad_batches
+        self.val_batch = task.val.batch_size
+        self.bf16 = t.precision == "bf16-mixed"
+        for i, x in enumerate(_tensors(task.train)):       # moved to the GPU with the module
+            self.register_buffer(f"_train{i}", x.contiguous(), persistent=False)
+        for i, x in enumerate(_tensors(task.val)):
+            self.register_buffer(f"_val{i}", x.contiguous(), persistent=False)
+        self._n_train, self._n_val = len(_tensors(task.train)), len(_tensors(task.val))
+        self.train_batches = DeviceBatches(self, len(task.train.dataset), self.micro * self.accumulate,
+                                           task.train.sampler)
+        self.val_batches = DeviceBatches(self, len(task.val.dataset), self.val_batch)
+        self._train_step = self._val_step = None
+        self._host_examples = 0               # trained on since the last epoch record
+        self._val_host_targets = None
+
+    def _data(self, split: str) -> list[torch.Tensor]:
+        n = self._n_train if split == "train" else self._n_val
+        return [getattr(self, f"_{split}{i}") for i in range(n)]
+
+    @property
+    def _graphs(self) -> bool:
+        return self.device.type == "cuda"
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=False)
+
+    # --- optimizer ------------------------------------------------------------------------
+    def configure_optimizers(self):
+        t = self.cfg.training
+        opt = make_optimizer(t, [p for p in self.net.parameters() if p.requires_grad], graph_safe=self._graphs)
+        from ..schedules import ScheduleSpec, build_schedule
+
+        self.steps_per_epoch = len(self.train_batches)
+        spec = ScheduleSpec.from_training(t, self.steps_per_epoch, monitor_mode=self.mode)
+        self.schedule = build_schedule(opt, spec, t.epochs, self.steps_per_epoch)
+        return opt
+
+    def _push_lr(self) -> None:
+        """Copy the schedule's LRs (floats in param_groups) into the device tensors the graph
+        reads, when they changed: a fill kernel, no synchronisation."""
+        for i, g in enumerate(self._opt.param_groups):
+            if g["lr"] != self._lr_host[i]:
+                self._lr_dev[i].fill_(g["lr"])
+                self._lr_host[i] = g["lr"]
+
+    def _init_optimizer_state(self) -> None:
+        """Create the optimizer's state without changing anything (a step with LR and weight decay
+        0 on zero gradients, its step count reset), so the capture does not record its creation.
+        A state loaded from a checkpoint is kept."""
+        opt = self._opt
+        if all(opt.state.get(p) for p in self._params):
+            return
+        kept = [(g["lr"], g["weight_decay"]) for g in opt.param_groups]
+        for g in opt.param_groups:
+            g["lr"], g["weight_decay"] = 0.0, 0.0
+        for p in self._params:
+            p.grad = torch.zeros_like(p)
+        opt.step()
+        for g, (lr, wd) in zip(opt.param_groups, kept):
+            g["lr"], g["weight_decay"] = lr, wd
+        for state in opt.state.values():
+            if "step" in state:
+                state["step"].zero_()
+        opt.zero_grad(set_to_none=True)
+
+    # --- the training step ----------------------------------------------------------------
+    def _forward_backward(self) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        out = []
+        data = self._data("train")
+        for j in range(self.accumulate):
+            *xs, y = (x.index_select(0, self._idx[j]) for x in data)
+            with self._autocast():
+                logits = self.net(*xs)
+                loss = self.loss_fn(logits, y)
+            (loss / self.accumulate).backward()
+            out.append((loss.detach(), logits.detach(), y))
+        return out
+
+    def _step_body(self) -> None:
+        """Everything one optimizer step does (captured in the graph on a GPU)."""
+        if not self._graphs:
+            self._opt.zero_grad(set_to_none=True)     # in the graph, backward writes the gradients
+        parts = self._forward_backward()
+        grads = [p.grad for p in self._params if p.grad is not None]
+        norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)).float())
+        clip = self.cfg.training.max_grad_norm
+        if clip is not None:                          # as torch.nn.utils.clip_grad_norm_
+            torch._foreach_mul_(grads, torch.clamp(clip / (norm + 1e-6), max=1.0))
+        self._opt.step()
+        if self.ema is not None:
+            self._ema_update()
+        acc = self._acc
+        row = torch.zeros_like(acc)
+        finite = torch.ones((), dtype=torch.bool, device=acc.device)
+        for loss, logits, y in parts:
+            finite = finite & torch.isfinite(loss)
+            pred = self._pred(logits)
+            row[LOSS] += loss.float() * y.shape[0]
+            row[N] += y.shape[0]
+            row[HIT] += (pred == y).sum()
+            if self.kind == "binary":                 # (pred, target) = (0,0), (0,1), (1,0), (1,1)
+                cell = pred * 2 + y.long()
+                row[TN:TP + 1] += torch.zeros(4, device=acc.device).scatter_add_(
+                    0, cell, torch.ones_like(cell, dtype=torch.float32))
+        row[GRAD] = norm
+        row[GRADS] += 1                               # (no scalar assignment: a host copy in a capture)
+        ok = finite & (acc[BAD] == 0)                 # counting stops at the first non-finite loss
+        new_bad = (~finite) & (acc[BAD] == 0)
+        acc.add_(torch.where(ok, row, 0.0))           # (NaN * 0 would be NaN)
+        acc[BAD] += new_bad.float()
+        acc[FIRST_BAD] += new_bad.float() * acc[STEP]
+        acc[STEP] += 1
+
+    @torch.no_grad()
+    def _ema_update(self) -> None:
+        """torch AveragedModel's update with fitdoctor's decay (ema.make_ema), on the device:
+        the first update copies, then e += w (c - e), w = 1 - min(decay, (1 + n) / (10 + n))."""
+        ema, cfg = self.ema, self.cfg.training.ema
+        n = ema.n_averaged
+        d = torch.clamp((1 + n) / (10 + n), max=cfg.decay) if cfg.warmup else torch.full_like(
+            n, cfg.decay, dtype=torch.float32)
+        w = torch.where(n == 0, 1.0, 1 - d.float())
+        diff = torch._foreach_sub(self._ema_src, self._ema_dst)
+        torch._foreach_mul_(diff, w)
+        torch._foreach_add_(self._ema_dst, diff)
+        for e, c in self._ema_copy:
+            e.copy_(c)
+        n += 1
+
+    def _prepare_train(self, first: torch.Tensor) -> None:
+        dev = self.device
+        self._opt = self.trainer.optimizers[0]
+        self._params = [p for g in self._opt.param_groups for p in g["params"]]
+        self._idx = torch.zeros(self.accumulate, self.micro, dtype=torch.long, device=dev)
+        self._acc = torch.zeros(12, device=dev)
+        self._acc[STEP] = self.current_epoch * self.steps_per_epoch   # a resume starts an epoch
+        if self.ema is not None:
+            pairs = list(zip(list(self.ema.module.parameters()) + list(self.ema.module.buffers()),
+                             list(self.net.parameters()) + list(self.net.buffers())))
+            self._ema_dst = [e for e, c in pairs if e.is_floating_point()]
+            self._ema_src = [c for e, c in pairs if e.is_floating_point()]
+            self._ema_copy = [(e, c) for e, c in pairs if not e.is_floating_point()]
+        self._lr_host = [g["lr"] for g in self._opt.param_groups]
+        self._lr_dev = [torch.tensor(float(lr), device=dev) for lr in self._lr_host]
+        self._train_step = _Graph(self._step_body)
+        if not self._graphs:
+            return
+        self._init_optimizer_state()
+        self._idx.copy_(first.view(self.accumulate, self.micro))
+        self._warm_up(self._forward_backward)
+        self._opt.zero_grad(set_to_none=True)
+        for g, lr in zip(self._opt.param_groups, self._lr_dev):
+            g["lr"] = lr                               # the graph reads the device tensor
+        try:
+            self._train_step.capture()
+        finally:
+            for g, lr in zip(self._opt.param_groups, self._lr_host):
+                g["lr"] = lr                           # the schedule keeps floats
+
+    def _warm_up(self, fn) -> None:
+        """Run ``fn`` twice on a side stream before a capture (cuBLAS, cuDNN and autograd set
+        themselves up lazily), then put the RNG and the network's buffers (BatchNorm statistics)
+        back."""
+        rng = torch.get_rng_state(), torch.cuda.get_rng_state()
+        buffers = [(b, b.clone()) for b in self.net.buffers()]
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(2):
+                fn()
+        torch.cuda.current_stream().wait_stream(side)
+        for b, saved in buffers:
+            b.copy_(saved)
+        torch.set_rng_state(rng[0])
+        torch.cuda.set_rng_state(rng[1])
+
+    def training_step(self, idx, batch_idx):
+        if self.non_finite is not None:
+            return None
+        if self._train_step is None:
+            self._prepare_train(idx)
+        self._push_lr()
+        self._idx.copy_(idx.view(self.accumulate, self.micro))
+        self._train_step()
+        self._host_examples += idx.shape[0]
+        if batch_idx % self.finite_check_every == 0:
+            self._probe_flag()
+        return None
+
+    def _probe_flag(self) -> None:
+        """The non-finite flag, read without waiting (see FitModule._probe_finite)."""
+        if self._graphs:
+            if self._probe is not None and self._probe[0].query():
+                self._probe = None
+                if self._probe_buf[0] > 0:
+                    self._stop_non_finite(self.current_epoch, int(self._probe_buf[1]))
+                    return
+            if self._probe is None:
+                if self._probe_buf is None:
+                    self._probe_buf = torch.zeros(2, pin_memory=True)
+                self._probe_buf.copy_(self._acc[BAD:FIRST_BAD + 1], non_blocking=True)
+                done = torch.cuda.Event()
+                done.record()
+                self._probe = (done, None)
+        elif self._acc[BAD] > 0:                       # the CPU: reading costs nothing
+            self._stop_non_finite(self.current_epoch, int(self._acc[FIRST_BAD]))
+
+    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
+        if self.schedule is not None and self.non_finite is None:
+            self.schedule.after_batch()               # every batch is one optimizer step
+
+    def on_validation_model_zero_grad(self) -> None:
+        self._mark_train_end()                        # the graph owns the gradients: kept
+
+    def on_validation_epoch_start(self) -> None:
+        super().on_validation_epoch_start()
+        if self._train_step is not None and self.non_finite is None and self._acc[BAD] > 0:
+            self._stop_non_finite(self.current_epoch, int(self._acc[FIRST_BAD]))  # one read an epoch
+        if self._val_step is not None:
+            self._val_total.zero_()
+
+    # --- validation -----------------------------------------------------------------------
+    def _val_body(self, idx: torch.Tensor) -> None:
+        *xs, y = (x.index_select(0, idx) for x in self._data("val"))
+        net = self.ema.module if self.ema is not None else self.net
+        with self._autocast():
+            out = net(*xs)
+            loss = self.loss_fn(out, y)
+        self._val_total += loss.float() * y.shape[0]
+        self._val_pred.index_copy_(0, idx, self._pred(out))
+
+    def _prepare_val(self) -> None:
+        dev = self.device
+        n = self._data("val")[-1].shape[0]
+        self._val_total = torch.zeros((), device=dev)
+        self._val_pred = torch.zeros(n, dtype=torch.long, device=dev)
+        self._val_idx = torch.arange(min(n, self.val_batch), device=dev)
+        self._val_step = _Graph(lambda: self._val_body(self._val_idx))
+        if self._graphs and n >= self.val_batch:
+            self._warm_up(self._val_step.fn)
+            self._val_step.capture()
+            self._val_total.zero_()
+
+    def validation_step(self, idx, batch_idx):
+        if self.non_finite is not None:
+            return
+        if self._val_step is None:
+            self._prepare_val()
+        if idx.shape[0] == self.val_batch:
+            self._val_idx.copy_(idx)
+            self._val_step()
+        else:
+            self._val_body(idx)                       # the last, partial batch: eagerly
+
+    def on_validation_epoch_end(self) -> None:
+        if self.non_finite is not None or self._val_step is None:
+            return
+        y = self._data("val")[-1]
+        self.val_loss.update(self._val_total / y.shape[0], weight=y.shape[0])
+        for m in self.val_metrics.values():
+            m.update(self._val_pred, y.long())
+        if self._val_host_targets is None:
+            self._val_host_targets = y.long().cpu()
+        self._val_out = [(self._val_pred.cpu(), self._val_host_targets)]
+
+    # --- the epoch record -----------------------------------------------------------------
+    def _train_totals(self) -> torch.Tensor:
+        if self._train_step is None:
+            return torch.zeros(9, device=self.device)
+        out = self._acc[:GRADS + 1].clone()
+        self._acc[:GRADS + 1].zero_()
+        return out
+
+    @property
+    def train_examples(self) -> int:
+        return self._host_examples
+
+    def epoch_record(self) -> dict[str, float]:
+        rec = super().epoch_record()
+        self._host_examples = 0
+        return rec

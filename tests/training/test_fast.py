@@ -1,0 +1,144 @@
+"""Fast mode (training.fast) on the CPU: when it is used and why not, and its loop's logic — data
+on the device gathered by index, the counters kept on the device, the clipping, accumulation, EMA
+and schedule done by the step itself, validation through index batches — computing what the
+standard loop computes, epoch by epoch, on real runs (digits). The CUDA graph itself is tested in
+test_fast_gpu.py on a GPU."""
+
+import math
+
+import lightning as L
+import pytest
+import torch
+
+from fitdoctor.errors import Interrupted
+
+from fitdoctor.store import RunStore
+from fitdoctor.training import fast
+from fitdoctor.training.config import build_config
+from fitdoctor.training.runner import train
+from fitdoctor.training.tasks import build_task
+
+
+def config(fast_mode, **training):
+    task = training.pop("task", {})
+    return build_config({
+        "name": "fast" if fast_mode else "eager",
+        "task": {"name": "image", "dataset": "digits", "train_size": 480, "val_size": 150, "batch_size": 32,
+                 **task},
+        "model": {"dropout": 0.2, "width": 8},
+        "training": {"epochs": 3, "learning_rate": 3e-3, "accelerator": "cpu", "fast": fast_mode, **training}})
+
+
+def run(tmp_path, cfg, said=None):
+    said = [] if said is None else said
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    r = train(cfg, store_path=str(tmp_path / "s.db"), out_dir=str(tmp_path / "runs"), say=said.append,
+              warn=said.append, progress=False)
+    return r, RunStore(str(tmp_path / "s.db")).epochs(r.run_id)
+
+
+@pytest.fixture
+def cpu_fast(monkeypatch):
+    monkeypatch.setattr(fast, "CPU_WITHOUT_GRAPHS", True)
+
+
+COLUMNS = ("train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "grad_norm", "lr")
+
+
+@pytest.mark.parametrize("training", [
+    {},
+    {"max_grad_norm": 0.05, "scheduler": "CosineAnnealingLR", "warmup_epochs": 1, "weight_decay": 0.01},
+    {"ema": {"decay": 0.9, "warmup": True}, "accumulate_grad_batches": 3, "optimizer": "Adam"},
+    {"scheduler": "ReduceLROnPlateau", "scheduler_params": {"patience": 0, "factor": 0.5},
+     "task": {"positive_class": 3}},
+], ids=["plain", "clip-warmup-cosine", "ema-accumulate", "plateau-binary"])
+def test_the_fast_loop_computes_what_the_standard_loop_does(tmp_path, cpu_fast, training):
+    """480 examples: 15 steps of 32 (or 5 of 3 x 32), nothing left out, so every epoch must agree
+    with the standard loop's up to rounding (the grad norm: the mean over every step against a
+    sample of every 10th, so only its size)."""
+    said = []
+    _, fast_table = run(tmp_path / "f", config(True, epochs=2, **training), said)
+    _, eager_table = run(tmp_path / "e", config(False, epochs=2, **training))
+    assert any(line.startswith("fast mode:") for line in said) and not any("leaves out" in s for s in said)
+    assert len(fast_table) == len(eager_table) == 2
+    for col in COLUMNS:
+        if col not in eager_table:
+            continue
+        a, b = fast_table[col].to_numpy(), eager_table[col].to_numpy()
+        tol = 0.5 if col == "grad_norm" else 1e-4
+        assert a == pytest.approx(b, rel=tol, abs=tol), col
+    f, e = RunStore(str(tmp_path / "f" / "s.db")), RunStore(str(tmp_path / "e" / "s.db"))
+    pf = f.predictions(f.list_runs()[0]["run_id"], "last")[1]
+    pe = e.predictions(e.list_runs()[0]["run_id"], "last")[1]
+    assert (pf["pred"] == pe["pred"]).all() and len(pf["pred"]) == 150
+
+
+def test_a_remainder_is_left_out_and_said(tmp_path, cpu_fast):
+    said = []
+    r, table = run(tmp_path, config(True, epochs=2, task={"train_size": 500}), said)
+    assert r.status == "completed"
+    assert any("leaves out 20 of its 500" in s for s in said)    # 500 = 15 x 32 + 20
+    assert table["val_acc"].iloc[-1] > 0.5                   # it learns
+
+
+def test_a_non_finite_loss_stops_the_fast_loop(tmp_path, cpu_fast):
+    r, table = run(tmp_path, config(True, learning_rate=1e30, epochs=3))
+    assert r.stop_reason == "non_finite" and r.epochs <= 1
+    assert table["train_loss"].map(math.isfinite).all()        # counted up to the first bad step
+
+
+class StopAfter(L.Callback):
+    """Ctrl+C right after epoch ``k`` was recorded and checkpointed."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def on_train_epoch_end(self, trainer, module):
+        if trainer.current_epoch == self.k:
+            raise KeyboardInterrupt
+
+
+def test_resume_gives_the_uninterrupted_numbers(tmp_path, cpu_fast):
+    cfg = config(True, epochs=3, scheduler="CosineAnnealingLR", ema={"decay": 0.9})
+    _, whole = run(tmp_path / "a", cfg)
+    store, out = str(tmp_path / "s.db"), str(tmp_path / "b")
+    quiet = {"say": lambda m: None, "warn": lambda m: None, "progress": False}
+    with pytest.raises(Interrupted) as stopped:
+        train(cfg, store_path=store, out_dir=out, extra_callbacks=[StopAfter(0)], **quiet)
+    run_id = stopped.value.run_id
+    assert len(RunStore(store).epochs(run_id)) == 1
+    train(None, store_path=store, out_dir=out, resume=run_id, **quiet)
+    resumed = RunStore(store).epochs(run_id)
+    assert list(resumed["epoch"]) == [0, 1, 2]
+    for col in ("train_loss", "val_acc", "val_loss", "lr"):
+        assert resumed[col].to_numpy() == pytest.approx(whole[col].to_numpy(), rel=1e-5), col
+
+
+def _reason(**training):
+    cfg = config(None, **training)
+    return fast.plan(cfg, build_task(cfg), "gpu")
+
+
+def test_plan_says_why_not(monkeypatch):
+    monkeypatch.setattr(fast, "CPU_WITHOUT_GRAPHS", False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert _reason() == (False, "fast mode needs a CUDA GPU")
+    monkeypatch.setattr(fast, "CPU_WITHOUT_GRAPHS", True)
+    assert _reason() == (True, "")
+    assert _reason(fast=False) == (False, "training.fast is false")
+    assert "SGD" in _reason(optimizer="SGD")[1]
+    assert "bf16-mixed" in _reason(precision="16-mixed")[1]
+    assert "one GPU" in _reason(devices=2)[1]
+    assert "exclude" in _reason(compile=True)[1]
+    assert "fewer training examples (480) than one step takes (960)" in \
+        _reason(accumulate_grad_batches=30)[1]
+
+
+def test_standard_loop_on_the_gpu_says_why(tmp_path, monkeypatch):
+    """Asked for on a machine without a GPU: the run trains in the standard loop and says why."""
+    said = []
+    r, _ = run(tmp_path, config(True, epochs=1), said)
+    assert r.status == "completed" and "standard loop: fast mode needs a CUDA GPU" in said
+    said.clear()
+    run(tmp_path / "auto", config(None, epochs=1), said)
+    assert not any("standard loop" in s or "fast mode" in s for s in said)    # the CPU default: quiet

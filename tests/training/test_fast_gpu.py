@@ -1,0 +1,132 @@
+"""Fast mode on a GPU (skipped without one; run on the device machine): the step is really
+replayed from a CUDA graph, it never waits for the GPU, it learns what the standard loop learns,
+a non-finite loss stops it, and a resumed run computes what the uninterrupted one did."""
+
+import lightning as L
+import pytest
+import torch
+
+from fitdoctor.errors import Interrupted
+from fitdoctor.store import RunStore
+from fitdoctor.training.config import build_config
+from fitdoctor.training.fast import FastModule
+from fitdoctor.training.runner import train
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+QUIET = {"say": lambda m: None, "warn": lambda m: None, "progress": False}
+
+
+def config(fast=True, seed=0, **training):
+    return build_config({"task": {"name": "image", "dataset": "digits", "train_size": 1400, "val_size": 300,
+                                  "batch_size": 32},
+                         "training": {"epochs": 4, "learning_rate": 3e-3, "accelerator": "gpu", "fast": fast,
+                                      "seed": seed, **training}})
+
+
+class Watch(L.Callback):
+    """Every step after the first (which captures) under sync debug mode "error"; records
+    whether the module replays a captured graph."""
+
+    def __init__(self):
+        self.steps, self.graphed, self.val_graphed = 0, False, False
+
+    def on_train_batch_start(self, trainer, module, batch, batch_idx):
+        if batch_idx >= 1:
+            torch.cuda.set_sync_debug_mode("error")
+            self.steps += 1
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+        torch.cuda.set_sync_debug_mode("default")
+        self.graphed = isinstance(module, FastModule) and module._train_step.graph is not None
+
+    def on_validation_epoch_end(self, trainer, module):
+        self.val_graphed = module._val_step.graph is not None
+
+
+@pytest.mark.parametrize("training", [
+    {"precision": "32"},
+    {"precision": "bf16-mixed", "max_grad_norm": 1.0, "ema": {"decay": 0.9}, "accumulate_grad_batches": 2,
+     "scheduler": "CosineAnnealingLR", "step_per": "batch", "warmup_steps": 20},
+], ids=["fp32", "bf16-clip-ema-accumulate-schedule"])
+def test_the_step_is_a_replayed_graph_that_never_waits(tmp_path, training):
+    watch = Watch()
+    try:
+        r = train(config(**training), store_path=str(tmp_path / "s.db"), out_dir=str(tmp_path),
+                  extra_callbacks=[watch], **QUIET)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert r.status == "completed" and watch.graphed and watch.val_graphed and watch.steps > 50
+    table = RunStore(str(tmp_path / "s.db")).epochs(r.run_id)
+    assert table["val_acc"].iloc[-1] > 0.85 and table["train_loss"].notna().all()
+    assert table["lr"].nunique() > 1 or "scheduler" not in training    # the schedule reached the graph
+
+
+class Frozen(L.Callback):
+    """The weights over epoch 0 (LR 3e-3) and over epoch 2 (LR 0 from epoch 1 on)."""
+
+    def __init__(self):
+        self.changed = {}
+
+    def on_train_epoch_start(self, trainer, module):
+        self.before = [p.detach().clone() for p in module.net.parameters()]
+
+    def on_train_epoch_end(self, trainer, module):
+        self.changed[trainer.current_epoch] = any(
+            not torch.equal(a, p) for a, p in zip(self.before, module.net.parameters()))
+
+
+def test_the_graph_reads_the_schedules_lr(tmp_path):
+    """The graph was captured at LR 3e-3; the schedule sets it to 0 after epoch 0: from then on
+    the update must leave every weight as it was (no weight decay, no EMA)."""
+    frozen = Frozen()
+    train(config(epochs=3, scheduler="MultiStepLR", scheduler_params={"milestones": [1], "gamma": 0.0}),
+          store_path=str(tmp_path / "s.db"), out_dir=str(tmp_path), extra_callbacks=[frozen], **QUIET)
+    assert frozen.changed == {0: True, 1: False, 2: False}
+
+
+def test_fast_learns_what_the_standard_loop_learns(tmp_path):
+    """Same seeds, same data: final validation accuracy within noise (3 seeds each)."""
+    finals = {True: [], False: []}
+    for fast in (True, False):
+        for seed in range(3):
+            r = train(config(fast=fast, seed=seed), store_path=str(tmp_path / "s.db"), out_dir=str(tmp_path),
+                      **QUIET)
+            finals[fast].append(RunStore(str(tmp_path / "s.db")).epochs(r.run_id)["val_acc"].iloc[-1])
+    diff = abs(sum(finals[True]) - sum(finals[False])) / 3
+    print(f"final val_acc fast {finals[True]} standard {finals[False]}")
+    assert diff < 0.03
+
+
+def test_a_non_finite_loss_stops_the_fast_loop_on_the_gpu(tmp_path):
+    r = train(config(learning_rate=1e30, epochs=3), store_path=str(tmp_path / "s.db"), out_dir=str(tmp_path),
+              **QUIET)
+    assert r.stop_reason == "non_finite" and r.epochs <= 1
+    assert "non-finite loss at epoch 0, step" in r.message
+
+
+class StopAfter(L.Callback):
+    def on_train_epoch_end(self, trainer, module):
+        if trainer.current_epoch == 1:
+            raise KeyboardInterrupt
+
+
+def test_a_resumed_fast_run_computes_the_uninterrupted_numbers(tmp_path):
+    """As close to the uninterrupted run as a second uninterrupted run is (cuDNN's convolution
+    backward adds in a varying order, so two identical GPU runs differ in the last digits)."""
+    cfg = config(scheduler="CosineAnnealingLR", ema={"decay": 0.9})
+    tables = []
+    for k in range(2):
+        r = train(cfg, store_path=str(tmp_path / f"{k}.db"), out_dir=str(tmp_path / str(k)), **QUIET)
+        tables.append(RunStore(str(tmp_path / f"{k}.db")).epochs(r.run_id))
+    store = str(tmp_path / "b.db")
+    with pytest.raises(Interrupted) as stopped:
+        train(cfg, store_path=store, out_dir=str(tmp_path / "b"), extra_callbacks=[StopAfter()], **QUIET)
+    train(None, store_path=store, out_dir=str(tmp_path / "b"), resume=stopped.value.run_id, **QUIET)
+    a, a2, b = tables[0], tables[1], RunStore(store).epochs(stopped.value.run_id)
+    assert list(b["epoch"]) == [0, 1, 2, 3]
+    for col in ("train_loss", "val_loss"):
+        rerun, resumed = float((a[col] - a2[col]).abs().max()), float((a[col] - b[col]).abs().max())
+        print(f"{col}: max |difference| from the uninterrupted run: a second run {rerun:.2e}, "
+              f"the resumed run {resumed:.2e}")
+        assert resumed <= 3 * rerun + 1e-6, col
+    assert list(b["lr"]) == pytest.approx(list(a["lr"]))
