@@ -11,7 +11,8 @@ on the device machine:
 Prints a table and writes gpu-<date>.json ({"device", "torch", "rows": [{"task", "impl", "mode",
 "precision", "compile", "batch_size", "samples_per_s", "step_ms"}], "quality": [...]}) into --out
 (default bench/results). impl: raw (eager loop, DataLoader), raw-graph (data on the GPU, fused
-capturable AdamW, the step one CUDA graph), fitdoctor (mode eager = the standard loop, fast =
+capturable AdamW, the step one CUDA graph), raw-compile-ro (that loop with the model under
+torch.compile(mode="reduce-overhead") instead), fitdoctor (mode eager = the standard loop, fast =
 training.fast), lightning (a bare LightningModule). samples/s is training throughput (the
 validation pass excluded), the median over the epochs after the first (which includes warmup,
 capture and compilation); the table shows the median over --repeats (implementations
@@ -113,10 +114,13 @@ def raw_loop(cfg, device: str) -> dict:
             "loader_samples_per_s": loader_sps}
 
 
-def raw_graph_loop(cfg, device: str) -> dict:
+def raw_graph_loop(cfg, device: str, reduce_overhead: bool = False) -> dict:
     """The anchor: the training data on the GPU, batches gathered by index, static shapes (the
     remainder dropped), fused capturable AdamW with the LR a device tensor (cosine per epoch), and
-    the whole step — forward, backward, optimizer — replayed from one CUDA graph."""
+    the whole step — forward, backward, optimizer — replayed from one CUDA graph.
+    ``reduce_overhead``: the other way, the same loop with the model under torch.compile
+    (mode="reduce-overhead": Inductor's kernels, forward and backward in CUDA graphs it manages)
+    and the optimizer step outside them."""
     torch.manual_seed(cfg.training.seed)
     task = build_task(cfg)
     loss_fn, _ = build_loss(cfg.loss, task)
@@ -138,17 +142,29 @@ def raw_graph_loop(cfg, device: str) -> dict:
         loss.backward()
         opt.step()
 
-    side = torch.cuda.Stream()
-    side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(side):                 # torch's recipe: warm up on a side stream
-        for _ in range(3):
+    if reduce_overhead:
+        model = torch.compile(net, mode="reduce-overhead")
+
+        def replay():
+            *xs, y = (x.index_select(0, idx) for x in data)
+            with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
+                loss = loss_fn(model(*xs), y)
             opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    else:
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):                 # torch's recipe: warm up on a side stream
+            for _ in range(3):
+                opt.zero_grad(set_to_none=True)
+                step()
+        torch.cuda.current_stream().wait_stream(side)
+        opt.zero_grad(set_to_none=True)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
             step()
-    torch.cuda.current_stream().wait_stream(side)
-    opt.zero_grad(set_to_none=True)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        step()
+        replay = graph.replay
     times = []
     for epoch in range(t.epochs):
         lr.fill_(t.learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / t.epochs)))
@@ -157,7 +173,7 @@ def raw_graph_loop(cfg, device: str) -> dict:
         t0 = time.perf_counter()
         for i in range(steps):
             idx.copy_(order[i * bs:(i + 1) * bs])
-            graph.replay()
+            replay()
         sync(device)
         times.append(time.perf_counter() - t0)
     per_epoch = statistics.median(times[1:])
@@ -286,7 +302,8 @@ def lr_find_vs_coarse(device: str, quick: bool) -> dict:
             "same_decade": same_decade}
 
 
-IMPLS = {"raw": ("raw", "eager"), "raw-graph": ("raw-graph", "fast"), "fitdoctor": ("fitdoctor", "eager"),
+IMPLS = {"raw": ("raw", "eager"), "raw-graph": ("raw-graph", "fast"),
+         "raw-compile-ro": ("raw-compile-ro", "fast"), "fitdoctor": ("fitdoctor", "eager"),
          "fast": ("fitdoctor", "fast"), "lightning": ("lightning", "eager")}
 
 
@@ -297,8 +314,8 @@ def measure(token: str, case: str, precision: str, comp: bool, args, device: str
         m = raw_loop(cfg, device)
         size.update(n=m["n"], steps=m["steps"])
         return m
-    if token == "raw-graph":
-        return raw_graph_loop(cfg, device)
+    if token in ("raw-graph", "raw-compile-ro"):
+        return raw_graph_loop(cfg, device, reduce_overhead=token == "raw-compile-ro")
     if token == "lightning":
         return lightning_run(cfg, device, size["n"], size["steps"])
     return fitdoctor_run(cfg, store, tmp, size["n"], size["steps"])
@@ -333,8 +350,10 @@ def main() -> None:
     ap.add_argument("--precisions", default="fp32,bf16")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--impls", default="raw,raw-graph,fitdoctor,fast",
-                    help="raw,raw-graph,fitdoctor,fast[,lightning]: fast is fitdoctor's training.fast; "
-                         "lightning a bare LightningModule (Lightning's own cost); raw-graph and fast need CUDA")
+                    help="raw,raw-graph,fitdoctor,fast[,lightning,raw-compile-ro]: fast is fitdoctor's "
+                         "training.fast; lightning a bare LightningModule (Lightning's own cost); "
+                         "raw-compile-ro the anchor's loop under torch.compile(mode='reduce-overhead'); "
+                         "raw-graph, raw-compile-ro and fast need CUDA")
     ap.add_argument("--quality", type=int, default=0, help="seeds per mode for the quality and time-to-result table")
     ap.add_argument("--lr-find", action="store_true")
     ap.add_argument("--repeats", type=int, default=1, help="time the implementations interleaved this many times each")
@@ -349,7 +368,7 @@ def main() -> None:
     if unknown:
         ap.error(f"unknown --impls {', '.join(sorted(unknown))}; choose from {', '.join(IMPLS)}")
     if device == "cpu":
-        tokens = [t for t in tokens if t not in ("raw-graph", "fast")]
+        tokens = [t for t in tokens if t not in ("raw-graph", "raw-compile-ro", "fast")]
     compiles = {"0": [False], "1": [True], "both": [False, True]}[args.compile]
     rows, quality_rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -358,7 +377,7 @@ def main() -> None:
             for precision in args.precisions.split(","):
                 for comp in compiles:
                     size: dict = {}
-                    here = [t for t in tokens if not (comp and t in ("raw-graph", "fast"))]
+                    here = [t for t in tokens if not (comp and t in ("raw-graph", "raw-compile-ro"))]
                     for rep, token in [(r, t) for r in range(args.repeats) for t in here]:
                         m = measure(token, case, precision, comp, args, device, store, tmp, size)
                         impl, mode = IMPLS[token]

@@ -58,8 +58,6 @@ def plan(cfg, task, accelerator: str) -> tuple[bool, str]:
         return False, "fast mode captures a fused Adam/AdamW step; SGD keeps the standard loop"
     if t.precision == "16-mixed":
         return False, "fp16 needs a loss scaler that synchronises: use precision bf16-mixed or 32"
-    if t.compile:
-        return False, "training.compile and fast mode exclude each other (fast mode captures the step itself)"
     train, val = _tensors(task.train), _tensors(task.val)
     if train is None or val is None:
         return False, "the task's datasets are not tensors (TensorDataset) that can live on the GPU"
