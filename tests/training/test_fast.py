@@ -10,13 +10,16 @@ import lightning as L
 import pytest
 import torch
 
-from fitdoctor.errors import Interrupted
+from torch.utils.data import BatchSampler, DataLoader, SequentialSampler, SubsetRandomSampler
+
+from fitdoctor.errors import Interrupted, UsageError
 
 from fitdoctor.store import RunStore
-from fitdoctor.training import fast
+from fitdoctor.training import fast, runner
 from fitdoctor.training.config import build_config
 from fitdoctor.training.runner import train
 from fitdoctor.training.tasks import build_task
+from fitdoctor.training.tasks.common import loader
 
 
 def config(fast_mode, **training):
@@ -142,3 +145,98 @@ def test_standard_loop_on_the_gpu_says_why(tmp_path, monkeypatch):
     said.clear()
     run(tmp_path / "auto", config(None, epochs=1), said)
     assert not any("standard loop" in s or "fast mode" in s for s in said)    # the CPU default: quiet
+
+
+def test_plan_refuses_what_a_captured_step_cannot_follow(monkeypatch):
+    monkeypatch.setattr(fast, "CPU_WITHOUT_GRAPHS", True)
+    assert "cycle_momentum: false" in _reason(scheduler="OneCycleLR", scheduler_params={"max_lr": 0.01})[1]
+    assert _reason(scheduler="OneCycleLR", scheduler_params={"max_lr": 0.01, "cycle_momentum": False}) == (True, "")
+    # 480 examples in steps of 4 x 32 = 128: 96 (20 %) left out each epoch
+    assert "leave out 96 of the 480" in _reason(accumulate_grad_batches=4)[1]
+    cfg = config(None)
+    task = build_task(cfg)
+    ds = task.train.dataset
+    task.train = DataLoader(ds, batch_sampler=BatchSampler(SequentialSampler(ds), 32, False))
+    assert "batch_sampler" in fast.plan(cfg, task, "gpu")[1]
+    task = build_task(cfg)
+    task.train = DataLoader(task.train.dataset, batch_size=32, sampler=SubsetRandomSampler(range(40)))
+    assert "own samplers" in fast.plan(cfg, task, "gpu")[1]
+    task = build_task(cfg)
+    task.train = DataLoader(task.train.dataset, batch_size=32, collate_fn=lambda rows: rows)
+    assert "not plain tensors" in fast.plan(cfg, task, "gpu")[1]
+
+
+class _Column(torch.nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x).view(-1, 1)
+
+
+def _binary_column_task(cfg):
+    """A binary task whose targets and logits are (N, 1) columns, as BCEWithLogits is often used."""
+    task = build_task(cfg)
+    for split in ("train", "val"):
+        dl = getattr(task, split)
+        x, y = dl.dataset.tensors
+        setattr(task, split, loader(x, y.view(-1, 1), batch_size=dl.batch_size, shuffle=split == "train",
+                                    seed=cfg.training.seed))
+    task.model = _Column(task.model)
+    return task
+
+
+def test_binary_targets_as_a_column(tmp_path, cpu_fast, monkeypatch):
+    monkeypatch.setattr(runner, "build_task", _binary_column_task)
+    _, fast_table = run(tmp_path / "f", config(True, epochs=2, task={"positive_class": 3}))
+    _, eager_table = run(tmp_path / "e", config(False, epochs=2, task={"positive_class": 3}))
+    for col in ("train_loss", "train_acc", "val_acc", "val_f1"):
+        assert fast_table[col].to_numpy() == pytest.approx(eager_table[col].to_numpy(), abs=1e-4), col
+
+
+class NaNOnCall(torch.nn.Module):
+    """The configured loss, NaN on the k-th training call."""
+
+    def __init__(self, inner, k):
+        super().__init__()
+        self.inner, self.k, self.calls = inner, k, 0
+
+    def forward(self, out, y):
+        loss = self.inner(out, y)
+        if torch.is_grad_enabled():
+            self.calls += 1
+            if self.calls == self.k:
+                return loss * float("nan")
+        return loss
+
+
+def test_nan_on_an_epochs_first_step_records_what_the_standard_loop_does(tmp_path, cpu_fast, monkeypatch):
+    """480 / 32 = 15 steps an epoch: the 16th call is epoch 1's first step."""
+    build = runner.build_loss
+    monkeypatch.setattr(runner, "build_loss", lambda lc, task: (NaNOnCall(build(lc, task)[0], 16), {}))
+    standard, te = run(tmp_path / "e", config(False, epochs=3))
+    faster, tf = run(tmp_path / "f", config(True, epochs=3))
+    assert standard.stop_reason == faster.stop_reason == "non_finite"
+    assert standard.epochs == faster.epochs == 1 and len(te) == len(tf) == 1
+    assert "epoch 1, step 15" in faster.message
+
+
+def test_a_run_resumes_in_the_loop_it_started_in(tmp_path, cpu_fast, monkeypatch):
+    quiet = {"say": lambda m: None, "warn": lambda m: None, "progress": False}
+    store, out = str(tmp_path / "s.db"), str(tmp_path)
+    ids = {}
+    for fast_mode in (True, False):
+        with pytest.raises(Interrupted) as stopped:
+            train(config(fast_mode), store_path=store, out_dir=out, extra_callbacks=[StopAfter(0)], **quiet)
+        ids[fast_mode] = stopped.value.run_id
+    said = []
+    # the standard run resumes in the standard loop although fast mode could run here
+    train(None, store_path=store, out_dir=out, resume=ids[False], say=said.append, warn=said.append,
+          progress=False)
+    assert not any(s.startswith("fast mode") for s in said)
+    # the fast run cannot resume where fast mode cannot run: a clear refusal, the run kept
+    monkeypatch.setattr(fast, "CPU_WITHOUT_GRAPHS", False)
+    with pytest.raises(UsageError, match="was trained in fast mode and resumes only in it.*needs a CUDA GPU"):
+        train(None, store_path=store, out_dir=out, resume=ids[True], **quiet)
+    assert len(RunStore(store).epochs(ids[True])) == 1

@@ -130,3 +130,34 @@ def test_a_resumed_fast_run_computes_the_uninterrupted_numbers(tmp_path):
               f"the resumed run {resumed:.2e}")
         assert resumed <= 3 * rerun + 1e-6, col
     assert list(b["lr"]) == pytest.approx(list(a["lr"]))
+
+
+class ReadsBack(torch.nn.Module):
+    """A model that reads a value back to the host in its forward: it cannot be captured."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        if x.abs().sum().item() < 0:         # a host synchronisation
+            x = -x
+        return self.net(x)
+
+
+def test_a_step_that_cannot_be_captured_runs_eagerly_and_says_so(tmp_path, monkeypatch):
+    from fitdoctor.training import runner
+    from fitdoctor.training.tasks import build_task
+
+    def task_that_syncs(cfg):
+        task = build_task(cfg)
+        task.model = ReadsBack(task.model)
+        return task
+
+    monkeypatch.setattr(runner, "build_task", task_that_syncs)
+    said = []
+    r = train(config(epochs=2), store_path=str(tmp_path / "s.db"), out_dir=str(tmp_path), say=said.append,
+              warn=said.append, progress=False)
+    assert r.status == "completed", said
+    assert any("could not be captured as a CUDA graph" in s and "runs eagerly" in s for s in said), said
+    assert RunStore(str(tmp_path / "s.db")).epochs(r.run_id)["val_acc"].iloc[-1] > 0.8

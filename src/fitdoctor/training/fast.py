@@ -15,9 +15,11 @@ host one index copy and one replay instead of hundreds of kernel launches.
   Counting stops at the first non-finite loss.
 - The optimizer's state is created before the capture by a step that changes nothing (LR and
   weight decay 0, zero gradients, its step count reset); the warmup passes that initialise the
-  libraries run on a side stream with the RNG and the buffers put back. A run is therefore replays
+  libraries run on a side stream with the RNG and the buffers put back. A run therefore replays
   from its first step, and a resumed run (which captures again) computes what the uninterrupted one
-  did.
+  did. A run resumes in the loop it started in (the checkpoint says which).
+- A step that cannot be captured (a model that reads a value back to the host in its forward) runs
+  eagerly instead, with the data still on the GPU, and the run says so.
 
 ``plan()`` says whether a run can use it, and why not. Everything Lightning does around the step
 (epochs, validation loop, checkpoints and resume, signals, early stopping, the recorder) is the
@@ -35,17 +37,50 @@ from .optim import make_optimizer
 
 CPU_WITHOUT_GRAPHS = False    # tests: run the fast loop's logic on the CPU, each step eager
 _DATA_SHARE = 0.25            # resident data may take this share of the GPU's free memory
+_LEFT_OUT = 0.10              # the most of each epoch the static step shape may leave out
 
 
 def _tensors(loader) -> tuple[torch.Tensor, ...] | None:
+    """The loader's tensors, when its batches are plain rows of them (no transform on the way)."""
+    from torch.utils.data._utils.collate import default_collate
+
+    from .tasks.common import BatchTensors, _batched
+
     ds = getattr(loader, "dataset", None)
-    return tuple(ds.tensors) if isinstance(ds, TensorDataset) else None
+    if type(ds) not in (TensorDataset, BatchTensors) or loader.collate_fn not in (default_collate, _batched):
+        return None
+    return tuple(ds.tensors)
 
 
-def plan(cfg, task, accelerator: str) -> tuple[bool, str]:
-    """(use fast mode, why not). ``training.fast: false`` turns it off; None and true ask for it."""
+def _loaders_why_not(task, step: int) -> str:
+    from torch.utils.data import SequentialSampler
+
+    from .tasks.common import EpochShuffle
+
+    if task.train.batch_size is None or task.val.batch_size is None:
+        return "the task's loaders use a batch_sampler (fast mode needs a batch_size)"
+    if _tensors(task.train) is None or _tensors(task.val) is None:
+        return ("the task's datasets are not plain tensors (a TensorDataset without a Dataset subclass "
+                "or collate_fn that changes its rows) that can live on the GPU")
+    if type(task.train.sampler) is not EpochShuffle or not isinstance(task.val.sampler, SequentialSampler):
+        return "the task's loaders use their own samplers (fast mode orders batches by fitdoctor's EpochShuffle)"
+    n = len(task.train.dataset)
+    if n < step:
+        return f"fewer training examples ({n}) than one step takes ({step})"
+    if n % step > _LEFT_OUT * n:
+        return (f"a static step of {step} examples would leave out {n % step} of the {n} training "
+                f"examples each epoch (over {_LEFT_OUT:.0%}); choose a batch_size x "
+                "accumulate_grad_batches that divides the data more evenly")
+    return ""
+
+
+def plan(cfg, task, accelerator: str, resumed: str | None = None) -> tuple[bool, str]:
+    """(use fast mode, why not). ``training.fast: false`` turns it off; None and true ask for it.
+    ``resumed``: the loop a resumed run's checkpoint was written by ("fast" or "standard")."""
     t = cfg.training
-    if t.fast is False:
+    if resumed == "standard":
+        return False, "the run started in the standard loop and resumes in it"
+    if t.fast is False and resumed != "fast":
         return False, "training.fast is false"
     cuda = torch.cuda.is_available() and accelerator != "cpu"
     if not cuda and not CPU_WITHOUT_GRAPHS:
@@ -58,14 +93,15 @@ def plan(cfg, task, accelerator: str) -> tuple[bool, str]:
         return False, "fast mode captures a fused Adam/AdamW step; SGD keeps the standard loop"
     if t.precision == "16-mixed":
         return False, "fp16 needs a loss scaler that synchronises: use precision bf16-mixed or 32"
-    train, val = _tensors(task.train), _tensors(task.val)
-    if train is None or val is None:
-        return False, "the task's datasets are not tensors (TensorDataset) that can live on the GPU"
-    step = task.train.batch_size * t.accumulate_grad_batches
-    if len(train[0]) < step:
-        return False, f"fewer training examples ({len(train[0])}) than one step takes ({step})"
+    if t.scheduler in ("OneCycleLR", "CyclicLR") and t.scheduler_params.get("cycle_momentum", True):
+        return False, (f"{t.scheduler} cycles the optimizer's momentum (betas) every step, which a "
+                       "captured step cannot follow: set scheduler_params.cycle_momentum: false")
+    why = _loaders_why_not(task, task.train.batch_size * t.accumulate_grad_batches
+                           if task.train.batch_size else 0)
+    if why:
+        return False, why
     if cuda:
-        need = sum(x.numel() * x.element_size() for x in train + val)
+        need = sum(x.numel() * x.element_size() for x in _tensors(task.train) + _tensors(task.val))
         free = torch.cuda.mem_get_info()[0]
         if need > _DATA_SHARE * free:
             return False, (f"the data ({need / 2**30:.1f} GiB) would take over {_DATA_SHARE:.0%} of the "
@@ -103,10 +139,18 @@ class _Graph:
     def __init__(self, fn):
         self.fn, self.graph = fn, None
 
-    def capture(self) -> None:
-        self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
-            self.fn()
+    def capture(self) -> str:
+        """Capture ``fn``; on failure (a host synchronisation in it, an unsupported operation)
+        return why, and the function keeps running eagerly."""
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):
+                self.fn()
+        except Exception as exc:  # noqa: BLE001 - any failure of the capture falls back
+            torch.cuda.synchronize()
+            return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        self.graph = graph
+        return ""
 
     def __call__(self) -> None:
         self.graph.replay() if self.graph is not None else self.fn()
@@ -119,9 +163,13 @@ LOSS, N, HIT, TN, FN, FP, TP, GRAD, GRADS, BAD, FIRST_BAD, STEP = range(12)
 class FastModule(FitModule):
     """The standard module with the step replayed from a CUDA graph (see the module's doc)."""
 
+    LOOP = "fast"
+
     def __init__(self, task, cfg, loss: torch.nn.Module, monitor=None):
         super().__init__(task, cfg, loss, monitor)
         self.automatic_optimization = False
+        self.warn = print                     # the runner's warn
+        self._zero_grads = True               # eager steps zero the gradients; a captured one writes them
         t = cfg.training
         self.micro, self.accumulate = task.train.batch_size, t.accumulate_grad_batches
         self.val_batch = task.val.batch_size
@@ -135,7 +183,6 @@ class FastModule(FitModule):
                                            task.train.sampler)
         self.val_batches = DeviceBatches(self, len(task.val.dataset), self.val_batch)
         self._train_step = self._val_step = None
-        self._host_examples = 0               # trained on since the last epoch record
         self._val_host_targets = None
 
     def _data(self, split: str) -> list[torch.Tensor]:
@@ -203,7 +250,7 @@ class FastModule(FitModule):
 
     def _step_body(self) -> None:
         """Everything one optimizer step does (captured in the graph on a GPU)."""
-        if not self._graphs:
+        if self._zero_grads:
             self._opt.zero_grad(set_to_none=True)     # in the graph, backward writes the gradients
         parts = self._forward_backward()
         grads = [p.grad for p in self._params if p.grad is not None]
@@ -219,7 +266,7 @@ class FastModule(FitModule):
         finite = torch.ones((), dtype=torch.bool, device=acc.device)
         for loss, logits, y in parts:
             finite = finite & torch.isfinite(loss)
-            pred = self._pred(logits)
+            pred, y = self._pred(logits).flatten(), y.flatten()       # (a binary (N, 1) column too)
             row[LOSS] += loss.float() * y.shape[0]
             row[N] += y.shape[0]
             row[HIT] += (pred == y).sum()
@@ -257,7 +304,7 @@ class FastModule(FitModule):
         self._opt = self.trainer.optimizers[0]
         self._params = [p for g in self._opt.param_groups for p in g["params"]]
         self._idx = torch.zeros(self.accumulate, self.micro, dtype=torch.long, device=dev)
-        self._acc = torch.zeros(12, device=dev)
+        self._acc = torch.zeros(12, device=dev, dtype=torch.float64)   # exact counts past 2**24
         self._acc[STEP] = self.current_epoch * self.steps_per_epoch   # a resume starts an epoch
         if self.ema is not None:
             pairs = list(zip(list(self.ema.module.parameters()) + list(self.ema.module.buffers()),
@@ -276,11 +323,16 @@ class FastModule(FitModule):
         self._opt.zero_grad(set_to_none=True)
         for g, lr in zip(self._opt.param_groups, self._lr_dev):
             g["lr"] = lr                               # the graph reads the device tensor
+        self._zero_grads = False
         try:
-            self._train_step.capture()
+            why = self._train_step.capture()
         finally:
             for g, lr in zip(self._opt.param_groups, self._lr_host):
                 g["lr"] = lr                           # the schedule keeps floats
+        if why:
+            self._zero_grads = True
+            self.warn(f"fast mode: the training step could not be captured as a CUDA graph ({why}); "
+                      "it runs eagerly, with the data on the GPU")
 
     def _warm_up(self, fn) -> None:
         """Run ``fn`` twice on a side stream before a capture (cuBLAS, cuDNN and autograd set
@@ -307,7 +359,10 @@ class FastModule(FitModule):
         self._push_lr()
         self._idx.copy_(idx.view(self.accumulate, self.micro))
         self._train_step()
-        self._host_examples += idx.shape[0]
+        # Lightning counts manual optimizer steps through its own optimizer wrapper: counted here
+        steps = self.trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress
+        steps.increment_ready()
+        steps.increment_completed()
         if batch_idx % self.finite_check_every == 0:
             self._probe_flag()
         return None
@@ -322,7 +377,7 @@ class FastModule(FitModule):
                     return
             if self._probe is None:
                 if self._probe_buf is None:
-                    self._probe_buf = torch.zeros(2, pin_memory=True)
+                    self._probe_buf = torch.zeros(2, dtype=torch.float64, pin_memory=True)
                 self._probe_buf.copy_(self._acc[BAD:FIRST_BAD + 1], non_blocking=True)
                 done = torch.cuda.Event()
                 done.record()
@@ -352,7 +407,7 @@ class FastModule(FitModule):
             out = net(*xs)
             loss = self.loss_fn(out, y)
         self._val_total += loss.float() * y.shape[0]
-        self._val_pred.index_copy_(0, idx, self._pred(out))
+        self._val_pred.index_copy_(0, idx, self._pred(out).flatten())
 
     def _prepare_val(self) -> None:
         dev = self.device
@@ -363,8 +418,10 @@ class FastModule(FitModule):
         self._val_step = _Graph(lambda: self._val_body(self._val_idx))
         if self._graphs and n >= self.val_batch:
             self._warm_up(self._val_step.fn)
-            self._val_step.capture()
+            why = self._val_step.capture()
             self._val_total.zero_()
+            if why:
+                self.warn(f"fast mode: validation could not be captured as a CUDA graph ({why}); it runs eagerly")
 
     def validation_step(self, idx, batch_idx):
         if self.non_finite is not None:
@@ -383,24 +440,30 @@ class FastModule(FitModule):
         y = self._data("val")[-1]
         self.val_loss.update(self._val_total / y.shape[0], weight=y.shape[0])
         for m in self.val_metrics.values():
-            m.update(self._val_pred, y.long())
+            m.update(self._val_pred, y.long().flatten())
         if self._val_host_targets is None:
-            self._val_host_targets = y.long().cpu()
+            self._val_host_targets = y.long().flatten().cpu()
         self._val_out = [(self._val_pred.cpu(), self._val_host_targets)]
 
     # --- the epoch record -----------------------------------------------------------------
     def _train_totals(self) -> torch.Tensor:
         if self._train_step is None:
             return torch.zeros(9, device=self.device)
-        out = self._acc[:GRADS + 1].clone()
+        out = self._acc[:GRADS + 1].float()
         self._acc[:GRADS + 1].zero_()
         return out
 
     @property
     def train_examples(self) -> int:
-        return self._host_examples
+        """Examples counted since the last record (up to a first non-finite loss): the recorder
+        asks only after a non-finite loss, so this one read costs nothing in between."""
+        return int(self._acc[N]) if self._train_step is not None else 0
 
-    def epoch_record(self) -> dict[str, float]:
-        rec = super().epoch_record()
-        self._host_examples = 0
-        return rec
+    def teardown(self, stage: str) -> None:
+        """Free the graphs and their memory pools now (a sweep's next run plans with free memory)."""
+        self._train_step = self._val_step = None
+        for name in ("_acc", "_idx", "_val_total", "_val_pred", "_val_idx", "_lr_dev", "_ema_src",
+                     "_ema_dst", "_ema_copy", "_params", "_opt"):
+            self.__dict__.pop(name, None)
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

@@ -30,6 +30,8 @@ def _metrics(task) -> dict[str, torchmetrics.Metric]:
 
 
 class FitModule(L.LightningModule):
+    LOOP = "standard"                      # which loop wrote a checkpoint (fast.FastModule: "fast")
+
     def __init__(self, task, cfg, loss: torch.nn.Module, monitor: Monitor | None = None):
         super().__init__()
         self.net, self.loss_fn, self.cfg, self.kind = task.model, loss, cfg, task.kind
@@ -284,7 +286,8 @@ class FitModule(L.LightningModule):
         checkpoint["fitdoctor"] = {
             "schedule": self.schedule.state_dict() if self.schedule is not None else None,
             "torch_rng": torch.get_rng_state(), "python_rng": list(random.getstate()),
-            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
+            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
+            "loop": self.LOOP}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self._pending_state = checkpoint.get("fitdoctor")

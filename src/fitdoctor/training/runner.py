@@ -42,21 +42,22 @@ class RunResult:
     primary: bool = True               # False in DDP child processes: they print nothing
 
 
-def usable_checkpoint(paths: list[str], warn: Callable[[str], None]) -> str | None:
-    """The first checkpoint that loads (with ``weights_only=True``); a truncated or damaged one
-    is reported and skipped."""
+def usable_checkpoint(paths: list[str], warn: Callable[[str], None]) -> tuple[str | None, str | None]:
+    """The first checkpoint that loads (with ``weights_only=True``) and the loop that wrote it
+    ("fast", "standard"; None from before fast mode existed); a truncated or damaged one is
+    reported and skipped."""
     import torch
 
     for path in paths:
         if not os.path.exists(path):
             continue
         try:
-            torch.load(path, map_location="cpu", weights_only=True)
+            state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # a damaged file raises several types (pickle, zip, EOF)
             warn(f"checkpoint {path} cannot be loaded ({type(exc).__name__}): skipped")
             continue
-        return path
-    return None
+        return path, (state.get("fitdoctor") or {}).get("loop", "standard")
+    return None, None
 
 
 def _is_child() -> bool:
@@ -122,7 +123,7 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
 
     _quiet_lightning()
     store = RunStore(store_path)
-    resume_ckpt = None
+    resume_ckpt = resumed_loop = None
     stored_epochs = 0
     if resume is not None:
         info = store.run(resume)
@@ -132,7 +133,7 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
         run_id = info["run_id"]
         stored_epochs = info["epochs"]
         candidates = [info["artifacts"].get("last_checkpoint"), info["artifacts"].get("best_checkpoint")]
-        resume_ckpt = usable_checkpoint([c for c in candidates if c], warn)
+        resume_ckpt, resumed_loop = usable_checkpoint([c for c in candidates if c], warn)
         if resume_ckpt is None:
             warn(f"run {run_id} has no usable checkpoint: it starts again from epoch 0 "
                  "(its stored epochs are replaced as they are redone)")
@@ -142,9 +143,18 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
     es = cfg.training.early_stopping
     watch = resolve_monitor(cfg.training, task.metric)
     monitor, mode = watch.name, watch.mode
-    # a bad schedule fails before a run is stored (the steps per epoch only size it here)
     t = cfg.training
-    spe = max(1, math.ceil(len(task.train) / t.accumulate_grad_batches))
+    torch = __import__("torch")
+    accelerator = "cpu" if t.accelerator == "auto" and not torch.cuda.is_available() else t.accelerator
+    from .fast import plan
+
+    fast, why_not = plan(cfg, task, accelerator, resumed_loop)
+    if resumed_loop == "fast" and not fast:
+        raise UsageError(f"run {run_id} was trained in fast mode and resumes only in it, which is not "
+                         f"possible here: {why_not}. Resume it on a machine where fast mode runs.")
+    # a bad schedule fails before a run is stored (the steps per epoch only size it here)
+    step = task.train.batch_size * t.accumulate_grad_batches if fast else None
+    spe = len(task.train.dataset) // step if fast else max(1, math.ceil(len(task.train) / t.accumulate_grad_batches))
     check_schedule(ScheduleSpec.from_training(t, spe, monitor_mode=mode), t.learning_rate,
                    t.epochs, spe)
     if resume is None:
@@ -175,13 +185,11 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
         say(f"run {run_id}: {task.description}; monitor {monitor} ({mode}); loss {loss_info}")
 
     from .callbacks import EpochRecorder, ForwardStopSignal, RecordEarlyStopping
-    from .fast import FastModule, plan
+    from .fast import FastModule
     from .module import FitModule
 
-    torch = __import__("torch")
-    accelerator = "cpu" if t.accelerator == "auto" and not torch.cuda.is_available() else t.accelerator
-    fast, why_not = plan(cfg, task, accelerator)
     module = (FastModule if fast else FitModule)(task, cfg, loss, watch)
+    module.warn = warn
     if fast and not _is_child():
         left = module.train_batches.left_out
         say("fast mode: each training step is one CUDA graph, the data on the GPU"
