@@ -18,8 +18,10 @@ host one index copy and one replay instead of hundreds of kernel launches.
   libraries run on a side stream with the RNG and the buffers put back. A run therefore replays
   from its first step, and a resumed run (which captures again) computes what the uninterrupted one
   did. A run resumes in the loop it started in (the checkpoint says which).
-- A step that cannot be captured (a model that reads a value back to the host in its forward) runs
-  eagerly instead, with the data still on the GPU, and the run says so.
+- A step that cannot be captured (a model that reads a value back to the host in its forward, an
+  ``.item()`` or a ``nonzero``) stops the run with a message that names the cause and the way out
+  (``training.fast: false``): a failed capture leaves CUDA's RNG unusable in that process, so
+  there is no falling back inside it.
 
 ``plan()`` says whether a run can use it, and why not. Everything Lightning does around the step
 (epochs, validation loop, checkpoints and resume, signals, early stopping, the recorder) is the
@@ -32,6 +34,7 @@ import math
 import torch
 from torch.utils.data import TensorDataset
 
+from ..errors import ConfigError
 from .module import FitModule
 from .optim import make_optimizer
 
@@ -139,18 +142,16 @@ class _Graph:
     def __init__(self, fn):
         self.fn, self.graph = fn, None
 
-    def capture(self) -> str:
-        """Capture ``fn``; on failure (a host synchronisation in it, an unsupported operation)
-        return why, and the function keeps running eagerly."""
+    def capture(self, what: str) -> None:
         graph = torch.cuda.CUDAGraph()
         try:
             with torch.cuda.graph(graph):
                 self.fn()
-        except Exception as exc:  # noqa: BLE001 - any failure of the capture falls back
-            torch.cuda.synchronize()
-            return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        except Exception as exc:  # noqa: BLE001 - a failed capture leaves CUDA's RNG unusable: stop
+            raise ConfigError(f"fast mode could not capture the {what} as a CUDA graph ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''}); train with "
+                              "training.fast: false") from exc
         self.graph = graph
-        return ""
 
     def __call__(self) -> None:
         self.graph.replay() if self.graph is not None else self.fn()
@@ -325,14 +326,10 @@ class FastModule(FitModule):
             g["lr"] = lr                               # the graph reads the device tensor
         self._zero_grads = False
         try:
-            why = self._train_step.capture()
+            self._train_step.capture("training step")
         finally:
             for g, lr in zip(self._opt.param_groups, self._lr_host):
                 g["lr"] = lr                           # the schedule keeps floats
-        if why:
-            self._zero_grads = True
-            self.warn(f"fast mode: the training step could not be captured as a CUDA graph ({why}); "
-                      "it runs eagerly, with the data on the GPU")
 
     def _warm_up(self, fn) -> None:
         """Run ``fn`` twice on a side stream before a capture (cuBLAS, cuDNN and autograd set
@@ -418,10 +415,8 @@ class FastModule(FitModule):
         self._val_step = _Graph(lambda: self._val_body(self._val_idx))
         if self._graphs and n >= self.val_batch:
             self._warm_up(self._val_step.fn)
-            why = self._val_step.capture()
+            self._val_step.capture("validation step")
             self._val_total.zero_()
-            if why:
-                self.warn(f"fast mode: validation could not be captured as a CUDA graph ({why}); it runs eagerly")
 
     def validation_step(self, idx, batch_idx):
         if self.non_finite is not None:
