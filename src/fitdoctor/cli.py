@@ -199,13 +199,14 @@ def lr_find_cmd(
     max_lr: float = typer.Option(10.0, "--max-lr"),
     steps: int = typer.Option(100, "--steps", help="Mini-batches in the ramp."),
     repeats: int = typer.Option(1, "--repeats", help="Repeat over other batches and seeds; report the spread."),
-    as_json: bool = typer.Option(False, "--json", help="Print {schema, suggestion, suggestions, lr, loss, cost_epochs}."),
+    as_json: bool = typer.Option(False, "--json", help="Print {schema, suggestion, suggestions, policy, refused, lr, loss, smoothed, cost_epochs}."),
     out: Optional[str] = typer.Option(None, "--out", help="Write the loss-vs-LR plot (PNG)."),
     apply: Optional[str] = typer.Option(None, "--apply", help="Write the config with the suggested LR and the --set overrides, comments and key order kept (the same path edits it in place); never a refused suggestion (exit 2)."),
     overrides: List[str] = typer.Option([], "--set", help="Override a config key: key=value."),
 ) -> None:
     """LR range test: suggests a learning rate in a fraction of a training run."""
     with _user_errors():
+        from .lrfind import CONSENSUS, POLICY
         from .lrfind.run import find_lr
         from .training.config import load_config
 
@@ -240,18 +241,20 @@ def lr_find_cmd(
                                    "suggestions": result.suggestions, "lr": curve.lr, "loss": curve.loss,
                                    "cost_epochs": result.cost_epochs, "agreement_decades": result.agreement_decades,
                                    "spread_decades": result.spread_decades, "message": result.message or None,
-                                   "moved_from": result.moved_from,
+                                   "moved_from": result.moved_from, "policy": POLICY, "refused": result.refused or None,
+                                   "smoothed": curve.smooth, "stopped": curve.stopped,
                                    "repeats": [{"lr": c.lr, "loss": c.loss, "stopped": c.stopped} for c in result.curves[1:]]}))
             return
         for rule, lr in result.suggestions.items():
             spread = result.spread_decades.get(rule)
             out_console.print(f"  {rule:<11} {lr:.3g}" if lr else f"  {rule:<11} -", highlight=False,
                               end="")
-            out_console.print(f"   (spread over {repeats} repeats: {spread:.2f} decades)"
-                              if spread is not None and lr else "", highlight=False)
+            out_console.print((f"   (spread over {repeats} repeats: {spread:.2f} decades)"
+                               if spread is not None and lr else "")
+                              + ("" if rule in CONSENSUS else "   (shown, not used)"), highlight=False)
         if result.suggestion is not None:
-            out_console.print(f"suggested LR: {result.suggestion:.3g} (the smallest rule; the rules "
-                              f"agree within {result.agreement_decades:.2f} decades)", highlight=False)
+            out_console.print(f"suggested LR: {result.suggestion:.3g} ({POLICY}; they agree within "
+                              f"{result.agreement_decades:.2f} decades)", highlight=False)
         if result.message:
             err_console.print(f"[yellow]note:[/] {result.message}", highlight=False)
         out_console.print(f"cost: {result.cost_epochs:.2f} epochs of compute", highlight=False)

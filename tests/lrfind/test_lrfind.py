@@ -58,7 +58,7 @@ def test_lr_find_json_apply_and_the_suggestion_converges(tmp_path):
                             "--apply", str(new), "--out", str(tmp_path / "lr.png")])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
-    assert doc["schema"] == "fitdoctor.lrfind/1" and set(doc["suggestions"]) == {"steepest", "valley", "min_div_10"}
+    assert doc["schema"] == "fitdoctor.lrfind/1" and set(doc["suggestions"]) >= {"steepest", "valley", "min_div_10"}
     assert 1e-5 < doc["suggestion"] < 1.0 and len(doc["lr"]) == len(doc["loss"]) > 10
     assert 0 < doc["cost_epochs"] < 10 and (tmp_path / "lr.png").exists()
     t = runner.invoke(app, ["train", str(new), "--store", str(tmp_path / "s.db"), "--out",

@@ -150,18 +150,18 @@ def plot_lr_find(curves, suggestions: dict, path: str) -> str:
 
     fig, ax = plt.subplots(figsize=(8, 3.8))
     for i, c in enumerate(curves):
-        ax.plot(c.lr, c.loss, "-", lw=1.2, label=f"repeat {i + 1}" if len(curves) > 1 else "smoothed loss")
-    colours = {"steepest": "#8e44ad", "valley": "#27ae60", "min_div_10": "#e67e22"}
+        ax.plot(c.lr, c.smooth, "-", lw=1.2, label=f"repeat {i + 1}" if len(curves) > 1 else "smoothed loss")
+    colours = {"steepest": "#8e44ad", "half_drop": "#2980b9", "valley": "#27ae60", "min_div_10": "#e67e22"}
     for rule, lr in suggestions.items():
         if lr:
             ax.axvline(lr, ls="--", lw=1, color=colours.get(rule, "k"), label=f"{rule} {lr:.2g}")
     ax.set_xscale("log")
-    losses = [v for c in curves for v in c.loss]
+    losses = [v for c in curves for v in c.smooth]
     if losses:                         # keep the descent visible: do not let the blow-up set the scale
-        start = max(c.loss[0] for c in curves if c.loss)
+        start = max(c.smooth[0] for c in curves if c.raw)
         ax.set_ylim(min(losses) * 0.95, max(start * 1.3, min(losses) * 1.5))
     ax.set_xlabel("learning rate")
-    ax.set_ylabel("training loss (EMA)")
+    ax.set_ylabel("training loss (centred smoothing)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     save_figure(fig, path)
