@@ -106,3 +106,26 @@ def test_a_small_clear_descent_is_a_suggestion_and_noise_is_not():
     flat = np.log(2) + rng.normal(0, 0.1, 100)
     rules, message = suggest(_curve(flat[:60]))
     assert rules["valley"] is None and "no clear descent" in message
+
+
+def test_a_pretrained_model_gets_the_fine_tuning_caution(tmp_path, monkeypatch):
+    """The policy was tuned on networks trained from scratch and overshot on a pretrained encoder
+    (bench/lrfind_truth.py): a pretrained task's suggestion comes with that caution, a scratch
+    task's without it."""
+    from fitdoctor.lrfind import run as lrfind_run
+    from fitdoctor.training.config import load_config
+    from fitdoctor.training.tasks import build_task
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(CONFIG)
+    scratch = lrfind_run.find_lr(load_config(cfg), steps=80)
+
+    def pretrained(c):
+        task = build_task(c)
+        task.pretrained = True
+        return task
+
+    monkeypatch.setattr(lrfind_run, "build_task", pretrained)
+    tuned = lrfind_run.find_lr(load_config(cfg), steps=80)
+    assert scratch.suggestion is not None and tuned.suggestion == pytest.approx(scratch.suggestion)
+    assert "pretrained" not in scratch.message and "take it as an upper bound" in tuned.message

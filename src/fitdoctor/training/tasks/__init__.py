@@ -30,6 +30,7 @@ class TaskData:
     train_targets: torch.Tensor       # for pos_weight: auto and class counts
     description: str                  # which real data, in words
     independent_examples: bool = True  # False for pixels of tiles: no sqrt(p(1-p)/N) then
+    pretrained: bool = False          # the model starts from pretrained weights (lr-find says more)
     # image and sentiment: {"split": {"train": indices, "val": indices}} into their dataset, so the
     # examples in neither (a held-out test set) can be found (bench/truth uses them as the truth)
     extra: dict[str, Any] = field(default_factory=dict)

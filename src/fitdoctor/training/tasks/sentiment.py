@@ -89,6 +89,7 @@ def build_sentiment(cfg) -> TaskData:
         val=loader(val_ds, batch_size=t.batch_size * 2, shuffle=False, seed=seed, num_workers=t.num_workers),
         num_classes=len(names), kind="multiclass", metric="acc", default_loss="ce",
         train_targets=torch.from_numpy(y[tr]),
+        pretrained=True,
         extra={"split": {"train": tr, "val": va}},
         description=f"MiniLM on {dataset} ({'/'.join(names)}): {len(tr)} train / {len(va)} "
                     f"validation texts, {t.max_length} tokens")
