@@ -114,49 +114,88 @@ def _interruption(exc: BaseException, stop: StopSignals) -> int | None:
     return None
 
 
+def _resumed(store: RunStore, resume: str, warn: Callable[[str], None]):
+    """(config, run id, stored epochs, checkpoint or None, the loop that wrote it) of a run to resume."""
+    info = store.run(resume)
+    if not _is_child():
+        _check_owner(info, warn)
+    cfg = build_config(info["config"], where=f"run {info['run_id']}")
+    candidates = [info["artifacts"].get("last_checkpoint"), info["artifacts"].get("best_checkpoint")]
+    ckpt, loop = usable_checkpoint([c for c in candidates if c], warn)
+    if ckpt is None:
+        warn(f"run {info['run_id']} has no usable checkpoint: it starts again from epoch 0 "
+             "(its stored epochs are replaced as they are redone)")
+    return cfg, info["run_id"], info["epochs"], ckpt, loop
+
+
+def _choose_loop(cfg: RunConfig, task, accelerator: str, resumed_loop: str | None,
+                 run_id: str | None) -> tuple[bool, str, int]:
+    """(fast mode, why not, optimizer steps per epoch); a fast run resumes only in fast mode."""
+    from .fast import plan
+
+    t = cfg.training
+    fast, why_not = plan(cfg, task, accelerator, resumed_loop)
+    if resumed_loop == "fast" and not fast:
+        raise UsageError(f"run {run_id} was trained in fast mode and resumes only in it, which is not "
+                         f"possible here: {why_not}. Resume it on a machine where fast mode runs.")
+    if fast:
+        return True, "", len(task.train.dataset) // (task.train.batch_size * t.accumulate_grad_batches)
+    return False, why_not, max(1, math.ceil(len(task.train) / t.accumulate_grad_batches))
+
+
+def _outcome(module, stopper, extra_callbacks: list | None, ckpt_dir: str, epochs: int):
+    """(stop reason, status, message) of a finished fit."""
+    if module.non_finite is not None:
+        last = os.path.join(ckpt_dir, "last.ckpt")
+        return StopReason.NON_FINITE, "stopped", (
+            f"non-finite loss at epoch {module.non_finite[0]}, step {module.non_finite[1]}; "
+            + (f"last good checkpoint: {last}" if os.path.exists(last) else "no good checkpoint"))
+    if any(getattr(cb, "pruned", False) for cb in (extra_callbacks or [])):
+        return StopReason.PRUNED, "stopped", "pruned by the sweep"
+    if stopper is not None and stopper.reason is not None:
+        return stopper.reason, "stopped", stopper.message
+    return StopReason.COMPLETED, "completed", f"ran all {epochs} epochs"
+
+
+def _trainer(t, accelerator: str, fast: bool, callbacks: list, progress: bool, run_dir: str):
+    import lightning as L
+
+    strategy = "ddp" if t.devices * t.num_nodes > 1 else "auto"
+    if accelerator == "cpu" and strategy == "ddp":
+        strategy = "ddp_spawn" if os.environ.get("FITDOCTOR_DDP_SPAWN") else "ddp"
+    return L.Trainer(
+        max_epochs=t.epochs, accelerator=accelerator, devices=t.devices, num_nodes=t.num_nodes,
+        strategy=strategy, precision="32" if fast else t.precision,       # fast mode casts itself
+        gradient_clip_val=None if fast else t.max_grad_norm, gradient_clip_algorithm="norm",
+        accumulate_grad_batches=1 if fast else t.accumulate_grad_batches,
+        callbacks=callbacks, logger=False, enable_checkpointing=False,
+        enable_progress_bar=progress, enable_model_summary=False, num_sanity_val_steps=0,
+        deterministic=accelerator == "cpu", default_root_dir=run_dir)
+
+
 def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str | None,
            say: Callable[[str], None], warn: Callable[[str], None], progress: bool,
            extra_callbacks: list | None, holder: dict | None, stop: StopSignals) -> RunResult:
     import lightning as L
+    import torch
 
     from ..schedules import ScheduleSpec, check_schedule
 
     _quiet_lightning()
     store = RunStore(store_path)
-    resume_ckpt = resumed_loop = None
-    stored_epochs = 0
+    run_id, stored_epochs, resume_ckpt, resumed_loop = None, 0, None, None
     if resume is not None:
-        info = store.run(resume)
-        if not _is_child():
-            _check_owner(info, warn)
-        cfg = build_config(info["config"], where=f"run {info['run_id']}")
-        run_id = info["run_id"]
-        stored_epochs = info["epochs"]
-        candidates = [info["artifacts"].get("last_checkpoint"), info["artifacts"].get("best_checkpoint")]
-        resume_ckpt, resumed_loop = usable_checkpoint([c for c in candidates if c], warn)
-        if resume_ckpt is None:
-            warn(f"run {run_id} has no usable checkpoint: it starts again from epoch 0 "
-                 "(its stored epochs are replaced as they are redone)")
+        cfg, run_id, stored_epochs, resume_ckpt, resumed_loop = _resumed(store, resume, warn)
     L.seed_everything(cfg.training.seed, workers=True, verbose=False)
     task = build_task(cfg)
     loss, loss_info = build_loss(cfg.loss, task)
-    es = cfg.training.early_stopping
     watch = resolve_monitor(cfg.training, task.metric)
     monitor, mode = watch.name, watch.mode
     t = cfg.training
-    torch = __import__("torch")
     accelerator = "cpu" if t.accelerator == "auto" and not torch.cuda.is_available() else t.accelerator
-    from .fast import plan
-
-    fast, why_not = plan(cfg, task, accelerator, resumed_loop)
-    if resumed_loop == "fast" and not fast:
-        raise UsageError(f"run {run_id} was trained in fast mode and resumes only in it, which is not "
-                         f"possible here: {why_not}. Resume it on a machine where fast mode runs.")
+    fast, why_not, spe = _choose_loop(cfg, task, accelerator, resumed_loop, run_id)
     # a bad schedule fails before a run is stored (the steps per epoch only size it here)
-    step = task.train.batch_size * t.accumulate_grad_batches if fast else None
-    spe = len(task.train.dataset) // step if fast else max(1, math.ceil(len(task.train) / t.accumulate_grad_batches))
-    check_schedule(ScheduleSpec.from_training(t, spe, monitor_mode=mode), t.learning_rate,
-                   t.epochs, spe)
+    check_schedule(ScheduleSpec.from_training(t, spe, monitor_mode=mode), t.learning_rate, t.epochs, spe)
     if resume is None:
         stop.check()                              # a signal so far: nothing stored yet
         if _is_child():
@@ -197,11 +236,11 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
                "examples (a static batch shape)" if left else ""))
     elif not _is_child() and (t.fast or (t.fast is None and accelerator != "cpu")):
         say(f"standard loop: {why_not}")
-    if cfg.training.compile:
+    if t.compile:
         module.net = torch.compile(module.net)
-    recorder = EpochRecorder(store, run_id, watch, ckpt_dir, cfg.training.gap_warning, say, warn)
+    recorder = EpochRecorder(store, run_id, watch, ckpt_dir, t.gap_warning, say, warn)
     callbacks: list = [recorder, ForwardStopSignal(stop)]
-    stopper = None
+    es, stopper = t.early_stopping, None
     if es is not None:
         stopper = RecordEarlyStopping(
             recorder, warn=warn, monitor=monitor, mode=mode, patience=es.patience,
@@ -216,17 +255,7 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
         from .callbacks import EpochProgressBar
         # at most ~50 bar updates an epoch: a redraw every step costs ~70 us, as much as a small step
         callbacks.append(EpochProgressBar(refresh_rate=max(1, len(train_data) // 50), leave=False))
-    strategy = "ddp" if t.devices * t.num_nodes > 1 else "auto"
-    if accelerator == "cpu" and strategy == "ddp":
-        strategy = "ddp_spawn" if os.environ.get("FITDOCTOR_DDP_SPAWN") else "ddp"
-    trainer = L.Trainer(
-        max_epochs=t.epochs, accelerator=accelerator, devices=t.devices, num_nodes=t.num_nodes,
-        strategy=strategy, precision="32" if fast else t.precision,       # fast mode casts itself
-        gradient_clip_val=None if fast else t.max_grad_norm, gradient_clip_algorithm="norm",
-        accumulate_grad_batches=1 if fast else t.accumulate_grad_batches,
-        callbacks=callbacks, logger=False, enable_checkpointing=False,
-        enable_progress_bar=progress, enable_model_summary=False, num_sanity_val_steps=0,
-        deterministic=accelerator == "cpu", default_root_dir=run_dir)
+    trainer = _trainer(t, accelerator, fast, callbacks, progress, run_dir)
     try:
         trainer.fit(module, train_data, val_data, ckpt_path=resume_ckpt, weights_only=True)
     except BaseException as exc:
@@ -235,17 +264,7 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
             raise
         # the epoch in flight is dropped (its row was never written); a resume redoes it
         raise interrupted(signum, trainer.current_epoch) from None
-    if module.non_finite is not None:
-        reason, status = StopReason.NON_FINITE, "stopped"
-        last = os.path.join(ckpt_dir, "last.ckpt")
-        message = (f"non-finite loss at epoch {module.non_finite[0]}, step {module.non_finite[1]}; "
-                   + (f"last good checkpoint: {last}" if os.path.exists(last) else "no good checkpoint"))
-    elif any(getattr(cb, "pruned", False) for cb in (extra_callbacks or [])):
-        reason, status, message = StopReason.PRUNED, "stopped", "pruned by the sweep"
-    elif stopper is not None and stopper.reason is not None:
-        reason, status, message = stopper.reason, "stopped", stopper.message
-    else:
-        reason, status, message = StopReason.COMPLETED, "completed", f"ran all {t.epochs} epochs"
+    reason, status, message = _outcome(module, stopper, extra_callbacks, ckpt_dir, t.epochs)
     epochs = int(recorder.last.get("epoch", -1)) + 1 if recorder.last else 0
     best = recorder.best
     if trainer.is_global_zero:
