@@ -76,6 +76,16 @@ def test_the_fast_loop_computes_what_the_standard_loop_does(tmp_path, cpu_fast, 
     assert (pf["pred"] == pe["pred"]).all() and len(pf["pred"]) == 150
 
 
+def test_early_stopping_stops_the_fast_loop_where_it_stops_the_standard_one(tmp_path, cpu_fast):
+    """No improvement by min_delta 0.5 for 2 epochs: the same epoch, reason and message in both
+    loops."""
+    es = {"early_stopping": {"monitor": "val_acc", "patience": 2, "min_delta": 0.5}}
+    faster, tf = run(tmp_path / "f", config(True, epochs=6, **es))
+    standard, te = run(tmp_path / "e", config(False, epochs=6, **es))
+    assert faster.stop_reason == standard.stop_reason == "patience" and faster.message == standard.message
+    assert faster.epochs == standard.epochs < 6 and len(tf) == len(te)
+
+
 def test_a_remainder_is_left_out_and_said(tmp_path, cpu_fast):
     said = []
     r, table = run(tmp_path, config(True, epochs=2, task={"train_size": 500}), said)
