@@ -80,8 +80,8 @@ def _slug(name: str) -> str:
 @app.command("diagnose")
 def diagnose_cmd(
     paths: List[str] = typer.Argument(..., help="Training histories: console logs, CSV, JSON, "
-                                      "trainer_state.json, TensorBoard event files or run "
-                                      "directories; - reads standard input."),
+                                      "trainer_state.json, TensorBoard event files, run "
+                                      "directories or MLflow mlruns/; - reads standard input."),
     metric: Optional[str] = typer.Option(None, "--metric", help="Metric to monitor (default: the "
                                          "validation accuracy-like metric, else validation loss)."),
     mode: Optional[str] = typer.Option(None, "--mode", help="max or min (default: inferred from the name)."),
@@ -89,7 +89,7 @@ def diagnose_cmd(
                                            "sampling error sqrt(p(1-p)/N) to intervals."),
     fmt: Optional[str] = typer.Option(None, "--format", help=f"Force a format: {', '.join(FORMATS)}."),
     run: Optional[str] = typer.Option(None, "--run", help="For a file holding several runs (the epoch "
-                                      "counter restarts): a run number, or 'all'."),
+                                      "counter restarts) or an MLflow directory: a run number, or 'all'."),
     as_json: bool = typer.Option(False, "--json", help="Print the diagnosis document(s) as JSON."),
     out: Optional[str] = typer.Option(None, "--out", help="Write report.md, report.html, curves.png "
                                       "and diagnosis.json into this directory."),

@@ -699,6 +699,8 @@ PHRASES: dict[str, list[tuple[str, str]]] = {"zh": [
      "每个 epoch 记录多次的 TensorBoard 标量已按 epoch 取平均"),
     (r"one row per evaluation; training loss averaged over the logging steps since the previous "
      r"evaluation", "每次评估一行；训练损失取自上次评估以来各日志步的平均"),
+    (r"(\d+) value\(s\) logged again at the same MLflow step: the last kept",
+     r"\1 个取值在同一 MLflow step 上重复记录：保留最后一个"),
     (r"no evaluation entries: one row per logging step \(training loss only\)",
      "没有评估记录：每个日志步一行（只有训练损失）"),
 ]}

@@ -2,7 +2,8 @@
 
 Formats: ``console`` (text logs), ``csv`` (Lightning, Keras, timm, Ultralytics, generic),
 ``hf`` (Hugging Face ``trainer_state.json``), ``jsonl`` (DeiT/DETR ``log.txt``, mmcv
-``*.log.json``), ``json`` (a list of per-epoch objects), ``tensorboard`` (event files)."""
+``*.log.json``), ``json`` (a list of per-epoch objects), ``tensorboard`` (event files); a
+directory may also be an MLflow tracking directory (``mlruns/``, one history per run)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Iterator
 from ...errors import LogFormatError, UsageError
 from ..core import History, make_history
 from .hf import read_trainer_state
+from .mlflow import find_runs, read_mlflow
 from .tables import parse_jsonl, read_csv, read_json_records
 from .tensorboard import is_event_file, read_tensorboard
 from .text import read_text
@@ -137,11 +139,13 @@ def _read_runs(path: str, fmt: str | None):
         for name in ("trainer_state.json", "metrics.csv", "results.csv", "summary.csv", "log.txt"):
             if os.path.exists(os.path.join(path, name)) and fmt != "tensorboard":
                 return _read_runs(os.path.join(path, name), fmt)
+        if fmt != "tensorboard" and find_runs(path):     # before its artifacts' event files
+            return read_mlflow(path), "mlflow"
         if is_event_file(path):
             return read_tensorboard(path), "tensorboard"
         raise LogFormatError(f"{path}: a directory with no training history in it (looked for "
-                             "trainer_state.json, metrics.csv, results.csv, summary.csv, log.txt "
-                             "and TensorBoard event files).")
+                             "trainer_state.json, metrics.csv, results.csv, summary.csv, log.txt, "
+                             "TensorBoard event files and MLflow runs).")
     if os.path.exists(path) and not os.path.isfile(path):   # a FIFO would block, a device never end
         raise LogFormatError(f"{path}: not a regular file. Give a log file (console text, CSV, "
                              "JSON) or a run directory.")
@@ -162,12 +166,13 @@ def _read_runs(path: str, fmt: str | None):
 
 
 def read_histories(path: str, fmt: str | None = None) -> list[History]:
-    """Every run in the file: several when the epoch counter restarts (appended or resumed runs)."""
+    """Every run in the file: several when the epoch counter restarts (appended or resumed runs),
+    or one per run of an MLflow tracking directory (named after the run)."""
     runs, flavour = _read_runs(str(path), fmt)
     base = os.path.basename(os.path.normpath(str(path)))
     out = []
     for i, (table, meta) in enumerate(runs, 1):
-        name = base if len(runs) == 1 else f"{base}#{i}"
+        name = meta.get("name") or (base if len(runs) == 1 else f"{base}#{i}")
         h = make_history(table, source=str(path), format=flavour, name=name,
                          val_size=meta.get("val_size"), config=meta.get("config"),
                          final_metrics=meta.get("final"), notes=meta.get("notes"),
@@ -188,8 +193,11 @@ def read_history(path: str, fmt: str | None = None, run: int | None = None) -> H
             raise UsageError(f"{path}: --run must be between 1 and {len(runs)}, got {run=}.")
         return runs[run - 1]
     if len(runs) > 1:
-        listing = "; ".join(f"run {i}: epochs {h.epochs[0]:g}-{h.epochs[-1]:g} ({h.n} rows)"
+        named = runs[0].format == "mlflow"
+        listing = "; ".join(f"run {i}{f' ({h.name})' if named else ''}: epochs "
+                            f"{h.epochs[0]:g}-{h.epochs[-1]:g} ({h.n} rows)"
                             for i, h in enumerate(runs, 1))
-        raise LogFormatError(f"{path}: holds {len(runs)} runs (the epoch counter restarts): "
-                             f"{listing}. Pick one with --run N, or diagnose each with --run all.")
+        why = "MLflow runs" if named else "runs (the epoch counter restarts)"
+        raise LogFormatError(f"{path}: holds {len(runs)} {why}: {listing}. Pick one with --run N, "
+                             "or diagnose each with --run all.")
     return runs[0]

@@ -1,0 +1,78 @@
+"""MLflow tracking directories, read by default from their file layout: a real ``mlruns/``
+experiment (two PyTorch MLP runs, see fixtures/SOURCES.md), as a user diagnoses it."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from fitdoctor.cli import app
+from fitdoctor.history import read_histories, read_history
+
+from ..conftest import FIXTURES
+
+MLRUNS = FIXTURES / "mlruns"
+RUN_80 = MLRUNS / "2" / "9d97b6dcf63047c293d0c020b592399a"      # amusing-snipe-392, 80 epochs
+runner = CliRunner()
+
+
+def diagnose(*args):
+    return runner.invoke(app, ["diagnose", *map(str, args)])
+
+
+def test_an_mlruns_directory_is_one_history_per_run_oldest_first():
+    runs = read_histories(MLRUNS)
+    assert [(h.name, h.format, h.n) for h in runs] == [("amusing-snipe-392", "mlflow", 80),
+                                                       ("gaudy-dolphin-859", "mlflow", 200)]
+    h = runs[0]
+    assert list(h.epochs) == list(range(80))                # MLflow's step is the x axis
+    assert h.values("val_loss")[[0, 51, 79]] == pytest.approx([1.609894893584995,
+                                                               1.591367255657091,
+                                                               1.6843781547808865])
+    assert {"train_loss", "val_loss", "train_bas", "val_bas"} <= set(h.columns)
+    assert h.monitor == "val_loss" and h.mode == "min"
+    assert h.config["Epochs"] == 80 and h.config["optimizer"] == "optim.SGD_lr=0.01_momentum=0.9"
+
+
+def test_diagnose_reads_mlflow_runs_by_default():
+    r = diagnose(MLRUNS, "--run", "all", "--json")
+    assert r.exit_code == 0, r.output
+    docs = json.loads(r.stdout)
+    assert [(d["name"], d["format"], d["monitor"]["name"]) for d in docs] == [
+        ("amusing-snipe-392", "mlflow", "val_loss"), ("gaudy-dolphin-859", "mlflow", "val_loss")]
+    assert docs[0]["best"]["epoch"] == 51 and docs[0]["overfitting"]["detected"] is True
+    one = diagnose(RUN_80)                       # a run directory on its own
+    assert one.exit_code == 0 and "Verdict: overfitting" in one.stdout
+
+
+def test_several_runs_need_a_choice_that_names_them():
+    r = diagnose(MLRUNS)
+    assert r.exit_code == 2
+    assert "holds 2 MLflow runs: run 1 (amusing-snipe-392): epochs 0-79 (80 rows)" in r.output
+    assert "--run all" in r.output and "Traceback" not in r.output
+
+
+def test_a_value_logged_twice_at_one_step_keeps_the_last(tmp_path):
+    run = shutil.copytree(RUN_80, tmp_path / "run")
+    with open(run / "metrics" / "validation_loss", "a") as fh:
+        fh.write("1667318604010 1.5 79\n")
+    h = read_history(run)
+    assert h.n == 80 and h.values("val_loss")[-1] == 1.5
+    assert "1 value(s) logged again at the same MLflow step: the last kept" in h.notes
+
+
+def test_a_damaged_metric_file_exits_2_naming_file_and_line(tmp_path):
+    run = shutil.copytree(RUN_80, tmp_path / "run")
+    metric = run / "metrics" / "train_loss"
+    metric.write_text(metric.read_text()[:100])          # cut mid-line, as a full disk leaves it
+    r = diagnose(run)
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"{metric}:3: not an MLflow metric line" in r.output.replace("\n", "")
+
+
+def test_an_experiment_without_runs_is_no_history(tmp_path):
+    (tmp_path / "0").mkdir()
+    shutil.copy(MLRUNS / "2" / "meta.yaml", tmp_path / "0" / "meta.yaml")
+    r = diagnose(tmp_path)
+    assert r.exit_code == 2 and "MLflow runs" in r.output
