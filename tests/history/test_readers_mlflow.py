@@ -2,15 +2,18 @@
 experiment (two PyTorch MLP runs, see fixtures/SOURCES.md), as a user diagnoses it."""
 
 import json
+import random
 import shutil
 
 import pytest
 from typer.testing import CliRunner
 
 from fitdoctor.cli import app
+from fitdoctor.errors import FitDoctorError
 from fitdoctor.history import read_histories, read_history
 
 from ..conftest import FIXTURES
+from .test_mutations import mutate
 
 MLRUNS = FIXTURES / "mlruns"
 RUN_80 = MLRUNS / "2" / "9d97b6dcf63047c293d0c020b592399a"      # amusing-snipe-392, 80 epochs
@@ -76,3 +79,16 @@ def test_an_experiment_without_runs_is_no_history(tmp_path):
     shutil.copy(MLRUNS / "2" / "meta.yaml", tmp_path / "0" / "meta.yaml")
     r = diagnose(tmp_path)
     assert r.exit_code == 2 and "MLflow runs" in r.output
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_damaged_metric_files_give_a_history_or_a_fitdoctor_error(tmp_path, seed):
+    rng = random.Random(seed)
+    for i in range(10):
+        run = shutil.copytree(RUN_80, tmp_path / str(i))
+        metric = run / "metrics" / rng.choice(["train_loss", "validation_loss", "validation_bas"])
+        metric.write_bytes(mutate(metric.read_bytes(), rng))
+        try:
+            read_histories(run)
+        except FitDoctorError:
+            pass
