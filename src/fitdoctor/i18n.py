@@ -316,8 +316,8 @@ FRAGMENTS: dict[str, dict[str, str]] = {
                    "zh": "学习率 {lr:.2g} 远高于该优化器的常用范围：这很可能是原因。"},
     "nl_lr_low": {"en": " The LR {lr:.2g} is far below the usual range: the weights barely move.",
                   "zh": "学习率 {lr:.2g} 远低于常用范围：权重几乎不动。"},
-    "decline": {"en": "; validation fell {decline:.3g} below its best",
-                "zh": "；验证指标比最佳下降了 {decline:.3g}"},
+    "decline": {"en": "; validation ended {decline:.3g} worse than its best",
+                "zh": "；验证指标最终比最佳差了 {decline:.3g}"},
     "sampling": {"en": " With {val_size} validation examples the sampling error alone is "
                        "{sampling:.3g}.",
                  "zh": "验证集有 {val_size} 个样本，仅抽样误差就有 {sampling:.3g}。"},
