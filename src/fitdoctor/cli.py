@@ -73,6 +73,16 @@ def _check_lang(lang: str) -> None:
         raise UsageError(f"--lang must be one of {', '.join(LANGS)}, but got {lang=}.")
 
 
+def _unique(names: list[str]) -> list[str]:
+    """The names, a repeated one suffixed -2, -3, ... (two MLflow runs called "baseline")."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return out
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "run"
 
@@ -109,8 +119,9 @@ def diagnose_cmd(
         results = [(h, diagnose(h, DiagnoseOptions())) for h in histories]
         if out:
             from .report import write_reports
-            for h, d in results:
-                target = out if len(results) == 1 else os.path.join(out, _slug(h.name))
+            slugs = _unique([_slug(h.name) for h, _ in results])      # runs may share a name
+            for (h, d), slug in zip(results, slugs):
+                target = out if len(results) == 1 else os.path.join(out, slug)
                 written = write_reports(h, d, target, lang)
                 if h.format == "fitdoctor-store":            # keep the report with the run
                     from .store import RunStore
@@ -212,8 +223,8 @@ def lr_find_cmd(
 
         if not (0 < min_lr < max_lr):
             raise UsageError(f"need 0 < --min-lr < --max-lr, got {min_lr=} and {max_lr=}.")
-        if steps < 10 or repeats < 1:
-            raise UsageError(f"--steps must be at least 10 and --repeats at least 1, got {steps=}, {repeats=}.")
+        if steps < 12 or repeats < 1:                 # the rules look past the first 10 steps
+            raise UsageError(f"--steps must be at least 12 and --repeats at least 1, got {steps=}, {repeats=}.")
         cfg = load_config(config, overrides)
         if apply:
             from .report.documents import check_target
@@ -225,6 +236,11 @@ def lr_find_cmd(
         if apply:
             if result.suggestion is None:                 # a refused value is never written
                 raise UsageError(f"no LR to apply, {apply} not written: {result.message}")
+            if result.pretrained:                          # nor one it calls an upper bound
+                raise UsageError(f"no LR to apply, {apply} not written: the model is pretrained, and "
+                                 f"for fine-tuning the suggestion {result.suggestion:.3g} is an upper "
+                                 "bound (see the note); set training.learning_rate by hand, a few "
+                                 "times lower")
             from pathlib import Path
             from .report.documents import write_atomic
             from .training.config import edit_config_text, parse_overrides
@@ -237,7 +253,7 @@ def lr_find_cmd(
             write_atomic(apply, text)
         if as_json:
             curve = result.curves[0]
-            typer.echo(json.dumps({"schema": "fitdoctor.lrfind/1", "suggestion": result.suggestion,
+            typer.echo(json.dumps({"schema": "fitdoctor.lrfind/2", "suggestion": result.suggestion,
                                    "suggestions": result.suggestions, "lr": curve.lr, "loss": curve.loss,
                                    "cost_epochs": result.cost_epochs, "agreement_decades": result.agreement_decades,
                                    "spread_decades": result.spread_decades, "message": result.message or None,
@@ -247,9 +263,11 @@ def lr_find_cmd(
             return
         for rule, lr in result.suggestions.items():
             spread = result.spread_decades.get(rule)
+            k = sum(1 for p in result.per_repeat if p.get(rule))
+            over = f"{repeats}" if k == repeats else f"{k} of {repeats}"
             out_console.print(f"  {rule:<11} {lr:.3g}" if lr else f"  {rule:<11} -", highlight=False,
                               end="")
-            out_console.print((f"   (spread over {repeats} repeats: {spread:.2f} decades)"
+            out_console.print((f"   (spread over {over} repeats: {spread:.2f} decades)"
                                if spread is not None and lr else "")
                               + ("" if rule in CONSENSUS else "   (shown, not used)"), highlight=False)
         if result.suggestion is not None:

@@ -92,3 +92,32 @@ def test_damaged_metric_files_give_a_history_or_a_fitdoctor_error(tmp_path, seed
             read_histories(run)
         except FitDoctorError:
             pass
+
+
+def test_a_metric_key_with_a_slash_is_a_subfolder(tmp_path):
+    """MLflow stores `train/loss` as metrics/train/loss (and params the same): the real run with
+    its metrics moved to the keys Lightning and HF log."""
+    run = tmp_path / "run"
+    shutil.copytree(RUN_80, run)
+    (run / "metrics" / "train").mkdir()
+    (run / "metrics" / "train_loss").rename(run / "metrics" / "train" / "loss")
+    (run / "metrics" / "eval").mkdir()
+    (run / "metrics" / "validation_loss").rename(run / "metrics" / "eval" / "loss")
+    (run / "params" / "opt").mkdir()
+    (run / "params" / "optimizer").rename(run / "params" / "opt" / "name")
+    h = read_history(run)
+    assert {"train_loss", "val_loss"} <= set(h.columns) and h.n == 80
+    assert h.config["opt/name"] == "optim.SGD_lr=0.01_momentum=0.9"
+    r = diagnose(run)
+    assert r.exit_code == 0 and "Verdict: overfitting" in r.output
+
+
+def test_runs_with_one_name_get_one_report_each(tmp_path):
+    """Two runs both called "baseline": `--run all --out` writes baseline/ and baseline-2/."""
+    mlruns = tmp_path / "mlruns"
+    shutil.copytree(MLRUNS, mlruns)
+    for tag in mlruns.glob("2/*/tags/mlflow.runName"):
+        tag.write_text("baseline")
+    r = runner.invoke(app, ["diagnose", str(mlruns), "--run", "all", "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["baseline", "baseline-2"]

@@ -58,7 +58,7 @@ def test_lr_find_json_apply_and_the_suggestion_converges(tmp_path):
                             "--apply", str(new), "--out", str(tmp_path / "lr.png")])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
-    assert doc["schema"] == "fitdoctor.lrfind/1" and set(doc["suggestions"]) >= {"steepest", "valley", "min_div_10"}
+    assert doc["schema"] == "fitdoctor.lrfind/2" and set(doc["suggestions"]) >= {"steepest", "valley", "min_div_10"}
     assert 1e-5 < doc["suggestion"] < 1.0 and len(doc["lr"]) == len(doc["loss"]) > 10
     assert 0 < doc["cost_epochs"] < 10 and (tmp_path / "lr.png").exists()
     t = runner.invoke(app, ["train", str(new), "--store", str(tmp_path / "s.db"), "--out",
@@ -129,3 +129,38 @@ def test_a_pretrained_model_gets_the_fine_tuning_caution(tmp_path, monkeypatch):
     tuned = lrfind_run.find_lr(load_config(cfg), steps=80)
     assert scratch.suggestion is not None and tuned.suggestion == pytest.approx(scratch.suggestion)
     assert "pretrained" not in scratch.message and "take it as an upper bound" in tuned.message
+
+
+def test_a_suggestion_most_repeats_do_not_show_is_refused():
+    """Three repeats, two of them flat: one curve does not make a suggestion."""
+    from fitdoctor.lrfind import summarize
+
+    rng = np.random.default_rng(1)
+    logs = np.linspace(-7, 1, 100)
+    good = _curve(2.3 - 2.0 / (1 + np.exp(-(logs + 3) / 0.3)) + 3 * np.clip(logs + 1.5, 0, None) ** 2
+                  + rng.normal(0, 0.01, 100))
+    flat = [_curve(2.3 + rng.normal(0, 0.2, 100)) for _ in range(2)]
+    alone = summarize([good], batches_per_epoch=50)
+    assert alone.suggestion is not None                   # the good curve alone is a suggestion
+    mixed = summarize([good, *flat], batches_per_epoch=50)
+    assert mixed.suggestion is None and "only 1 of 3 repeats showed a descent" in mixed.refused
+
+
+def test_steps_under_12_and_applying_a_pretrained_models_suggestion_are_refused(tmp_path, monkeypatch):
+    from fitdoctor.lrfind import run as lrfind_run
+    from fitdoctor.training.tasks import build_task
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(CONFIG)
+    r = runner.invoke(app, ["lr-find", str(cfg), "--steps", "11"])
+    assert r.exit_code == 2 and "--steps must be at least 12" in r.output
+
+    def pretrained(c):
+        task = build_task(c)
+        task.pretrained = True
+        return task
+
+    monkeypatch.setattr(lrfind_run, "build_task", pretrained)
+    new = tmp_path / "tuned.yaml"
+    r = runner.invoke(app, ["lr-find", str(cfg), "--steps", "80", "--apply", str(new)])
+    assert r.exit_code == 2 and "the model is pretrained" in r.output and not new.exists()

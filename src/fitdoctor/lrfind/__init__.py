@@ -61,6 +61,7 @@ class LRFindResult:
     per_repeat: list[dict[str, Optional[float]]] = field(default_factory=list)
     moved_from: Optional[float] = None          # the LR where the loss first moved (moved_from())
     refused: str = ""                            # why there is no suggestion ("" when there is one)
+    pretrained: bool = False                     # the task's model was pretrained (run.find_lr)
 
 
 def range_test(net: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Callable,
@@ -168,9 +169,12 @@ def suggest(curve: RangeCurve) -> tuple[dict[str, Optional[float]], str]:
     lr, loss = np.asarray(curve.lr), smoothed(curve.raw)
     none = {r: None for r in RULES}
     if len(loss) < 12:                   # _descent looks past the first 10 steps
-        return none, f"only {len(loss)} steps before the loss {curve.stopped}: raise --steps or lower --min-lr"
+        if curve.stopped == "max_lr":
+            return none, f"only {len(loss)} steps: raise --steps"
+        return none, (f"the loss {'diverged' if curve.stopped == 'diverged' else 'became non-finite'} after "
+                      f"{len(loss)} steps: lower --min-lr or --max-lr")
     start, low, need, noise = _descent(curve)
-    if start - low < need:
+    if start - low <= need:                # (a loss of 0 throughout: no descent either)
         return none, (f"no clear descent: the loss went from {start:.4g} to at best {low:.4g}, a drop under "
                       f"{need:.2g} (4x its noise {noise:.2g}, or 1 %); widen --min-lr/--max-lr, raise --steps "
                       "or check the model and data")
@@ -285,6 +289,10 @@ def summarize(curves: list[RangeCurve], *, batches_per_epoch: int, min_lr: Optio
     moved = _geomedian(onsets) if onsets else None
     refused = refusal(rules, suggestion, moved, min_lr if min_lr is not None else
                       (curves[0].lr[0] if curves and curves[0].lr else None))
+    shown = sum(1 for p in per_repeat if any(p.get(r) for r in CONSENSUS))
+    if not refused and suggestion is not None and len(curves) > 1 and 2 * shown <= len(curves):
+        refused = (f"only {shown} of {len(curves)} repeats showed a descent: the curve does not "
+                   "support a suggestion")
     if refused:
         suggestion = None
         messages.append(refused)

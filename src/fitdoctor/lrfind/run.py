@@ -36,6 +36,7 @@ def find_lr(cfg: RunConfig, *, min_lr: float = 1e-7, max_lr: float = 10.0, steps
         if on_repeat:
             on_repeat(r, curve, suggest(curve)[0])
     result = summarize(curves, batches_per_epoch=len(task.train), min_lr=min_lr)
+    result.pretrained = task.pretrained
     if task.pretrained and result.suggestion is not None:
         result.message = "; ".join(filter(None, [result.message, PRETRAINED]))
     return result

@@ -58,8 +58,9 @@ def _read_text(path: str) -> str:
 
 
 def _metric(path: str) -> list[tuple[int, int, float]]:
-    """(step, timestamp, value) per line; MLflow before 0.9 wrote no step (read as 0), but a
-    file's lines all have the same fields (a line cut short is damage, not an old format)."""
+    """(step, timestamp, value) per line; MLflow before 0.9 wrote no step (the line's order is
+    taken), but a file's lines all have the same fields (a line cut short is damage, not an old
+    format)."""
     points, width = [], None
     with open(path, encoding="utf-8", errors="replace") as fh:
         for lineno, line in enumerate(fh, 1):
@@ -71,7 +72,7 @@ def _metric(path: str) -> list[tuple[int, int, float]]:
                 if len(fields) != width or width not in (2, 3):
                     raise ValueError
                 ts, value = int(fields[0]), float(fields[1])
-                step = int(fields[2]) if len(fields) == 3 else 0
+                step = int(fields[2]) if len(fields) == 3 else len(points)   # no step: line order
             except ValueError:
                 raise LogFormatError(f"{path}:{lineno}: not an MLflow metric line (expected "
                                      f"'<timestamp_ms> <value> <step>', got {line.strip()[:60]!r})."
@@ -80,11 +81,19 @@ def _metric(path: str) -> list[tuple[int, int, float]]:
     return points
 
 
+def _files(folder: str) -> list[str]:
+    """The files under ``folder`` by their key: a key with "/" (``train/loss``) is a subfolder."""
+    keys = []
+    for root, _, files in os.walk(folder):
+        keys += [os.path.relpath(os.path.join(root, f), folder).replace(os.sep, "/") for f in files]
+    return sorted(keys)
+
+
 def _config(run: str) -> dict:
     """``params/``: numbers as numbers (``lr`` 0.01), anything else as written."""
     folder = os.path.join(run, "params")
     config: dict = {}
-    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+    for name in _files(folder) if os.path.isdir(folder) else []:
         value = _read_text(os.path.join(folder, name))
         try:
             config[name] = int(value)
@@ -107,7 +116,7 @@ def _read_run(run: str) -> tuple[pd.DataFrame, dict]:
     folder = os.path.join(run, "metrics")
     rows: dict[int, dict] = {}
     notes, repeated = [], 0
-    for name in sorted(os.listdir(folder)):
+    for name in _files(folder):
         column = canonical_name(name)
         for step, _, value in sorted(_metric(os.path.join(folder, name))):
             row = rows.setdefault(step, {"step": step})
