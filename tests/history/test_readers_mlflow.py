@@ -121,3 +121,15 @@ def test_runs_with_one_name_get_one_report_each(tmp_path):
     r = runner.invoke(app, ["diagnose", str(mlruns), "--run", "all", "--out", str(tmp_path / "out")])
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["baseline", "baseline-2"]
+
+
+def test_metric_files_without_a_step_take_their_line_order(tmp_path):
+    """MLflow before 0.9 wrote `<timestamp> <value>`: the real run with its step column dropped
+    reads as the same curve, step by line."""
+    run = tmp_path / "run"
+    shutil.copytree(RUN_80, run)
+    for f in (run / "metrics").iterdir():
+        f.write_text("".join(" ".join(line.split()[:2]) + "\n" for line in f.read_text().splitlines()))
+    old, new = read_history(RUN_80), read_history(run)
+    assert list(new.epochs) == list(range(80)) and not new.notes
+    assert new.values("val_loss") == pytest.approx(old.values("val_loss"))

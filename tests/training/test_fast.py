@@ -147,7 +147,7 @@ def test_plan_says_why_not(monkeypatch):
         _reason(accumulate_grad_batches=30)[1]
 
 
-def test_standard_loop_on_the_gpu_says_why(tmp_path, monkeypatch):
+def test_asked_for_without_a_gpu_the_standard_loop_says_why(tmp_path):
     """Asked for on a machine without a GPU: the run trains in the standard loop and says why."""
     said = []
     r, _ = run(tmp_path, config(True, epochs=1), said)

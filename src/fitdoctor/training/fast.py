@@ -169,8 +169,6 @@ class FastModule(FitModule):
     def __init__(self, task, cfg, loss: torch.nn.Module, monitor=None):
         super().__init__(task, cfg, loss, monitor)
         self.automatic_optimization = False
-        self.warn = print                     # the runner's warn
-        self._zero_grads = True               # eager steps zero the gradients; a captured one writes them
         t = cfg.training
         self.micro, self.accumulate = task.train.batch_size, t.accumulate_grad_batches
         self.val_batch = task.val.batch_size
@@ -251,8 +249,8 @@ class FastModule(FitModule):
 
     def _step_body(self) -> None:
         """Everything one optimizer step does (captured in the graph on a GPU)."""
-        if self._zero_grads:
-            self._opt.zero_grad(set_to_none=True)     # in the graph, backward writes the gradients
+        if not self._graphs:                          # (captured, backward writes the gradients)
+            self._opt.zero_grad(set_to_none=True)
         parts = self._forward_backward()
         grads = [p.grad for p in self._params if p.grad is not None]
         norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)).float())
@@ -324,7 +322,6 @@ class FastModule(FitModule):
         self._opt.zero_grad(set_to_none=True)
         for g, lr in zip(self._opt.param_groups, self._lr_dev):
             g["lr"] = lr                               # the graph reads the device tensor
-        self._zero_grads = False
         try:
             self._train_step.capture("training step")
         finally:

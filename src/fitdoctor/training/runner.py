@@ -228,7 +228,6 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
     from .module import FitModule
 
     module = (FastModule if fast else FitModule)(task, cfg, loss, watch)
-    module.warn = warn
     if fast and not _is_child():
         left = module.train_batches.left_out
         say("fast mode: each training step is one CUDA graph, the data on the GPU"
