@@ -236,3 +236,15 @@ def test_a_precise_writer_makes_only_short_values_exact():
     # no N, whatever the writer (N = 10,000 rounded to 2 decimals once "inferred" N = 100)
     rounded = np.round(np.random.default_rng(3).integers(7600, 9200, 40) / 10_000, 2)
     assert infer_denominator(rounded, written=9) is None
+
+
+def test_a_warm_restart_climbing_back_does_not_veto_overfitting_by_the_loss():
+    # MiniLM under CosineAnnealingWarmRestarts (T_0=5): the validation loss doubles from epoch 1
+    # while the training loss falls to 0.005; the accuracy climbs back within each cycle (the
+    # schedule's doing) but ends no higher than the earlier cycles. Truth: overfitting, onset 2.
+    d = _diag("sentiment/warm_restarts/s3")
+    assert d.verdict == "overfitting"
+    f = d.finding("overfitting")
+    assert f.evidence["kind"] == "loss"
+    assert abs(d.overfitting["onset_epoch"] - 2) <= 2
+    assert "still_improving" not in d.codes and "metric_disagreement" not in d.codes

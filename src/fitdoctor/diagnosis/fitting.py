@@ -133,8 +133,7 @@ def _loss_rise(ctx: Context) -> dict | None:
     if not (float(train_level[low]) - train_end > tl.tol(z)
             and train_end <= (1 - LOSS_RISE) * float(train_level[low])):
         return None
-    _, t_end = slope_test(v.g[-tail_length(v.n):], v.sigma)
-    if np.isfinite(t_end) and t_end > z:           # the monitor still rises: not yet
+    if _rising_at_end(ctx)[0]:                     # the monitor still rises: not yet
         return None
     return {"loss_epoch": float(ctx.epochs[low]), "loss_min": loss_min, "loss_end": loss_end,
             "loss_rise": loss_end / loss_min - 1, "train_loss_from": float(train_level[low]),
@@ -221,17 +220,28 @@ def _stopped(ctx: Context, best: Best, reach: int, onset: int,
     return first_tied(len(e)) or (best.index, None)
 
 
+def _rising_at_end(ctx: Context) -> tuple[bool, int, float, float]:
+    """Whether the monitor still rises at the end: its slope over the last quarter of the run
+    (at least 5 points) has t above z, and, under a restarting schedule, the last cycle climbed
+    higher than the cycles before it (climbing back after a restart is the schedule's doing,
+    not progress). Returns (rising, points judged, slope per point, t)."""
+    v, z = ctx.val, ctx.options.z
+    k = tail_length(v.n)
+    slope, t = slope_test(v.g[-k:], v.sigma)
+    rising = bool(np.isfinite(t) and t > z)
+    restart = last_restart(ctx)
+    if rising and restart is not None and v.trend[-1] <= v.trend[:restart].max() + v.tol(z):
+        rising = False
+    return rising, k, slope, t
+
+
 def still_improving(ctx: Context) -> Finding | None:
     v, z = ctx.val, ctx.options.z
     if not v.known:
         return None
-    k = tail_length(v.n)
-    slope, t = slope_test(v.g[-k:], v.sigma)
-    if not (np.isfinite(t) and t > z and v.trend[-1] >= v.trend.max() - v.tol(z)):
+    rising, k, slope, t = _rising_at_end(ctx)
+    if not (rising and v.trend[-1] >= v.trend.max() - v.tol(z)):
         return None
-    restart = last_restart(ctx)
-    if restart is not None and v.trend[-1] <= v.trend[:restart].max() + v.tol(z):
-        return None      # the last cycle of a restarting schedule climbed back, no higher
     ev = {"monitor": v.name, "k": k, "slope": slope / _spacing(ctx.epochs), "t": t}
     end = lr_at_end(ctx)
     if end is not None and end[0] < SCHEDULE_ENDED * end[1]:
