@@ -217,7 +217,7 @@ def lr_find_cmd(
 ) -> None:
     """LR range test: suggests a learning rate in a fraction of a training run."""
     with _user_errors():
-        from .lrfind import CONSENSUS, POLICY
+        from .lrfind import CONSENSUS, policy
         from .lrfind.run import find_lr
         from .training.config import load_config
 
@@ -236,11 +236,6 @@ def lr_find_cmd(
         if apply:
             if result.suggestion is None:                 # a refused value is never written
                 raise UsageError(f"no LR to apply, {apply} not written: {result.message}")
-            if result.pretrained:                          # nor one it calls an upper bound
-                raise UsageError(f"no LR to apply, {apply} not written: the model is pretrained, and "
-                                 f"for fine-tuning the suggestion {result.suggestion:.3g} is an upper "
-                                 "bound (see the note); set training.learning_rate by hand, a few "
-                                 "times lower")
             from pathlib import Path
             from .report.documents import write_atomic
             from .training.config import edit_config_text, parse_overrides
@@ -257,7 +252,7 @@ def lr_find_cmd(
                                    "suggestions": result.suggestions, "lr": curve.lr, "loss": curve.loss,
                                    "cost_epochs": result.cost_epochs, "agreement_decades": result.agreement_decades,
                                    "spread_decades": result.spread_decades, "message": result.message or None,
-                                   "moved_from": result.moved_from, "policy": POLICY, "refused": result.refused or None,
+                                   "moved_from": result.moved_from, "policy": policy(result.pretrained), "refused": result.refused or None,
                                    "smoothed": curve.smooth, "stopped": curve.stopped,
                                    "repeats": [{"lr": c.lr, "loss": c.loss, "stopped": c.stopped} for c in result.curves[1:]]}))
             return
@@ -271,7 +266,7 @@ def lr_find_cmd(
                                if spread is not None and lr else "")
                               + ("" if rule in CONSENSUS else "   (shown, not used)"), highlight=False)
         if result.suggestion is not None:
-            out_console.print(f"suggested LR: {result.suggestion:.3g} ({POLICY}; they agree within "
+            out_console.print(f"suggested LR: {result.suggestion:.3g} ({policy(result.pretrained)}; steepest, half_drop and min_div_10 agree within "
                               f"{result.agreement_decades:.2f} decades)", highlight=False)
         if result.message:
             err_console.print(f"[yellow]note:[/] {result.message}", highlight=False)

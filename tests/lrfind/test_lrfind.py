@@ -108,17 +108,9 @@ def test_a_small_clear_descent_is_a_suggestion_and_noise_is_not():
     assert rules["valley"] is None and "no clear descent" in message
 
 
-def test_a_pretrained_model_gets_the_fine_tuning_caution(tmp_path, monkeypatch):
-    """The policy was tuned on networks trained from scratch and overshot on a pretrained encoder
-    (bench/lrfind_truth.py): a pretrained task's suggestion comes with that caution, a scratch
-    task's without it."""
+def _as_pretrained(monkeypatch):
     from fitdoctor.lrfind import run as lrfind_run
-    from fitdoctor.training.config import load_config
     from fitdoctor.training.tasks import build_task
-
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text(CONFIG)
-    scratch = lrfind_run.find_lr(load_config(cfg), steps=80)
 
     def pretrained(c):
         task = build_task(c)
@@ -126,9 +118,32 @@ def test_a_pretrained_model_gets_the_fine_tuning_caution(tmp_path, monkeypatch):
         return task
 
     monkeypatch.setattr(lrfind_run, "build_task", pretrained)
+
+
+def test_a_pretrained_model_gets_the_fine_tuning_policy(tmp_path, monkeypatch):
+    """The scratch policy overshot on a pretrained encoder (bench/lrfind_truth.py): a pretrained
+    task's suggestion is PRETRAINED_FACTOR x PRETRAINED_RULE, a scratch task's RUN_FACTOR x the
+    consensus median, from the same ramp; the JSON names the policy used."""
+    from fitdoctor import lrfind
+    from fitdoctor.lrfind import run as lrfind_run
+    from fitdoctor.training.config import load_config
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(CONFIG)
+    scratch = lrfind_run.find_lr(load_config(cfg), steps=80)
+    _as_pretrained(monkeypatch)
     tuned = lrfind_run.find_lr(load_config(cfg), steps=80)
-    assert scratch.suggestion is not None and tuned.suggestion == pytest.approx(scratch.suggestion)
-    assert "pretrained" not in scratch.message and "take it as an upper bound" in tuned.message
+    rules = scratch.suggestions
+    assert tuned.suggestions == rules                       # the same ramp, another reading
+    median = float(np.exp(np.median(np.log([rules[r] for r in lrfind.CONSENSUS]))))
+    assert scratch.suggestion == pytest.approx(lrfind.RUN_FACTOR * median)
+    base = median if lrfind.PRETRAINED_RULE == "consensus" else rules[lrfind.PRETRAINED_RULE]
+    assert tuned.suggestion == pytest.approx(lrfind.PRETRAINED_FACTOR * base)
+    assert tuned.pretrained and not scratch.pretrained
+    assert "the model is pretrained" in tuned.message and "pretrained" not in scratch.message
+    r = runner.invoke(app, ["lr-find", str(cfg), "--steps", "80", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["policy"].startswith("a pretrained model:")
 
 
 def test_a_suggestion_most_repeats_do_not_show_is_refused():
@@ -146,21 +161,18 @@ def test_a_suggestion_most_repeats_do_not_show_is_refused():
     assert mixed.suggestion is None and "only 1 of 3 repeats showed a descent" in mixed.refused
 
 
-def test_steps_under_12_and_applying_a_pretrained_models_suggestion_are_refused(tmp_path, monkeypatch):
-    from fitdoctor.lrfind import run as lrfind_run
-    from fitdoctor.training.tasks import build_task
+def test_steps_under_12_are_refused_and_a_pretrained_models_suggestion_is_applied(tmp_path, monkeypatch):
+    from fitdoctor import lrfind
 
     cfg = tmp_path / "c.yaml"
     cfg.write_text(CONFIG)
     r = runner.invoke(app, ["lr-find", str(cfg), "--steps", "11"])
     assert r.exit_code == 2 and "--steps must be at least 12" in r.output
-
-    def pretrained(c):
-        task = build_task(c)
-        task.pretrained = True
-        return task
-
-    monkeypatch.setattr(lrfind_run, "build_task", pretrained)
+    _as_pretrained(monkeypatch)
     new = tmp_path / "tuned.yaml"
     r = runner.invoke(app, ["lr-find", str(cfg), "--steps", "80", "--apply", str(new)])
-    assert r.exit_code == 2 and "the model is pretrained" in r.output and not new.exists()
+    assert r.exit_code == 0, r.output
+    assert f"{lrfind.PRETRAINED_FACTOR:g}x the {lrfind.PRETRAINED_RULE} rule" in r.output
+    written = float(new.read_text().split("learning_rate:")[1].split("}")[0].split("\n")[0])
+    suggested = float(r.output.split("suggested LR:")[1].split()[0])
+    assert written == pytest.approx(suggested, rel=1e-3)

@@ -35,15 +35,5 @@ def find_lr(cfg: RunConfig, *, min_lr: float = 1e-7, max_lr: float = 10.0, steps
         curves.append(curve)
         if on_repeat:
             on_repeat(r, curve, suggest(curve)[0])
-    result = summarize(curves, batches_per_epoch=len(task.train), min_lr=min_lr)
-    result.pretrained = task.pretrained
-    if task.pretrained and result.suggestion is not None:
-        result.message = "; ".join(filter(None, [result.message, PRETRAINED]))
-    return result
-
-
-# measured by bench/lrfind_truth.py (README, lr-find): the policy was tuned on networks trained
-# from scratch
-PRETRAINED = ("the model is pretrained: fine-tuning MiniLM, the best LR was 4-16x below this policy's "
-              "suggestion and 2 of 5 suggestions trained to the majority class; take it as an upper "
-              "bound and start several times lower")
+    return summarize(curves, batches_per_epoch=len(task.train), min_lr=min_lr,
+                     pretrained=task.pretrained)
