@@ -44,6 +44,7 @@ def score(run, val_size_mode: str) -> dict:
         h = h.with_options(val_size=run.n_val)
     d = diagnose(h)
     t = truth_of(run)
+    tv = truth_of(_on_validation(run))
     test = dict(zip(run.truth["epoch"].astype(float), run.truth["test_acc"].astype(float)))
     true_level = test[float(d.best.epoch)]
     lo, hi = d.best.ci95 if d.best.ci95 else (np.nan, np.nan)
@@ -56,7 +57,11 @@ def score(run, val_size_mode: str) -> dict:
         "verdict": d.verdict, "ok": d.verdict in t.accepted, "accepted": sorted(t.accepted),
         "ok_before": d.verdict in t.accepted_before_amendment_2, "both": t.both,
         "true_overfit": t.overfitting, "alarm": bool(d.overfitting.get("detected")),
-        "visible": t.overfitting and truth_of(_on_validation(run)).overfitting,
+        "visible": t.overfitting and tv.overfitting,
+        # the protocol itself on what the diagnosis sees: its onset against the test's
+        "val_onset_ok": (t.overfitting and tv.overfitting
+                         and abs(float(run.truth["epoch"].iloc[tv.onset])
+                                 - float(run.truth["epoch"].iloc[t.onset])) <= 2),
         "onset_ok": (t.overfitting and onset is not None
                      and abs(onset - float(run.truth["epoch"].iloc[t.onset])) <= 2),
         "tied_true": [abs(x - true_level) <= t.tol for x in tied],
@@ -131,7 +136,9 @@ def main() -> None:
         if of:
             print(f"  overfitting visible in validation (the protocol on the validation curves): "
                   f"{len(seen)} of {len(of)}; onset +-2 among them "
-                  f"{np.mean([r['onset_ok'] for r in seen]) if seen else float('nan'):.1%}")
+                  f"{np.mean([r['onset_ok'] for r in seen]) if seen else float('nan'):.1%}; the protocol's own "
+                  f"onset on the validation curves is within +-2 of the test's in "
+                  f"{np.mean([r['val_onset_ok'] for r in of]):.1%} of the {len(of)}")
         print()
     print("goals (report half): coverage >= 90 %, verdict >= 95 %, onset +-2 >= 90 %, false OF <= 5 %")
     if args.misses:
