@@ -686,9 +686,21 @@ PHRASES: dict[str, list[tuple[str, str]]] = {"zh": [
     (r"per-step values averaged per epoch: ", "每步的取值按 epoch 取平均："),
     (r"Lightning CSVLogger rows merged into one row per epoch", "Lightning CSVLogger 的行已按 epoch 合并为一行"),
     (r"(\w+)_loss = sum of ", r"\1_loss = 以下各项之和："),
-    (r"lr is Ultralytics' lr/pg1 \(pg0 is the bias group with its own warmup\)",
-     "lr 取 Ultralytics 的 lr/pg1（pg0 是带独立预热的偏置参数组）"),
+    (r"lr is Ultralytics' lr/pg1, a weights group \(the bias group, pg0 since YOLOv5 v6 and pg2 "
+     r"before, has its own warmup\)",
+     "lr 取 Ultralytics 的 lr/pg1，一个权重参数组（偏置参数组在 YOLOv5 v6 起为 pg0、之前为 pg2，有独立预热）"),
     (r"mmcv train iterations averaged per epoch", "mmcv 的训练迭代按 epoch 取平均"),
+    (r"YOLOv5 results.txt: columns as its utils/plots.py plot_results reads them",
+     "YOLOv5 results.txt：各列按其 utils/plots.py 中 plot_results 的读取顺序"),
+    (r"YOLOv5 scalars: the TensorBoard step is the epoch", "YOLOv5 的标量：TensorBoard 的 step 即 epoch"),
+    (r"detectron2 metrics.json: one row per evaluation, the iteration as the x axis; training "
+     r"losses averaged over the iterations since the previous evaluation; AP rescaled from "
+     r"percent to 0-1",
+     "detectron2 metrics.json：每次评估一行，以迭代数作横轴；训练损失按上次评估以来的迭代取平均；"
+     "AP 已从百分数换算到 0-1"),
+    (r"detectron2 metrics.json without evaluation results: one row per logged iteration "
+     r"\(training loss only\)",
+     "detectron2 metrics.json 没有评估结果：每个记录的迭代一行（只有训练损失）"),
     (r"DeiT/DETR-style 'test_\*' keys are evaluations on the validation set: read as val_\*",
      "DeiT/DETR 风格的 'test_*' 键是在验证集上的评估：读作 val_*"),
     (r"line (\d+): epoch (\S+) repeated; kept one copy", r"第 \1 行：epoch \2 重复，保留一份"),

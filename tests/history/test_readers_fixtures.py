@@ -199,7 +199,7 @@ def test_tensorboard_files_without_scalars_or_damaged(tmp_path):
     path = _events(tmp_path / "text", write)
     with pytest.raises(LogFormatError, match="no scalar summaries"):
         read_tensorboard(str(path))
-    assert is_event_file(str(path)) and not is_event_file(str(FIXTURES))
+    assert is_event_file(str(path)) and not is_event_file(str(FIXTURES / "mlruns"))
     event = next(p for p in path.iterdir() if "tfevents" in p.name)
     assert is_event_file(str(event)) and not is_event_file(str(FIXTURES / "history.json"))
     broken = tmp_path / "broken"

@@ -589,7 +589,8 @@ def test_ultralytics_losses_summed_by_hand(tmp_path):
     assert list(h.values("lr_pg0")) == [0.07, 0.04, 0.01]
     assert h.notes == ("train_loss = sum of train_box_loss, train_cls_loss, train_dfl_loss",
                        "val_loss = sum of val_box_loss, val_cls_loss, val_dfl_loss",
-                       "lr is Ultralytics' lr/pg1 (pg0 is the bias group with its own warmup)")
+                       "lr is Ultralytics' lr/pg1, a weights group (the bias group, pg0 since "
+                       "YOLOv5 v6 and pg2 before, has its own warmup)")
 
 
 def test_ultralytics_classification_without_val_losses(tmp_path):

@@ -2,11 +2,13 @@
 
 Formats: ``console`` (text logs), ``csv`` (Lightning, Keras, timm, Ultralytics, generic),
 ``hf`` (Hugging Face ``trainer_state.json``), ``jsonl`` (DeiT/DETR ``log.txt``, mmcv
-``*.log.json``), ``json`` (a list of per-epoch objects), ``tensorboard`` (event files); a
+``*.log.json``, detectron2 ``metrics.json``), ``json`` (a list of per-epoch objects),
+``tensorboard`` (event files), ``yolov5-txt`` (YOLOv5's headerless ``results.txt``); a
 directory may also be an MLflow tracking directory (``mlruns/``, one history per run)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -16,11 +18,11 @@ from ...errors import LogFormatError, UsageError
 from ..core import History, make_history
 from .hf import read_trainer_state
 from .mlflow import find_runs, read_mlflow
-from .tables import parse_jsonl, read_csv, read_json_records
+from .tables import is_yolov5_txt, parse_jsonl, read_csv, read_json_records, read_yolov5_txt
 from .tensorboard import is_event_file, read_tensorboard
 from .text import read_text
 
-FORMATS = ("console", "csv", "hf", "jsonl", "json", "tensorboard")
+FORMATS = ("console", "csv", "hf", "jsonl", "json", "tensorboard", "yolov5-txt")
 __all__ = ["FORMATS", "read_histories", "read_history"]
 
 
@@ -64,15 +66,24 @@ class _Source:
 _HEADER = re.compile(r"^[A-Za-z_][\w /().\-\[\]@]*$")
 
 
-def _looks_like_csv(text: str) -> bool:
-    lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
-    if len(lines) < 2 or lines[0].count(",") < 1:
+def _looks_like_csv(text: str, complete: bool = True) -> bool:
+    """A header of names and rows of as many fields (quoted fields read as CSV quotes them). A
+    head cut mid-file drops its cut last line; a header so wide that no full row fits in the
+    head (10,000 columns) is judged on the header alone."""
+    lines = text.splitlines()[:-1] if not complete else text.splitlines()
+    try:
+        rows = list(csv.reader(ln for ln in lines[:20] if ln.strip()))
+    except csv.Error:
+        return False
+    if not rows or len(rows[0]) < 2:
         return False
     # a colon between digits is a name's (YOLOv5's metrics/mAP_0.5:0.95); "epoch 3: loss" is text
-    header = [re.sub(r"(?<=\d):(?=\d)", "_", h.strip()) for h in lines[0].split(",")]
+    header = [re.sub(r"(?<=\d):(?=\d)", "_", h.strip()) for h in rows[0]]
     if not all(_HEADER.match(h) for h in header if h):
         return False
-    return sum(ln.count(",") == lines[0].count(",") for ln in lines[1:]) >= 0.8 * (len(lines) - 1)
+    if len(rows) < 2:
+        return not complete and len(header) > 2
+    return sum(len(r) == len(header) for r in rows[1:]) >= 0.8 * (len(rows) - 1)
 
 
 def _sniff(src: "_Source") -> str:
@@ -98,7 +109,9 @@ def _sniff(src: "_Source") -> str:
             if isinstance(doc, dict) and "log_history" in doc:
                 return "hf"
             return "jsonl" if isinstance(doc, dict) else "json"
-    return "csv" if _looks_like_csv(text) else "console"
+    if is_yolov5_txt(text):
+        return "yolov5-txt"
+    return "csv" if _looks_like_csv(text, src.complete) else "console"
 
 
 def _read_json(src: "_Source", fmt: str):
@@ -128,7 +141,10 @@ def _read_json(src: "_Source", fmt: str):
     if not records:
         raise LogFormatError(f"{path}: no JSON objects found; expected JSON-lines, one object per "
                              "epoch.")
-    flavour = "mmcv-json" if any("mode" in r for r in records[:50]) else "jsonl"
+    head = records[:50]
+    flavour = ("mmcv-json" if any("mode" in r for r in head) else
+               "detectron2" if any("iteration" in r and "total_loss" in r for r in head) else
+               "jsonl")
     return read_json_records(path, records, flavour), flavour
 
 
@@ -136,7 +152,8 @@ def _read_runs(path: str, fmt: str | None):
     if fmt is not None and fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, but got {fmt=}.")
     if os.path.isdir(path):
-        for name in ("trainer_state.json", "metrics.csv", "results.csv", "summary.csv", "log.txt"):
+        for name in ("trainer_state.json", "metrics.csv", "results.csv", "results.txt",
+                     "summary.csv", "metrics.json", "log.txt"):
             if os.path.exists(os.path.join(path, name)) and fmt != "tensorboard":
                 return _read_runs(os.path.join(path, name), fmt)
         if fmt != "tensorboard" and find_runs(path):     # before its artifacts' event files
@@ -144,8 +161,8 @@ def _read_runs(path: str, fmt: str | None):
         if is_event_file(path):
             return read_tensorboard(path), "tensorboard"
         raise LogFormatError(f"{path}: a directory with no training history in it (looked for "
-                             "trainer_state.json, metrics.csv, results.csv, summary.csv, log.txt, "
-                             "TensorBoard event files and MLflow runs).")
+                             "trainer_state.json, metrics.csv, results.csv, results.txt, summary.csv, "
+                             "metrics.json, log.txt, TensorBoard event files and MLflow runs).")
     if os.path.exists(path) and not os.path.isfile(path):   # a FIFO would block, a device never end
         raise LogFormatError(f"{path}: not a regular file. Give a log file (console text, CSV, "
                              "JSON) or a run directory.")
@@ -157,10 +174,12 @@ def _read_runs(path: str, fmt: str | None):
         return read_csv(path)
     if fmt in ("hf", "json", "jsonl"):
         return _read_json(src, fmt)
+    if fmt == "yolov5-txt":
+        return read_yolov5_txt(path, src.lines())
     try:
         return read_text(path, src.lines()), "console"
     except LogFormatError:
-        if _looks_like_csv(src.head):
+        if _looks_like_csv(src.head, src.complete):
             raise LogFormatError(f"{path}: looks like CSV but has no usable columns.") from None
         raise
 

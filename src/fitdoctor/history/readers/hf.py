@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..names import canonical_name
+from .tables import per_evaluation
 
 _DROP = ("runtime", "samples_per_second", "steps_per_second")
 _FINAL = ("train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos",
@@ -36,19 +37,10 @@ def read_trainer_state(path: str, state: dict) -> list[tuple[pd.DataFrame, dict]
     keep = [c for c in ("step", "epoch", "train_loss", "lr", "grad_norm") if c in train.columns]
     train = train[keep] if len(train) else train
     if eval_rows:
-        ev = pd.DataFrame(list(eval_rows.values())).sort_values("step", kind="stable")
+        table = per_evaluation(train, pd.DataFrame(list(eval_rows.values())))
         if len(train):
-            train = train.sort_values("step", kind="stable")
-            bins = [-1] + list(ev["step"])
-            train["_eval"] = pd.cut(train["step"], bins=bins, labels=list(ev["step"]),
-                                    right=True).astype(float)
-            agg = {c: ("last" if c == "lr" else "mean") for c in train.columns
-                   if c not in ("step", "epoch", "_eval")}
-            per_eval = train.groupby("_eval").agg(agg)
-            ev = ev.merge(per_eval, left_on="step", right_index=True, how="left")
             notes.append("one row per evaluation; training loss averaged over the logging steps "
                          "since the previous evaluation")
-        table = ev
     else:
         table = train
         notes.append("no evaluation entries: one row per logging step (training loss only)")

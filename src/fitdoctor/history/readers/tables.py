@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import json
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -86,8 +88,9 @@ def _lightning(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     return out
 
 
-def _ultralytics(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    df = _rename(df, "train")
+def ultralytics(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Ultralytics columns (already canonical names): the loss parts summed into train_loss and
+    val_loss, and lr taken from param group 1, which holds weights in every YOLOv5/v8 version."""
     for split in ("train", "val"):
         parts = [c for c in df.columns if c.startswith(split + "_") and c.endswith("_loss")]
         if parts and f"{split}_loss" not in df.columns:
@@ -95,7 +98,8 @@ def _ultralytics(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
             notes.append(f"{split}_loss = sum of {', '.join(parts)}")
     if "lr_pg1" in df.columns:   # pg0 carries the warmup-bias LR; pg1 follows the schedule
         df = df.rename(columns={"lr": "lr_pg0", "lr_pg1": "lr"})
-        notes.append("lr is Ultralytics' lr/pg1 (pg0 is the bias group with its own warmup)")
+        notes.append("lr is Ultralytics' lr/pg1, a weights group (the bias group, pg0 since "
+                     "YOLOv5 v6 and pg2 before, has its own warmup)")
     df = df.drop(columns=[c for c in ("train_time",) if c in df.columns])
     return df
 
@@ -111,8 +115,13 @@ def read_csv(path: str) -> tuple[list[Run], str]:
     if df.empty or len(df.columns) < 2:
         raise LogFormatError(f"{path}: CSV with {len(df.columns)} column(s) and {len(df)} row(s); "
                              "expected an epoch column and at least one metric.")
+    return table_runs(df)
+
+
+def table_runs(df: pd.DataFrame, notes: list[str] | None = None) -> tuple[list[Run], str]:
+    """A table with a log's own column names (CSV, YOLOv5's results.txt) -> runs, flavour."""
     cols = set(df.columns)
-    notes: list[str] = []
+    notes = list(notes or [])
     numeric = df.apply(pd.to_numeric, errors="coerce")
     bad = _literal_non_finite(df, numeric)
     if "epoch" in cols and "step" in cols and (df.isna().any(axis=1).mean() > 0.3 or
@@ -124,7 +133,7 @@ def read_csv(path: str) -> tuple[list[Run], str]:
     elif any(c.startswith(("metrics/", "train/", "val/")) for c in cols):
         flavour = "ultralytics-csv"
         numeric = numeric.dropna(how="all")
-        tables = [_ultralytics(t, notes) for t in split_restarts(numeric, notes)]
+        tables = [ultralytics(_rename(t, "train"), notes) for t in split_restarts(numeric, notes)]
     else:
         keras = {"loss", "accuracy", "acc"} & cols and any(c.startswith("val_") for c in cols)
         timm = {"eval_top1", "eval_loss"} <= cols
@@ -132,6 +141,45 @@ def read_csv(path: str) -> tuple[list[Run], str]:
         numeric = numeric.dropna(how="all")
         tables = [_rename(t, "train") for t in split_restarts(numeric, notes)]
     return [(t, {**_meta(notes), "non_finite": bad}) for t in tables if len(t)], flavour
+
+
+# YOLOv5's (and YOLOv7's) results.txt, before YOLOv5 wrote results.csv (v5.0, 2021-07): per
+# epoch, train.py wrote 'epoch/epochs-1', GPU memory, the mean box/obj/cls/total training losses,
+# the last batch's target count and image size, then P, R, mAP@.5, mAP@.5:.95 and the three
+# validation losses (the order utils/plots.py plot_results reads).
+YOLOV5_TXT_COLUMNS = ("epoch", "gpu_mem", "train/box_loss", "train/obj_loss", "train/cls_loss",
+                      "total", "targets", "img_size", "metrics/precision", "metrics/recall",
+                      "metrics/mAP_0.5", "metrics/mAP_0.5:0.95", "val/box_loss", "val/obj_loss",
+                      "val/cls_loss")
+_YOLOV5_LINE = re.compile(r"^\s*\d+/\d+\s+[\d.]+[KMG]?(?:\s+\S+){13}\s*$")
+
+
+def is_yolov5_txt(text: str) -> bool:
+    lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
+    return bool(lines) and all(_YOLOV5_LINE.match(ln) for ln in lines)
+
+
+def read_yolov5_txt(path: str, lines) -> tuple[list[Run], str]:
+    rows = []
+    pending: str | None = None          # a bad line is an error unless it is the last (cut) one
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        if pending is not None:
+            raise LogFormatError(pending)
+        fields = line.split()
+        if not _YOLOV5_LINE.match(line):
+            pending = (f"{path}:{lineno}: not a YOLOv5 results.txt line (expected 'epoch/epochs', "
+                       f"GPU memory and 13 numbers; got {len(fields)} fields).")
+            continue
+        rows.append([fields[0].split("/")[0], *fields[1:]])
+    if not rows:
+        raise LogFormatError(pending or f"{path}: an empty YOLOv5 results.txt.")
+    df = pd.DataFrame(rows, columns=list(YOLOV5_TXT_COLUMNS))
+    df = df.drop(columns=["gpu_mem", "total", "targets", "img_size"])
+    runs, _ = table_runs(df, ["YOLOv5 results.txt: columns as its utils/plots.py plot_results "
+                              "reads them"])
+    return runs, "yolov5-txt"
 
 
 def _flatten(rec: dict) -> dict:
@@ -147,14 +195,15 @@ def _flatten(rec: dict) -> dict:
     return out
 
 
-def _record_runs(records: list[dict], flavour: str) -> list[int | None]:
-    """Each record's run: a numeric epoch lower than the one before starts the next run (as
-    split_restarts splits the table). None for a record that is not read (mmcv: not a train or
-    val record with an epoch); a record without an epoch stays in the current run."""
+def _record_runs(records: list[dict], flavour: str, key: str = "epoch") -> list[int | None]:
+    """Each record's run: a numeric counter (``key``: the epoch, detectron2's iteration) lower
+    than the one before starts the next run (as split_restarts splits the table). None for a
+    record that is not read (mmcv: not a train or val record with an epoch); a record without
+    the counter stays in the current run."""
     out: list[int | None] = []
     run, last = 0, -np.inf
     for rec in records:
-        epoch = rec.get("epoch")
+        epoch = rec.get(key)
         if flavour == "mmcv-json" and (rec.get("mode") not in ("train", "val") or epoch is None):
             out.append(None)
             continue
@@ -166,8 +215,82 @@ def _record_runs(records: list[dict], flavour: str) -> list[int | None]:
     return out
 
 
+def per_evaluation(train: pd.DataFrame, evals: pd.DataFrame) -> pd.DataFrame:
+    """One row per evaluation (both tables keyed by ``step``): the training columns averaged
+    over the logged steps since the previous evaluation, the learning rate the last one before
+    it. Training steps after the last evaluation are not in any row."""
+    ev = evals.sort_values("step", kind="stable")
+    if not len(train):
+        return ev.reset_index(drop=True)
+    train = train.sort_values("step", kind="stable")
+    cut = pd.cut(train["step"], bins=[-np.inf] + list(ev["step"]), labels=list(ev["step"]),
+                 right=True).astype(float)
+    agg = {c: ("last" if c.startswith("lr") else "mean") for c in train.columns
+           if c not in ("step", "epoch")}
+    per_eval = train.assign(_eval=cut).groupby("_eval").agg(agg)
+    return ev.merge(per_eval, left_on="step", right_index=True, how="left").reset_index(drop=True)
+
+
+# detectron2's metrics.json: the evaluation results kept (COCO AP is mAP@.5:.95; all in percent,
+# even below 1%, so rescaled here rather than guessed);
+# per-class, per-size and timing keys, and the ROI/RPN heads' sampling statistics, are dropped
+_D2_EVAL = {"bbox/AP": "val_map", "bbox/AP50": "val_map50", "segm/AP": "val_segm_map",
+            "segm/AP50": "val_segm_map50", "keypoints/AP": "val_keypoints_map",
+            "sem_seg/mIoU": "val_iou"}
+
+
+def _detectron2(records: list[dict]) -> list[Run]:
+    """detectron2 metrics.json: a JSON line per logging period (``iteration``, ``total_loss``,
+    ``loss_*``, ``lr``), the evaluation results on the lines of the iterations that evaluated.
+    One row per evaluation, the iteration as the x axis; an iteration counter that goes back
+    (a run appended to the file, or resumed from an earlier checkpoint) starts another run."""
+    runs_of = _record_runs(records, "detectron2", key="iteration")
+    out = []
+    for run in range(1 + max(runs_of, default=0)):
+        train, evals, bad = [], {}, {}
+        for rec, r in zip(records, runs_of):
+            step = rec.get("iteration")
+            if r != run or not isinstance(step, (int, float)):
+                continue
+            found = {name: rec[k] / 100.0 for k, name in _D2_EVAL.items()    # in percent
+                     if isinstance(rec.get(k), (int, float))}
+            if found:
+                evals.setdefault(step, {"step": step}).update(found)
+            if isinstance(rec.get("total_loss"), (int, float)):
+                row = {"step": step, "train_loss": rec["total_loss"]}
+                row.update({canonical_name(k): v for k, v in rec.items()
+                            if (k == "lr" or k.startswith("loss_")) and isinstance(v, (int, float))})
+                train.append(row)
+                found.update(row)
+            for k, v in found.items():
+                if isinstance(v, float) and not np.isfinite(v):
+                    bad.setdefault(k, float(step))
+        train_df = pd.DataFrame(train)
+        if evals:
+            table = per_evaluation(train_df, pd.DataFrame(list(evals.values())))
+            notes = ["detectron2 metrics.json: one row per evaluation, the iteration as the x "
+                     "axis; training losses averaged over the iterations since the previous "
+                     "evaluation; AP rescaled from percent to 0-1"]
+        else:
+            table = train_df
+            notes = ["detectron2 metrics.json without evaluation results: one row per logged "
+                     "iteration (training loss only)"]
+        if len(table):
+            out.append((table, {**_meta(notes), "non_finite": bad}))
+    if not out:
+        raise LogFormatError("detectron2 metrics.json with no 'iteration' lines carrying "
+                             "'total_loss' or evaluation results.")
+    return out
+
+
 def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]:
-    """Per-epoch records (DeiT/DETR log.txt, mmcv log.json, a plain list) -> runs."""
+    """Per-epoch records (DeiT/DETR log.txt, mmcv log.json, a plain list) or detectron2's
+    per-iteration metrics.json -> runs."""
+    if flavour == "detectron2":
+        try:
+            return _detectron2(records)
+        except LogFormatError as exc:
+            raise LogFormatError(f"{path}: {exc}") from None
     notes: list[str] = []
     config: dict = {}
     renamed_test = False

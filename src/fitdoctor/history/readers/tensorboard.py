@@ -9,6 +9,7 @@ import pandas as pd
 
 from ...errors import LogFormatError
 from ..names import canonical_name
+from .tables import ultralytics
 
 
 def is_event_file(path: str) -> bool:
@@ -40,7 +41,10 @@ def read_tensorboard(path: str) -> list[tuple[pd.DataFrame, dict]]:
         raise LogFormatError(f"{path}: TensorBoard event file(s) with no scalar summaries.")
     df = pd.DataFrame([rows[k] for k in sorted(rows)])
     notes = []
-    if "epoch" not in df.columns:
+    if any(t.startswith(("metrics/", "x/lr")) for t in tags) and "epoch" not in df.columns:
+        df = ultralytics(df.rename(columns={"step": "epoch"}), notes)   # YOLOv5: step = epoch
+        notes.insert(0, "YOLOv5 scalars: the TensorBoard step is the epoch")
+    elif "epoch" not in df.columns:
         notes.append("no 'epoch' scalar: TensorBoard steps used as the x axis")
     else:                        # per-step scalars -> one row per epoch (as Lightning's CSV)
         df["epoch"] = df["epoch"].ffill().bfill()
