@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import os
@@ -15,7 +14,7 @@ from ..diagnosis.comparison import Comparison
 from ..diagnosis.configs import MAX_SEEDS, Budget, ConfigComparison, ConfigPair, entry_row
 from ..diagnosis.document import clean
 from ..i18n import label, message
-from .documents import md_text, report_dir, write_atomic
+from .documents import asset_link, md_text, report_dir, write_atomic
 from .plots import save_figure
 from .text import fmt
 
@@ -212,7 +211,12 @@ def plot_comparison(histories: dict, c: Comparison | ConfigComparison, path: str
 
 
 def write_comparison(c: Comparison | ConfigComparison, histories: dict, out_dir: str,
-                     lang: str = "en") -> dict[str, str]:
+                     lang: str = "en", params: list[str] | None = None) -> dict[str, str]:
+    """comparison.md/.html/.png/.json in ``out_dir``, each run's own report under runs/, one
+    plotly.min.js; ``params`` (a sweep's keys) adds the parameters-vs-result view."""
+    from .explore import comparison_blocks, run_reports
+    from .interactive import CSS, scripts
+
     report_dir(out_dir, "comparison.md, comparison.html, comparison.png and comparison.json")
     paths = {k: os.path.join(out_dir, n) for k, n in (("png", "comparison.png"), ("md", "comparison.md"),
                                                       ("html", "comparison.html"), ("json", "comparison.json"))}
@@ -232,10 +236,12 @@ def write_comparison(c: Comparison | ConfigComparison, histories: dict, out_dir:
         md += [f"## {label('budget', lang)}", "", *[f"- {md_text(b)}" for b in budgets], ""]
     md += [f"**{label('best_group', lang)}**: {md_text(', '.join(c.best_group))}", ""]
     md += [f"- {md_text(n)}" for n in notes]
+    reports = run_reports(histories, out_dir, lang)
+    md += ["", f"## {label('run_reports', lang)}", ""]
+    md += [f"- [{md_text(n)}]({href[:-len('html')]}md)" for n, (_, href) in reports.items()]
     write_atomic(paths["md"], "\n".join(md) + "\n")
     e = html.escape
-    with open(paths["png"], "rb") as fh:
-        png = base64.b64encode(fh.read()).decode("ascii")
+    asset = asset_link(out_dir, out_dir)
 
     def table(head, rows):
         return ("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>" +
@@ -244,14 +250,14 @@ def write_comparison(c: Comparison | ConfigComparison, histories: dict, out_dir:
     page = (f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>"
             f"{e(label('comparison_title', lang))}</title><style>body{{font-family:system-ui,sans-serif;"
             "max-width:1100px;margin:2em auto}td,th{border:1px solid #ccc;padding:.25em .5em}"
-            "table{border-collapse:collapse;margin:.5em 0}img{max-width:100%}</style></head><body>"
+            f"table{{border-collapse:collapse;margin:.5em 0}}img{{max-width:100%}}{CSS}</style></head><body>"
             f"<h1>{e(label('comparison_title', lang))}: {e(c.monitor)} ({e(c.mode)})</h1>"
-            f"<img alt='' src='data:image/png;base64,{png}'>"
+            + comparison_blocks(c, histories, reports, params, lang)
             + "".join(f"<h2>{e(title)}</h2>{table(*t)}" for title, t in sections)
             + (f"<h2>{e(label('budget', lang))}</h2><ul>" + "".join(f"<li>{e(b)}</li>" for b in budgets)
                + "</ul>" if budgets else "")
             + f"<p><b>{e(label('best_group', lang))}</b>: {e(', '.join(c.best_group))}</p>"
-            + "".join(f"<p>{e(n)}</p>" for n in notes) + "</body></html>")
+            + "".join(f"<p>{e(n)}</p>" for n in notes) + scripts(asset) + "</body></html>")
     write_atomic(paths["html"], page)
     write_atomic(paths["json"], json.dumps(doc, indent=2, ensure_ascii=False))
     return paths

@@ -116,18 +116,26 @@ text-align:left}.critical{color:#b00020;font-weight:bold}.warning{color:#a15c00}
 img{max-width:100%}.rec{margin-bottom:1em}"""
 
 
-def render_html(d: Diagnosis, lang: str = "en", png: bytes | None = None) -> str:
+def render_html(d: Diagnosis, lang: str = "en", png: bytes | None = None, figure: dict | None = None,
+                asset: str | None = None) -> str:
+    """The report page. With ``figure`` (figures.run_figure) and ``asset`` (the relative link to
+    plotly.min.js): the interactive plot, curves.png next to the page as its fallback; else
+    ``png`` embedded."""
+    from .interactive import CSS, figure_block, scripts
+
     e = html.escape
     h = headline(d, lang)
     parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>",
              f"<title>{e(label('report_title', lang))}: {e(d.name)}</title>",
-             f"<style>{_CSS}</style></head><body>",
+             f"<style>{_CSS}{CSS}</style></head><body>",
              f"<h1>{e(label('report_title', lang))}: {e(d.name)}</h1>",
              f"<p>{e(label('source', lang))}: <code>{e(d.source)}</code> ({e(d.format)})</p>",
              f"<p class='verdict'>{e(label('verdict', lang))}: {e(h['verdict'])}</p><ul>"]
     parts += [f"<li><b>{e(label(k, lang))}</b>: {e(h[k])}</li>" for k in ("monitor", "best", "final", "lr") if k in h]
     parts.append("</ul>")
-    if png:
+    if figure is not None and asset:
+        parts.append(figure_block(figure, "curves", lang, fallback="curves.png"))
+    elif png:
         parts.append(f"<img alt='{e(label('curves', lang))}' src='data:image/png;base64,"
                      f"{base64.b64encode(png).decode('ascii')}'>")
     if d.phases:
@@ -151,20 +159,34 @@ def render_html(d: Diagnosis, lang: str = "en", png: bytes | None = None) -> str
         parts.append(f"<h2>{e(label('notes', lang))}</h2><ul>")
         parts += [f"<li>{e(n)}</li>" for n in notes]
         parts.append("</ul>")
+    if figure is not None and asset:
+        parts.append(scripts(asset))
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def write_reports(h: History, d: Diagnosis, out_dir: str, lang: str = "en") -> dict[str, str]:
-    """report.md, report.html (plot embedded), curves.png and diagnosis.json in ``out_dir``."""
+def asset_link(asset_dir: str | None, page_dir: str) -> str:
+    """plotly.min.js written (once) in ``asset_dir`` (default: the page's own folder); the
+    relative link to it from a page in ``page_dir``."""
+    from .interactive import write_asset
+
+    path = write_asset(asset_dir or page_dir)
+    return os.path.relpath(path, page_dir).replace(os.sep, "/")
+
+
+def write_reports(h: History, d: Diagnosis, out_dir: str, lang: str = "en",
+                  asset_dir: str | None = None) -> dict[str, str]:
+    """report.md, report.html (interactive plot), curves.png and diagnosis.json in ``out_dir``;
+    plotly.min.js in ``asset_dir`` (default ``out_dir``), where several reports share one."""
+    from .figures import run_figure
+
     report_dir(out_dir, "report.md, report.html, curves.png and diagnosis.json")
     paths = {k: os.path.join(out_dir, n) for k, n in (("png", "curves.png"), ("md", "report.md"),
                                                       ("html", "report.html"),
                                                       ("json", "diagnosis.json"))}
     plot_curves(h, d, paths["png"], lang)
-    with open(paths["png"], "rb") as fh:
-        png = fh.read()
+    asset = asset_link(asset_dir, out_dir)
     write_atomic(paths["md"], render_markdown(d, lang))
-    write_atomic(paths["html"], render_html(d, lang, png))
+    write_atomic(paths["html"], render_html(d, lang, figure=run_figure(h, d, lang), asset=asset))
     write_atomic(paths["json"], json.dumps(to_document(d), indent=2, ensure_ascii=False))
     return paths

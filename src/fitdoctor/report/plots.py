@@ -8,12 +8,11 @@ import tempfile
 
 import numpy as np
 
-from ..diagnosis.types import Z95, Diagnosis
+from ..diagnosis.types import Diagnosis
 from ..history.core import History
 from ..i18n import label
-
-_PHASE_COLOURS = {"underfit": "#dbe9f6", "fit": "#dff0d8", "overfit": "#f8d7da",
-                  "plateau": "#eeeeee", "diverged": "#f5c6cb"}
+from .figures import PHASE_COLOURS as _PHASE_COLOURS
+from .figures import trend_band
 
 
 def save_figure(fig, path: str) -> None:
@@ -53,7 +52,6 @@ def plot_curves(h: History, d: Diagnosis, path: str, lang: str = "en") -> str:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from ..diagnosis.curves import make_curve
 
     if lang == "zh":                   # Chinese labels only where a CJK font is installed
         font = _cjk_font()
@@ -73,10 +71,9 @@ def plot_curves(h: History, d: Diagnosis, path: str, lang: str = "en") -> str:
     if d.train_column:
         ax.plot(e, h.values(d.train_column), "o-", ms=3, lw=1.2, color="#2c3e50",
                 label=d.train_column)
-    c = make_curve(d.monitor, val, d.mode)
-    if c is not None and c.known:
-        trend = c.value(c.trend)
-        band = Z95 * c.sigma
+    tb = trend_band(d.monitor, val, d.mode)
+    if tb is not None:
+        trend, band = tb
         ax.plot(e, trend, "-", lw=1, color="#e67e22", label=label("plot.trend", lang))
         ax.fill_between(e, trend - band, trend + band, color="#e67e22", alpha=0.15,
                         label=label("plot.band", lang))
