@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shlex
 from typing import Callable, Iterator, List, Optional
 
@@ -73,20 +72,6 @@ def _check_lang(lang: str) -> None:
         raise UsageError(f"--lang must be one of {', '.join(LANGS)}, but got {lang=}.")
 
 
-def _unique(names: list[str]) -> list[str]:
-    """The names, a repeated one suffixed -2, -3, ... (two MLflow runs called "baseline")."""
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
-    return out
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "run"
-
-
 @app.command("diagnose")
 def diagnose_cmd(
     paths: List[str] = typer.Argument(..., help="Training histories: console logs, CSV, JSON, "
@@ -119,10 +104,11 @@ def diagnose_cmd(
         results = [(h, diagnose(h, DiagnoseOptions())) for h in histories]
         if out:
             from .report import write_reports
-            slugs = _unique([_slug(h.name) for h, _ in results])      # runs may share a name
-            for (h, d), slug in zip(results, slugs):
-                target = out if len(results) == 1 else os.path.join(out, slug)
-                written = write_reports(h, d, target, lang)
+            from .report.explore import slug, unique
+            slugs = unique([slug(h.name) for h, _ in results])      # runs may share a name
+            for (h, d), folder in zip(results, slugs):
+                target = out if len(results) == 1 else os.path.join(out, folder)
+                written = write_reports(h, d, target, lang, asset_dir=out)
                 if h.format == "fitdoctor-store":            # keep the report with the run
                     from .store import RunStore
                     RunStore(store).add_artifact(h.source.rsplit("#", 1)[-1], "report", written["html"])
@@ -201,6 +187,18 @@ def compare_cmd(
             typer.echo(json.dumps(document(result), indent=2, ensure_ascii=False))
         else:
             render(result, out_console, lang)
+
+
+@app.command("report")
+def report_cmd(store: str = typer.Option(DEFAULT_STORE, "--store", help="The run store to list."),
+               out: str = typer.Option(..., "--out", help="Folder for index.html and each run's report."),
+               lang: str = typer.Option("en", "--lang", help="Report language: en or zh.")) -> None:
+    """An index page of every stored run (status, verdict, best with its interval), each linked
+    to its own interactive report."""
+    with _user_errors():
+        _check_lang(lang)
+        from .report.index import write_store_index
+        out_console.print(f"report: {write_store_index(store, out, lang)}", highlight=False, soft_wrap=True)
 
 
 @app.command("lr-find")
@@ -354,7 +352,7 @@ def sweep_cmd(
             comparison = compare(inputs)
             document, render = comparison_document, render_comparison_terminal
         if report:
-            write_comparison(comparison, histories, report, lang)
+            write_comparison(comparison, histories, report, lang, params=[d.key for d in dims])
         if as_json:
             typer.echo(json.dumps(document(comparison), indent=2, ensure_ascii=False))
         else:

@@ -41,7 +41,7 @@ def run_demo(out_dir: str, *, lang: str = "en", say: Callable[[str], None] = pri
     pages = []
     if not d1.recommendations:
         say("     no finding calls for another run: nothing to compare")
-        write_reports(h1, d1, os.path.join(out_dir, d1.name), lang)
+        write_reports(h1, d1, os.path.join(out_dir, d1.name), lang, asset_dir=out_dir)
         index = os.path.join(out_dir, "index.html")
         write_atomic(index, _index_page([(d1, first, os.path.join(d1.name, "report.html"))], None, None))
         return index
@@ -60,7 +60,7 @@ def run_demo(out_dir: str, *, lang: str = "en", say: Callable[[str], None] = pri
     say("4/4  comparing the two runs and writing the reports")
     for h, d, r in ((h1, d1, first), (h2, d2, second)):
         sub = os.path.join(out_dir, d.name)
-        write_reports(h, d, sub, lang)
+        write_reports(h, d, sub, lang, asset_dir=out_dir)
         pages.append((d, r, os.path.join(d.name, "report.html")))
     index = os.path.join(out_dir, "index.html")
     write_atomic(index, _index_page(pages, rec, pair))

@@ -284,7 +284,7 @@ def params_figure(points: list[dict], params: list[str], monitor: str, lang: str
         suffix = "" if i == 0 else str(i + 1)
         xs = [p["config"].get(key) for p in points]
         numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
-        log = numeric and min(xs) > 0 and max(xs) / min(xs) >= 100
+        log = numeric and min(xs) > 0 and max(xs) / min(xs) >= 10
         layout[f"xaxis{suffix}"] = {"domain": [i * width + 0.03, (i + 1) * width - 0.03], "anchor": f"y{suffix}",
                                     "title": {"text": ptext(key)}, "type": "log" if log else "-",
                                     "gridcolor": "#eeeeee"}
