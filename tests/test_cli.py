@@ -50,7 +50,7 @@ def test_out_dir_writes_all_reports(tmp_path):
     for name in ("report.md", "report.html", "curves.png", "diagnosis.json"):
         assert (tmp_path / name).stat().st_size > 100
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "data:image/png;base64," in html and "过拟合" in html
+    assert "fd-figure" in html and "plotly.min.js" in html and "过拟合" in html
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((tmp_path / "diagnosis.json").read_text())["verdict"] == "overfitting"
     assert not list(tmp_path.glob(".tmp-*"))                  # nothing half-written left
