@@ -265,6 +265,10 @@ def overlay_figure(runs: list[tuple[str, History, str]], monitor: str, mode: str
                       hovertemplate=f"LR %{{y:.3g}}<extra>{who}</extra>", **common)
     layout = _layout(panels, 320 + 170 * len(names), hover="closest")
     layout["legend"]["groupclick"] = "togglegroup"
+    lrs = np.concatenate([h.values("lr") for _, h, _ in runs]) if has_lr else np.array([])
+    lrs = lrs[np.isfinite(lrs)]
+    if len(lrs) and lrs.min() > 0 and lrs.max() / lrs.min() >= 10:     # runs decades apart
+        layout[panels[label("plot.lr", lang)]["key"]]["type"] = "log"
     return fig.payload(layout, lang)
 
 
