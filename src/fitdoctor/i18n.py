@@ -572,6 +572,7 @@ LABELS: dict[str, dict[str, str]] = {
     "params_title": {"en": "Parameters against the result (smoothed best, 95% interval of the true level)",
                      "zh": "参数与结果（平滑最佳值，真实水平的 95% 区间）"},
     "overlay_title": {"en": "All runs", "zh": "全部实验"},
+    "overlay_left_out": {"en": "Not in this plot (another monitored metric)", "zh": "未画入此图（监控指标不同）"},
     "index_title": {"en": "fitdoctor runs", "zh": "fitdoctor 实验列表"},
     "status": {"en": "Status", "zh": "状态"},
     "report": {"en": "Report", "zh": "报告"},

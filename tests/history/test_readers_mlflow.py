@@ -120,7 +120,7 @@ def test_runs_with_one_name_get_one_report_each(tmp_path):
         tag.write_text("baseline")
     r = runner.invoke(app, ["diagnose", str(mlruns), "--run", "all", "--out", str(tmp_path / "out")])
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["baseline", "baseline-2"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["baseline", "baseline-2", "plotly.min.js"]
 
 
 def test_metric_files_without_a_step_take_their_line_order(tmp_path):

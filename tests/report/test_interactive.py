@@ -137,8 +137,21 @@ def test_store_index_lists_every_run_with_links_and_escapes_names(tmp_path):
         assert "<" not in body[1]
     names = [t["name"] for t in figures(index)["overlay"]["figure"]["data"] if t.get("showlegend")]
     assert any(n.startswith("&lt;/script&gt;") for n in names)        # Plotly shows it as text
+    assert "Not in this plot" not in page                           # all monitor val_acc
     run_page = (tmp_path / "idx" / links[0]).read_text(encoding="utf-8")
     assert "<script>document" not in run_page and "<img src=x" not in run_page
+
+
+def test_store_index_says_which_runs_the_overlay_leaves_out(tmp_path):
+    store = tmp_path / "s.db"
+    stored_runs(store, n=2)
+    with track("loss-only", store=str(store)) as r:
+        for e in range(8):
+            r.log(epoch=e, train_loss=1.0 / (e + 1), val_loss=1.2 / (e + 1) + 0.05)
+    assert run("report", "--store", store, "--out", tmp_path / "idx").exit_code == 0
+    page = (tmp_path / "idx" / "index.html").read_text(encoding="utf-8")
+    assert "Not in this plot (another monitored metric): loss-only (val_loss)" in page
+    assert page.count("<a href='runs/") == 3
 
 
 def test_report_refuses_a_missing_store(tmp_path):

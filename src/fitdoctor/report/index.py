@@ -79,5 +79,8 @@ def _page(rows: list[dict], shown: list, asset: str, lang: str) -> str:
                 for k, (row, h, _) in enumerate(r for r in shown if r[0]["monitor"] == monitor)]
         parts.append(f"<h2>{e(label('overlay_title', lang))}: {e(monitor)}</h2>")
         parts.append(figure_block(overlay_figure(runs, monitor, mode, lang), "overlay", lang))
+        others = [f"{row['name']} ({row['monitor']})" for row, _, _ in shown if row["monitor"] != monitor]
+        if others:
+            parts.append(f"<p class='muted'>{e(label('overlay_left_out', lang))}: {e(', '.join(others))}</p>")
     parts.append(scripts(asset) + "</body></html>")
     return "".join(parts)
