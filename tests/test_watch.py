@@ -16,6 +16,8 @@ WRITER = textwrap.dedent("""
         for line in open(src, encoding="utf-8"):
             out.write(line); out.flush(); time.sleep(pause)
     if len(sys.argv) > 4:                        # then rotate: the old file moved, a new one
+        while len(sys.argv) > 5 and not os.path.exists(sys.argv[5]):
+            time.sleep(0.05)                     # ... once the watcher has said something
         os.replace(dst, dst + ".1")
         with open(dst, "w", encoding="utf-8") as out:
             out.write(open(sys.argv[4], encoding="utf-8").read())
@@ -46,12 +48,18 @@ def test_watch_follows_a_growing_log_and_runs_the_hook(tmp_path):
 def test_watch_survives_rotation_and_stops_when_idle(tmp_path):
     log = tmp_path / "train.log"
     log.write_text("")
+    go = tmp_path / "rotate-now"             # the rotation waits for the watcher's first line: on a
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(SEED_LOGS / "sst-try1.log"), str(log),
-                               "0.01", str(SEED_LOGS / "sst-try3.log")])
-    p = _watch(tmp_path, log, "--interval", "0.1", "--until", "done", "--idle", "3")
+                               "0.01", str(SEED_LOGS / "sst-try3.log"), str(go)])   # loaded machine
+    p = subprocess.Popen([sys.executable, "-m", "fitdoctor", "watch", str(log), "--interval", "0.1",
+                          "--until", "done", "--idle", "3"],          # its start may outlast the writer
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    lines = [p.stdout.readline()]
+    go.touch()
+    out, err = p.communicate(timeout=60)
     writer.wait(timeout=30)
-    assert p.returncode == 0, p.stderr
-    lines = p.stdout.strip().splitlines()
+    assert p.returncode == 0, err
+    lines = (lines[0] + out).strip().splitlines()
     assert len(lines) >= 2 and all(line.startswith("epoch ") for line in lines)
     # the last line is sst-try3's (underfitting, best 0.435 at epoch 16), read after the rotation
     assert "best 0.435 @ 16" in lines[-1]

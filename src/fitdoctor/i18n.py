@@ -324,8 +324,8 @@ FRAGMENTS: dict[str, dict[str, str]] = {
     "collapse": {"en": " while the validation metric fell too (a collapse)",
                  "zh": "，同时验证指标也下降（崩溃）"},
     # overfitting: only when there is a same-metric training curve to make a gap with
-    "gap_growth": {"en": " and the train-val gap grew from {gap_start:.3g} to {gap_end:.3g}",
-                   "zh": "，训练-验证差距从 {gap_start:.3g} 增大到 {gap_end:.3g}"},
+    "gap_growth": {"en": " and the smoothed train-val gap grew from {gap_start:.3g} to {gap_end:.3g}",
+                   "zh": "，平滑后的训练-验证差距从 {gap_start:.3g} 增大到 {gap_end:.3g}"},
     # overfitting: where validation stopped is not the best epoch (fitting._stopped says which)
     "best_tied": {"en": " (the best {monitor}, {best_value:.4g} at epoch {best_epoch:g}, is "
                         "within noise of epoch {stopped:g})",

@@ -173,7 +173,7 @@ def test_regularize_with_gap_and_underfitting_says_why_regularization_comes_seco
     recs = run(overfit(gap_start=0.01, gap_end=0.2, gap_growth=0.19),
                finding("underfitting", train_col="train_acc", train_end=0.71))
     rec = by_code(recs)["regularize"]
-    assert "and the train-val gap grew from 0.01 to 0.2" in rec.rationale
+    assert "and the smoothed train-val gap grew from 0.01 to 0.2" in rec.rationale
     assert "Training (train_acc) is, though, only 0.71 and still rising" in rec.rationale
     # with overfitting, no "regularize less, train longer" beside "stop early, regularize more"
     assert "reduce_regularization" not in by_code(recs)

@@ -43,7 +43,8 @@ def _run_rows(c: Comparison, lang: str) -> tuple[list[str], list[list[str]]]:
     rows = []
     for i, e in enumerate(c.entries, 1):
         r = e.row
-        conf = ", ".join(f"{k.split('.')[-1]}={v}" for k, v in r["config"].items())
+        conf = ", ".join(f"{k.split('.')[-1]}={'-' if v is None else v}"     # "-": not in its log
+                         for k, v in r["config"].items())
         test = ", ".join(f"{k}={v:.3g}" for k, v in r["test"].items())
         rows.append([str(i), e.name, conf, f"{fmt(e.raw_best)} ({e.best_epoch:g})", fmt(e.value),
                      fmt(r["last_mean"]), test or "-", fmt(r["train_at_best"]), fmt(r["gap_at_best"], 3),
