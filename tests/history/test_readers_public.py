@@ -129,3 +129,22 @@ def test_lightning_step_rows_are_averaged_per_epoch():
     h = read_history(path)
     assert list(h.epochs) == sorted(per_epoch)
     assert list(h.values("train_loss")) == pytest.approx(want, rel=1e-12)
+
+
+def test_hf_epoch_that_restarts_is_ordered_by_step(tmp_path):
+    """A Trainer on a streaming dataset logs an epoch that restarts while the step rises. No real
+    such file was found; this one is the real CodeBERT trainer_state with its epoch field taken
+    modulo 3 (what a 3-epoch stream that restarts looks like), everything else as logged."""
+    import json
+
+    state = json.loads(public("codebert-10ep").read_text())
+    for rec in state["log_history"]:
+        if "epoch" in rec:
+            rec["epoch"] = rec["epoch"] % 3.0
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps(state))
+    h, original = read_history(str(path)), read_history(str(public("codebert-10ep")))
+    assert list(h.values("epoch")) == list(original.values("step"))      # every evaluation, in order
+    assert h.values("val_acc").tolist() == original.values("val_acc").tolist()
+    assert any("epoch field restarts" in n for n in h.notes)
+    assert not any("epoch field restarts" in n for n in original.notes)

@@ -44,8 +44,26 @@ def read_trainer_state(path: str, state: dict) -> list[tuple[pd.DataFrame, dict]
     else:
         table = train
         notes.append("no evaluation entries: one row per logging step (training loss only)")
+    table = _step_axis_if_epoch_restarts(table, notes)
     config = {k: state[k] for k in ("best_metric", "best_model_checkpoint", "global_step",
                                     "num_train_epochs", "train_batch_size", "eval_steps")
               if state.get(k) is not None}
     return [(table.reset_index(drop=True), {"notes": notes, "final": final, "config": config,
                                             "val_size": None})]
+
+
+def _step_axis_if_epoch_restarts(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """A Trainer on a streaming dataset (max_steps, no length) logs an ``epoch`` that restarts
+    while ``step`` keeps rising: ordered by epoch, the run's last point and its warmup would be
+    lost. Then the step is the x axis and the epoch only a label, named in the notes."""
+    if "step" not in table.columns or "epoch" not in table.columns or len(table) < 2:
+        return table
+    table = table.sort_values("step", kind="stable")
+    epoch = pd.to_numeric(table["epoch"], errors="coerce").to_numpy(dtype=float)
+    back = [i for i in range(1, len(epoch)) if epoch[i] < epoch[i - 1] - 1e-9]
+    if not back:
+        return table
+    steps = ", ".join(f"{table['step'].iloc[i]:g}" for i in back[:5]) + (" ..." if len(back) > 5 else "")
+    notes.append(f"the epoch field restarts while the step keeps rising (at step {steps}; a streaming "
+                 "dataset): the epoch is dropped, the rows ordered by step")
+    return table.drop(columns="epoch")
