@@ -190,6 +190,28 @@ def test_write_atomic_replaces_only_a_regular_file(tmp_path):
     assert target.read_text() == "new"
 
 
+def test_write_atomic_keeps_the_umask_and_an_existing_files_mode(tmp_path):
+    """The temporary file is 0600; what lands is a new file under the user's umask, or the
+    replaced file's own mode (a report shared with a group stays shared)."""
+    import os
+    import stat
+
+    from fitdoctor.report.documents import write_atomic
+    old = os.umask(0o022)
+    try:
+        write_atomic(str(tmp_path / "new.md"), "x")
+        os.umask(0o077)
+        write_atomic(str(tmp_path / "private.md"), "x")
+        kept = tmp_path / "kept.md"
+        kept.write_text("old")
+        kept.chmod(0o640)
+        write_atomic(str(kept), "new")
+    finally:
+        os.umask(old)
+    mode = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert mode == {"new.md": 0o644, "private.md": 0o600, "kept.md": 0o640}
+
+
 def _command_paths(cmd, prefix=()):
     yield prefix
     if hasattr(cmd, "commands"):                  # a group (typer may bring its own click)

@@ -46,7 +46,8 @@ def check_target(path: str) -> None:
 def write_atomic(path: str, data: str | bytes) -> None:
     """Write ``path`` whole or not at all (a temporary file renamed over it). Only a regular file
     is replaced: a directory, a symlink, a device or a FIFO there is a UsageError, never swapped
-    for a file; so is a directory that cannot be written."""
+    for a file; so is a directory that cannot be written. The file gets the mode of the one it
+    replaces, or a new file's under the user's umask (the temporary file's 0600 is not kept)."""
     check_target(path)
     directory = os.path.dirname(os.path.abspath(path))
     try:
@@ -56,11 +57,21 @@ def write_atomic(path: str, data: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _mode_for(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def md_text(s: object) -> str:
