@@ -105,7 +105,7 @@ def violations(graph: dict[str, set[str]], never: dict[str, set[str]] = NEVER) -
 def test_the_packages_keep_the_import_contract():
     graph = import_graph()
     assert {f"{ROOT}.{p}" for p in NEVER} <= set(graph)          # the scan found the packages
-    assert "fitdoctor.history.core" in graph["fitdoctor.store"]    # and sees a lazy import
+    assert "fitdoctor.history.core" in graph["fitdoctor.store.runstore"]   # and sees a lazy import
     assert violations(graph) == []
 
 
@@ -144,3 +144,29 @@ def test_a_planted_import_is_caught_directly_and_through_another_module(tmp_path
     (pkg / "history" / "core.py").write_text("Y = 1\n")
     (pkg / "diagnosis" / "engine.py").write_text("from .stats import z\n")
     assert violations(import_graph(tmp_path)) == []
+
+
+# the readers' sniffer still lives in its __init__: other work is adding readers there now, and
+# moving the file under it would turn each of those changes into a conflict (issue 15, left)
+INIT_WITH_CODE = {"history/readers/__init__.py"}
+
+
+def _reexport_only(node: ast.stmt) -> bool:
+    """A docstring, an import, ``__all__``/``__version__``, or a module ``__getattr__`` that
+    imports on first use and returns what it imported."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return True
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True
+    if isinstance(node, ast.Assign):
+        return all(isinstance(t, ast.Name) and t.id in ("__all__", "__version__") for t in node.targets)
+    return isinstance(node, ast.FunctionDef) and node.name == "__getattr__"
+
+
+@pytest.mark.parametrize("init", sorted(str(p.relative_to(SRC / ROOT)) for p in (SRC / ROOT).rglob("__init__.py")))
+def test_package_inits_only_re_export(init):
+    """A package's ``__init__.py`` names what it offers; the code lives in named modules."""
+    if init in INIT_WITH_CODE:
+        pytest.skip("known: " + init)
+    body = ast.parse((SRC / ROOT / init).read_text(encoding="utf-8")).body
+    assert [type(n).__name__ for n in body if not _reexport_only(n)] == []

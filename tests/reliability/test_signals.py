@@ -20,7 +20,8 @@ import yaml
 from typer.testing import CliRunner
 
 from fitdoctor.cli import app
-from fitdoctor.store import SCHEMA_VERSION, RunStore, _start_time
+from fitdoctor.store import SCHEMA_VERSION, RunStore
+from fitdoctor.store.runstore import _start_time
 
 from ..store.test_store_files import OLD_SCHEMA
 from .test_crash_safety import same
