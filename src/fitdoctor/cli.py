@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from . import __version__
+from . import __version__, lrfind
 from .diagnosis import DiagnoseOptions, diagnose, to_document
 from .errors import FitDoctorError, Interrupted, UsageError
 from .history import FORMATS
@@ -62,9 +62,6 @@ def _sweep_hint(exc: Interrupted, study: str) -> str:
         + ", which is queued again")
     return (f"sweep {study} interrupted by {exc.signal_name} {where}: run the same fitdoctor sweep "
             "command again to continue (finished trials are kept)")
-
-
-PREVIEW_STEPS = 2_000_000     # a per-batch LR preview longer than this is a mistake, not a plan
 
 
 def _check_lang(lang: str) -> None:
@@ -204,9 +201,9 @@ def report_cmd(store: str = typer.Option(DEFAULT_STORE, "--store", help="The run
 @app.command("lr-find")
 def lr_find_cmd(
     config: str = typer.Argument(..., help="A run config (YAML) with a task."),
-    min_lr: float = typer.Option(1e-7, "--min-lr"),
-    max_lr: float = typer.Option(10.0, "--max-lr"),
-    steps: int = typer.Option(100, "--steps", help="Mini-batches in the ramp."),
+    min_lr: float = typer.Option(lrfind.MIN_LR, "--min-lr"),
+    max_lr: float = typer.Option(lrfind.MAX_LR, "--max-lr"),
+    steps: int = typer.Option(lrfind.STEPS, "--steps", help="Mini-batches in the ramp."),
     repeats: int = typer.Option(1, "--repeats", help="Repeat over other batches and seeds; report the spread."),
     as_json: bool = typer.Option(False, "--json", help="Print {schema, suggestion, suggestions, policy, refused, lr, loss, smoothed, cost_epochs}."),
     out: Optional[str] = typer.Option(None, "--out", help="Write the loss-vs-LR plot (PNG)."),
@@ -215,8 +212,8 @@ def lr_find_cmd(
 ) -> None:
     """LR range test: suggests a learning rate in a fraction of a training run."""
     with _user_errors():
-        from .lrfind import CONSENSUS, policy
-        from .lrfind.run import find_lr
+        from .lrfind.run import applied_config, find_lr
+        from .report.documents import check_target, write_atomic
         from .training.config import load_config
 
         if not (0 < min_lr < max_lr):
@@ -225,50 +222,18 @@ def lr_find_cmd(
             raise UsageError(f"--steps must be at least 12 and --repeats at least 1, got {steps=}, {repeats=}.")
         cfg = load_config(config, overrides)
         if apply:
-            from .report.documents import check_target
             check_target(apply)                      # before the ramp, not after it
         result = find_lr(cfg, min_lr=min_lr, max_lr=max_lr, steps=steps, repeats=repeats)
         if out:
             from .report.plots import plot_lr_find
             plot_lr_find(result.curves, result.suggestions, out)
         if apply:
-            if result.suggestion is None:                 # a refused value is never written
-                raise UsageError(f"no LR to apply, {apply} not written: {result.message}")
-            from pathlib import Path
-            from .report.documents import write_atomic
-            from .training.config import edit_config_text, parse_overrides
-            key = "training.scheduler_params.max_lr" if cfg.training.scheduler == "OneCycleLR" \
-                else "training.learning_rate"
-            # the config as written (comments, key order), with the --set overrides the ramp used
-            text = edit_config_text(Path(config).read_text(encoding="utf-8"),
-                                    parse_overrides(overrides) + [(key, float(f"{result.suggestion:.3g}"))],
-                                    where=config)
-            write_atomic(apply, text)
+            write_atomic(apply, applied_config(config, overrides, cfg, result, apply))
+        from .report.lrfind import lrfind_document, render_lrfind_terminal
         if as_json:
-            curve = result.curves[0]
-            typer.echo(json.dumps({"schema": "fitdoctor.lrfind/2", "suggestion": result.suggestion,
-                                   "suggestions": result.suggestions, "lr": curve.lr, "loss": curve.loss,
-                                   "cost_epochs": result.cost_epochs, "agreement_decades": result.agreement_decades,
-                                   "spread_decades": result.spread_decades, "message": result.message or None,
-                                   "moved_from": result.moved_from, "policy": policy(result.pretrained), "refused": result.refused or None,
-                                   "smoothed": curve.smooth, "stopped": curve.stopped,
-                                   "repeats": [{"lr": c.lr, "loss": c.loss, "stopped": c.stopped} for c in result.curves[1:]]}))
+            typer.echo(json.dumps(lrfind_document(result)))
             return
-        for rule, lr in result.suggestions.items():
-            spread = result.spread_decades.get(rule)
-            k = sum(1 for p in result.per_repeat if p.get(rule))
-            over = f"{repeats}" if k == repeats else f"{k} of {repeats}"
-            out_console.print(f"  {rule:<11} {lr:.3g}" if lr else f"  {rule:<11} -", highlight=False,
-                              end="")
-            out_console.print((f"   (spread over {over} repeats: {spread:.2f} decades)"
-                               if spread is not None and lr else "")
-                              + ("" if rule in CONSENSUS else "   (shown, not used)"), highlight=False)
-        if result.suggestion is not None:
-            out_console.print(f"suggested LR: {result.suggestion:.3g} ({policy(result.pretrained)}; steepest, half_drop and min_div_10 agree within "
-                              f"{result.agreement_decades:.2f} decades)", highlight=False)
-        if result.message:
-            err_console.print(f"[yellow]note:[/] {result.message}", highlight=False)
-        out_console.print(f"cost: {result.cost_epochs:.2f} epochs of compute", highlight=False)
+        render_lrfind_terminal(result, repeats, out_console, err_console)
         if apply:
             out_console.print(f"wrote {apply}", highlight=False)
 
@@ -374,41 +339,22 @@ def schedule_cmd(
 ) -> None:
     """Preview the learning rate per epoch without training, by stepping the real scheduler."""
     with _user_errors():
-        from .schedules import ScheduleSpec, preview
-        from .training.config import load_config, resolve_monitor
+        from .report.schedule import plot_schedule, render_schedule_terminal
+        from .training.config import load_config
+        from .training.preview import PREVIEW_STEPS, preview_schedule, steps_per_epoch as spe_of
 
-        cfg = load_config(config, overrides)
-        t = cfg.training
-        n = epochs or t.epochs
-        spe = steps_per_epoch or (100 if t.step_per == "batch" else 1)
-        # ReduceLROnPlateau follows the monitor as in training; without building the task, its
-        # validation metric is taken as accuracy-like (every built-in task's is)
-        mode = resolve_monitor(t).mode
+        t = load_config(config, overrides).training
+        n, spe = epochs or t.epochs, spe_of(t, steps_per_epoch)
         if t.step_per == "batch" and n * spe > PREVIEW_STEPS:
             raise UsageError(f"--epochs {n} x --steps-per-epoch {spe} = {n * spe:,} steps to "
                              f"preview; at most {PREVIEW_STEPS:,}. Lower one of them.")
-        spec = ScheduleSpec.from_training(t, spe, monitor_mode=mode)
-        metric = metric_series(metric_file) if metric_file else None
-        result = preview(spec, t.learning_rate, n, spe, metric)
+        p = preview_schedule(t, n, spe, metric_series(metric_file) if metric_file else None)
         if out:
-            from .report.plots import plot_lr
-            plot_lr(result["lr_per_epoch"], out, result.get("lr_per_step"),
-                    title=f"{t.scheduler or 'constant'}" + (f" + warmup {spec.warmup}" if spec.warmup else ""))
+            plot_schedule(p, out)
         if as_json:
-            typer.echo(json.dumps({"schema": "fitdoctor.schedule/1", **result}))
+            typer.echo(json.dumps(p.document()))
             return
-        from .report.ascii import ascii_plot
-        series = result.get("lr_per_step") or result["lr_per_epoch"]
-        out_console.print(f"{t.scheduler or 'constant LR'}"
-                          + (f", warmup {spec.warmup} {t.step_per}(s)" if spec.warmup else "")
-                          + (f", stepped per batch ({spe} per epoch)" if t.step_per == "batch" else "")
-                          + (", flat metric for ReduceLROnPlateau" if t.scheduler == "ReduceLROnPlateau"
-                             and metric is None else ""), highlight=False)
-        out_console.print(ascii_plot(series, xlabel="step" if t.step_per == "batch" else "epoch"),
-                          highlight=False, markup=False)
-        lr = result["lr_per_epoch"]
-        out_console.print(f"epoch 0: {lr[0]:.3g}   max: {max(lr):.3g}   last (epoch {n - 1}): {lr[-1]:.3g}",
-                          highlight=False)
+        render_schedule_terminal(p, out_console)
         if out:
             out_console.print(f"plot: {out}", highlight=False)
 

@@ -18,10 +18,12 @@ import copy
 import math
 from dataclasses import dataclass, field
 from itertools import cycle
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:                 # the rules read numbers; only the ramp is given torch objects
+    import torch
 
 RULES = ("steepest", "half_drop", "min_div_10", "valley")
 CONSENSUS = ("steepest", "half_drop", "min_div_10")   # the suggestion is RUN_FACTOR x their median
@@ -53,6 +55,7 @@ def policy(pretrained: bool = False) -> str:
     return f"a pretrained model: {PRETRAINED_FACTOR:g}x {rule} on the smoothed curve"
 SMOOTH_MEDIAN = 5      # raw batch losses per running median (one or two outlier batches ignored)
 SMOOTH_MEAN = 9        # running medians per centred mean
+MIN_LR, MAX_LR, STEPS = 1e-7, 10.0, 100   # the ramp's defaults (lr-find's options, find_lr, range_test)
 RISE = 2.0             # range_test stops when the running median reaches RISE x its lowest
 
 
@@ -86,7 +89,7 @@ class LRFindResult:
 
 
 def range_test(net: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Callable,
-               batches, *, min_lr: float = 1e-7, max_lr: float = 10.0, steps: int = 100,
+               batches, *, min_lr: float = MIN_LR, max_lr: float = MAX_LR, steps: int = STEPS,
                beta: float = 0.98, diverge: float = 4.0, rise: float = RISE,
                device: str = "cpu") -> RangeCurve:
     """Run the ramp on ``net``/``optimizer`` and put both back as they were. It stops once the

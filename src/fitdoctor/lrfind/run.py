@@ -3,17 +3,20 @@ seeds, with the cost in epochs of compute."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
-from ..training.config import RunConfig
+from ..errors import UsageError
+from ..training.config import RunConfig, edit_config_text, parse_overrides
 from ..training.losses import build_loss
 from ..training.optim import make_optimizer
 from ..training.tasks import build_task
 from ..training.tasks.common import EpochShuffle
-from . import LRFindResult, range_test, suggest, summarize
+from . import MAX_LR, MIN_LR, STEPS, LRFindResult, range_test, suggest, summarize
 
 
-def find_lr(cfg: RunConfig, *, min_lr: float = 1e-7, max_lr: float = 10.0, steps: int = 100,
+def find_lr(cfg: RunConfig, *, min_lr: float = MIN_LR, max_lr: float = MAX_LR, steps: int = STEPS,
             repeats: int = 1, on_repeat=None) -> LRFindResult:
     device = "cuda" if torch.cuda.is_available() and cfg.training.accelerator != "cpu" else "cpu"
     torch.manual_seed(cfg.training.seed)
@@ -37,3 +40,16 @@ def find_lr(cfg: RunConfig, *, min_lr: float = 1e-7, max_lr: float = 10.0, steps
             on_repeat(r, curve, suggest(curve)[0])
     return summarize(curves, batches_per_epoch=len(task.train), min_lr=min_lr,
                      pretrained=task.pretrained)
+
+
+def applied_config(config: str, overrides: list[str], cfg: RunConfig, result: LRFindResult, target: str) -> str:
+    """The text of ``config`` as written (comments, key order) with the --set overrides the ramp
+    used and the suggested LR (OneCycleLR's max_lr, else the learning rate), for ``target``. A
+    refused suggestion is never written."""
+    if result.suggestion is None:
+        raise UsageError(f"no LR to apply, {target} not written: {result.message}")
+    key = "training.scheduler_params.max_lr" if cfg.training.scheduler == "OneCycleLR" \
+        else "training.learning_rate"
+    return edit_config_text(Path(config).read_text(encoding="utf-8"),
+                            parse_overrides(overrides) + [(key, float(f"{result.suggestion:.3g}"))],
+                            where=config)
