@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
 from typing import Callable, Iterator, List, Optional
 
 import rich
@@ -20,6 +19,7 @@ from .errors import FitDoctorError, Interrupted, UsageError
 from .history import FORMATS
 from .i18n import LANGS
 from .inputs import compare_inputs, metric_series, name_by_point, open_histories
+from .report.runs import interrupted_sweep, interrupted_train
 from .store import DEFAULT_PATH as DEFAULT_STORE
 from .training.signals import stop_signals
 
@@ -48,20 +48,8 @@ def _user_errors(on_interrupt: Optional[Callable[[Interrupted], str]] = None) ->
         raise typer.Exit(exc.exit_code) from None
 
 
-def _resume_hint(exc: Interrupted, store: str, out: str) -> str:
-    if exc.run_id is None:
-        return f"interrupted by {exc.signal_name} before the run was stored: nothing to resume"
-    return (f"interrupted at epoch {exc.epoch} by {exc.signal_name}: resume with "
-            f"fitdoctor train --resume {exc.run_id} --store {shlex.quote(store)}"
-            + (f" --out {shlex.quote(out)}" if out != "runs" else ""))
-
-
-def _sweep_hint(exc: Interrupted, study: str) -> str:
-    where = "between trials" if exc.trial is None else (
-        f"in trial {exc.trial}" + (f" (run {exc.run_id} marked interrupted)" if exc.run_id else "")
-        + ", which is queued again")
-    return (f"sweep {study} interrupted by {exc.signal_name} {where}: run the same fitdoctor sweep "
-            "command again to continue (finished trials are kept)")
+def _warn(m: str) -> None:
+    err_console.print(f"[yellow]warning:[/] {m}", highlight=False, soft_wrap=True)
 
 
 def _check_lang(lang: str) -> None:
@@ -260,7 +248,7 @@ def sweep_cmd(
 ) -> None:
     """Run a grid or a search through the trainer (Optuna), then compare the runs."""
     named: dict = {}
-    with _user_errors(lambda exc: _sweep_hint(exc, named.get("study", ""))):
+    with _user_errors(lambda exc: interrupted_sweep(exc, named.get("study", ""))):
         _check_lang(lang)
         from .sweep import parse_grid, parse_space
         from .sweep.run import run_sweep
@@ -378,9 +366,9 @@ def train_cmd(
 ) -> None:
     """Train from a YAML config; every epoch goes to the run store. Ctrl+C (SIGINT) or SIGTERM
     stops at the next batch or epoch boundary, marks the run interrupted and says how to resume."""
-    with _user_errors(lambda exc: _resume_hint(exc, store, out)), stop_signals():
+    with _user_errors(lambda exc: interrupted_train(exc, store, out)), stop_signals():
         from .training.config import load_config
-        from .training.runner import train
+        from .training.runner import keep_patch, train
 
         if config is None and resume is None:
             raise UsageError("give a CONFIG to train, or --resume RUN_ID to continue a run.")
@@ -399,31 +387,17 @@ def train_cmd(
             # the bar instead of being glued to it
             console = err_console if as_json else rich.get_console() if bar else out_console
             console.print(m, highlight=False, markup=False, soft_wrap=True)
-        warn = lambda m: err_console.print(f"[yellow]warning:[/] {m}", highlight=False, soft_wrap=True)  # noqa: E731
-        result = train(cfg, store_path=store, out_dir=out, resume=resume, say=say, warn=warn,
+        result = train(cfg, store_path=store, out_dir=out, resume=resume, say=say, warn=_warn,
                        progress=bar)
         if not result.primary:
             return
-        if origin is not None:          # the run keeps what changed and where it came from
-            import yaml
-
-            from .report.documents import write_atomic
-            from .store import RunStore
-            path = os.path.join(result.run_dir, "patch.yaml")
-            write_atomic(path, f"# applied to {config} from {origin}\n"
-                         + yaml.safe_dump(changes, sort_keys=False))
-            RunStore(store).add_artifact(result.run_id, "patch", path)
+        if origin is not None:
+            keep_patch(result, store, changes, f"applied to {config} from {origin}")
+        from .report.runs import trained_document, trained_line
         if as_json:
-            typer.echo(json.dumps({"schema": "fitdoctor.run/1", "run_id": result.run_id,
-                                   "status": result.status, "stop_reason": result.stop_reason,
-                                   "epochs": result.epochs,
-                                   "best": {"epoch": result.best_epoch, "value": result.best_value}}))
+            typer.echo(json.dumps(trained_document(result)))
         else:
-            best = f"best {result.monitor} {result.best_value:.4g} at epoch {result.best_epoch:g}" \
-                if result.best_value is not None else "no finite epoch"
-            out_console.print(f"run {result.run_id}: {result.status} ({result.message}); {best}. "
-                              f"Diagnose it: fitdoctor diagnose {result.run_id} --store {store}",
-                              highlight=False)
+            out_console.print(trained_line(result, store), highlight=False)
 
 
 @app.command("watch")
@@ -468,22 +442,13 @@ def runs_list(store: str = typer.Option(DEFAULT_STORE, "--store"),
 
         if not os.path.exists(store):
             raise UsageError(f"--store {store}: no such run store yet; `fitdoctor train` creates it.")
+        from .report.runs import render_runs_table, runs_document
+
         rows = RunStore(store, create=False).list_runs()
         if as_json:
-            typer.echo(json.dumps([{k: r[k] for k in ("run_id", "name", "status", "epochs")} for r in rows]))
+            typer.echo(json.dumps(runs_document(rows)))
             return
-        from rich.table import Table
-        t = Table(show_edge=False)
-        for col in ("run_id", "name", "status", "stop", "epochs", "best (epoch)"):
-            t.add_column(col)
-        for r in rows:
-            best = f"{r['best_value']:.4g} ({r['best_epoch']:g})" if r["best_value"] is not None else "-"
-            t.add_row(r["run_id"], r["name"] or "", r["status"], r["stop_reason"] or "", str(r["epochs"]), best)
-        out_console.print(t)
-        if any(r["status"] == "stale" for r in rows):
-            out_console.print(f"stale: marked running, but its process is gone (killed); resume it with "
-                              f"fitdoctor train --resume RUN_ID --store {shlex.quote(store)}",
-                              highlight=False, soft_wrap=True)
+        render_runs_table(rows, out_console, store)
 
 
 @runs_app.command("show")
@@ -501,23 +466,8 @@ def runs_show(run: str, store: str = typer.Option(DEFAULT_STORE, "--store"),
             typer.echo(json.dumps({"schema": "fitdoctor.run-info/1", **info, "epochs": epochs},
                                   indent=1, default=str))
             return
-        status = info["status"]
-        resume = f"fitdoctor train --resume {info['run_id']} --store {shlex.quote(store)}"
-        if status == "stale":
-            status = f"stale (marked running, but process {info['owner_pid']} is gone; resume with {resume})"
-        elif status == "interrupted":
-            status = f"interrupted (resume with {resume})"
-        elif status == "running" and info.get("owner_pid") is not None:
-            status = f"running (process {info['owner_pid']} on {info['owner_host']})"
-        out_console.print(f"run {info['run_id']} ({info['name']}): {status}, stop: "
-                          f"{info['stop_reason']}, {info['epochs']} epochs, monitor {info['monitor']} "
-                          f"({info['mode']}), validation size {info['val_size']}", highlight=False,
-                          markup=False, soft_wrap=True)
-        import yaml
-        out_console.print(yaml.safe_dump(info["config"], sort_keys=False).rstrip(), highlight=False, markup=False)
-        for kind, path in sorted(info["artifacts"].items()):
-            out_console.print(f"{kind}: {path}", highlight=False)
-        out_console.print(s.epochs(info["run_id"]).to_string(index=False), highlight=False, markup=False)
+        from .report.runs import render_run
+        render_run(info, s.epochs(info["run_id"]), out_console, store)
 
 
 @runs_app.command("export")
@@ -559,8 +509,7 @@ def demo_cmd(
         from .demo import run_demo
 
         say = lambda m: out_console.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
-        warn = lambda m: err_console.print(f"[yellow]warning:[/] {m}", highlight=False, soft_wrap=True)  # noqa: E731
-        index = run_demo(out, lang=lang, say=say, warn=warn, progress=progress, config=config)
+        index = run_demo(out, lang=lang, say=say, warn=_warn, progress=progress, config=config)
         out_console.print(f"report: {os.path.abspath(index)}", highlight=False, soft_wrap=True)
 
 

@@ -88,6 +88,17 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
                       progress=progress, extra_callbacks=extra_callbacks, holder=holder, stop=stop)
 
 
+def keep_patch(result: RunResult, store_path: str, changes: dict, note: str) -> str:
+    """The run keeps the config patch it was trained with and where it came from (``note``):
+    patch.yaml beside its checkpoints, an artifact in the store."""
+    from ..report.documents import write_atomic
+
+    path = os.path.join(result.run_dir, "patch.yaml")
+    write_atomic(path, f"# {note}\n" + yaml.safe_dump(changes, sort_keys=False))
+    RunStore(store_path).add_artifact(result.run_id, "patch", path)
+    return path
+
+
 def _check_owner(info: dict, warn: Callable[[str], None]) -> None:
     """Refuse to resume a run whose process is still training it on this host."""
     if info["status"] != "running" or info.get("owner_pid") is None:
