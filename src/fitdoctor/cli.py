@@ -18,7 +18,7 @@ from .diagnosis import DiagnoseOptions, diagnose, to_document
 from .errors import FitDoctorError, Interrupted, UsageError
 from .history import FORMATS
 from .i18n import LANGS
-from .inputs import compare_inputs, metric_series, name_by_point, open_histories
+from .inputs import compare_inputs, metric_series, open_histories
 from .report.runs import interrupted_sweep, interrupted_train
 from .store import DEFAULT_PATH as DEFAULT_STORE
 from .training.signals import stop_signals
@@ -152,26 +152,20 @@ def compare_cmd(
         _check_lang(lang)
         from .diagnosis.comparison import compare
         from .diagnosis.configs import compare_configs
-        from .report.comparison import (comparison_document, config_document, render_comparison_terminal,
-                                        render_configs_terminal, write_comparison)
+        from .report.comparison import document_for, render_for, write_comparison
 
         inputs, histories = compare_inputs(items, store, fmt, metric, val_size)
         if len(inputs) < 2:
             raise UsageError(f"compare needs two or more runs; got {len(inputs)}.")
-        if group is not None:
-            result = compare_configs(inputs, group)
-            document, render = config_document, render_configs_terminal
-        else:
-            result = compare(inputs, val_size=val_size)
-            document, render = comparison_document, render_comparison_terminal
+        result = compare_configs(inputs, group) if group is not None else compare(inputs, val_size=val_size)
         if out:
             written = write_comparison(result, histories, out, lang)
             if not as_json:
                 err_console.print(f"report: {written['html']}", highlight=False)
         if as_json:
-            typer.echo(json.dumps(document(result), indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(document_for(result), indent=2, ensure_ascii=False))
         else:
-            render(result, out_console, lang)
+            render_for(result, out_console, lang)
 
 
 @app.command("report")
@@ -266,16 +260,8 @@ def sweep_cmd(
         dims = parse_grid(grid) if grid else parse_space(space)
         name = study or (base.name or os.path.splitext(os.path.basename(config))[0])
         named["study"] = name
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(TextColumn("[bold]sweep {task.fields[study]}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), TextColumn("{task.fields[last]}"), console=err_console,
-                      disable=as_json) as bar:
-            task = bar.add_task("trials", total=None, study=name, last="")
-
-            def on_trial(number, total, text):
-                bar.update(task, advance=1, total=total or None, last=f"trial {number}: {text}")
-
+        from .report.progress import sweep_progress
+        with sweep_progress(err_console, name, disable=as_json) as on_trial:
             result = run_sweep(base, dims=dims, mode_grid=bool(grid), trials=trials, seeds=seeds,
                                sampler=search or "grid", prune=prune, study_name=name, storage=storage,
                                store_path=store, out_dir=out, say=lambda m: err_console.print(m),
@@ -285,31 +271,16 @@ def sweep_cmd(
                           + ")", highlight=False)
         if worker:
             return
-        if len(result.run_ids) < 2:
-            raise UsageError(f"study {name} has fewer than two finished runs to compare.")
-        from .diagnosis.comparison import compare
-        from .diagnosis.configs import compare_configs
-        from .report.comparison import (comparison_document, config_document, render_comparison_terminal,
-                                        render_configs_terminal, write_comparison)
+        from .report.comparison import document_for, render_for, write_comparison
+        from .sweep.compare import compare_study
 
-        inputs, histories = compare_inputs(result.run_ids, store, None, None, None)
-        if seeds > 1:        # a point's seeds are one configuration, named by its parameters
-            keys = [d.key for d in dims]
-            if len({tuple(i.config.get(k) for k in keys) for i in inputs}) < 2:
-                raise UsageError(f"study {name} has one configuration (its seeds); nothing to "
-                                 "compare it with. Give the grid or space more than one point.")
-            inputs, histories = name_by_point(inputs, histories, keys)
-            comparison = compare_configs(inputs, r"^(.*) #seed\S+$")
-            document, render = config_document, render_configs_terminal
-        else:
-            comparison = compare(inputs)
-            document, render = comparison_document, render_comparison_terminal
+        comparison, histories = compare_study(result.run_ids, store, dims, seeds, name)
         if report:
             write_comparison(comparison, histories, report, lang, params=[d.key for d in dims])
         if as_json:
-            typer.echo(json.dumps(document(comparison), indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(document_for(comparison), indent=2, ensure_ascii=False))
         else:
-            render(comparison, out_console, lang)
+            render_for(comparison, out_console, lang)
 
 
 @app.command("schedule")

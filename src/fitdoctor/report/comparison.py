@@ -262,3 +262,16 @@ def write_comparison(c: Comparison | ConfigComparison, histories: dict, out_dir:
     write_atomic(paths["html"], page)
     write_atomic(paths["json"], json.dumps(doc, indent=2, ensure_ascii=False))
     return paths
+
+
+def document_for(c: Comparison | ConfigComparison) -> dict:
+    """The --json document of either comparison."""
+    return config_document(c) if isinstance(c, ConfigComparison) else comparison_document(c)
+
+
+def render_for(c: Comparison | ConfigComparison, console: Console, lang: str = "en") -> None:
+    """Either comparison's terminal tables."""
+    if isinstance(c, ConfigComparison):
+        render_configs_terminal(c, console, lang)
+    else:
+        render_comparison_terminal(c, console, lang)
