@@ -190,26 +190,48 @@ def compare(runs: list[RunInput], *, val_size: int | None = None, seed: int = 0)
     arguments are a UsageError naming the argument and the fix."""
     _check_runs(runs, val_size)
     monitor, mode = one_metric(runs)
+    differing = _differing_keys(runs)
+    entries = _entries(runs, differing, mode)
+    pairs = _holm_pairs([_test_pair(ea, ga, eb, gb, mode, monitor, val_size, seed)
+                         for (ea, ga), (eb, gb) in itertools.combinations(entries, 2)])
+    top = entries[0][0].name
+    group = [top] + [e.name for e, _ in entries[1:]
+                     if not any(p.a == top and p.b == e.name and p.significant for p in pairs)]
     notes = ["Runs are ranked by their smoothed best (the bias-corrected level of the curve), not "
              "the raw peak: a maximum over many noisy epochs is biased upward."]
+    if any(len(g) > 1 for _, g in entries):
+        notes.append("Runs that differ only in training.seed are grouped; their smoothed bests are "
+                     "compared with Welch's t-test over seeds.")
+        if any(p.method == ONE_RUN_VS_SEEDS for p in pairs):
+            notes.append("A single run against a group of seeds is tested as one more seed of "
+                         "that group (t-test on the seeds' spread).")
+    exp = expected_max_curve([e.value for e, _ in entries], mode) if len(entries) >= 3 else None
+    return Comparison(monitor, mode, tuple(e for e, _ in entries), tuple(pairs), tuple(group),
+                      differing, exp, tuple(notes))
+
+
+def _differing_keys(runs: list[RunInput]) -> tuple[str, ...]:
+    """The config keys whose values differ between runs: numbers and switches, not paths and names."""
     keys = sorted({k for r in runs for k in r.config})
 
-    def settings(k):                   # numbers and switches, not paths and names
+    def settings(k):
         return any(isinstance(r.config.get(k), (int, float)) for r in runs)
-    differing = tuple(k for k in keys if k != "name" and settings(k) and
-                      len({repr(r.config.get(k)) for r in runs}) > 1)
-    # group repeated seeds of one config
+    return tuple(k for k in keys if k != "name" and settings(k) and
+                 len({repr(r.config.get(k)) for r in runs}) > 1)
+
+
+def _entries(runs: list[RunInput], differing: tuple[str, ...], mode: str) -> list[tuple[Entry, list[RunInput]]]:
+    """One Entry per config (repeated seeds of one config grouped), best first, with its runs."""
     groups: dict[tuple, list[RunInput]] = {}
     for r in runs:
         key = _seedless(r.config) if r.config else ("run", r.name)
         groups.setdefault(key, []).append(r)
-    seeded = any(len(g) > 1 for g in groups.values())
+    sign = 1 if mode == "max" else -1
     entries = []
     for g in groups.values():
         vals = [_smoothed(r.diagnosis) for r in g]
         d0 = g[0].diagnosis
         name = g[0].name if len(g) == 1 else f"{g[0].name} (+{len(g) - 1} seeds)"
-        sign = 1 if mode == "max" else -1
         top = max(g, key=lambda r: sign * r.diagnosis.best.value)
         row = {
             "config": {k: g[0].config.get(k) for k in differing if k != "training.seed"},
@@ -222,64 +244,74 @@ def compare(runs: list[RunInput], *, val_size: int | None = None, seed: int = 0)
         entries.append((Entry(name, tuple(r.name for r in g), float(np.mean(vals)),
                               top.diagnosis.best.value, top.diagnosis.best.epoch,
                               d0.best.ci95 if len(g) == 1 else None, row), g))
-    sign = 1 if mode == "max" else -1
     entries.sort(key=lambda eg: -sign * eg[0].value)
-    raw_pairs = []
-    for (ea, ga), (eb, gb) in itertools.combinations(entries, 2):
-        pb_better = None
-        if len(ga) > 1 and len(gb) > 1:
-            xa = np.array([_smoothed(r.diagnosis) for r in ga])
-            xb = np.array([_smoothed(r.diagnosis) for r in gb])
-            t = stats.ttest_ind(xb, xa, equal_var=False)
-            delta = float(xb.mean() - xa.mean())
-            se = math.sqrt(xa.var(ddof=1) / len(xa) + xb.var(ddof=1) / len(xb))
-            dof = max(float(getattr(t, "df", len(xa) + len(xb) - 2)), 1.0)
-            q = stats.t.ppf(0.975, dof)
-            rng = np.random.default_rng(seed)
-            ma = rng.choice(xa, (4000, len(xa))).mean(1)
-            mb = rng.choice(xb, (4000, len(xb))).mean(1)
-            pb_better = float(np.mean(sign * (mb - ma) > 0))
-            raw_pairs.append((ea, eb, delta, (delta - q * se, delta + q * se), float(t.pvalue),
-                              "Welch t-test over seeds", pb_better))
-            continue
-        if len(ga) > 1 or len(gb) > 1:
-            # a group of seeds against one run: is the run one more draw from the group's seed
-            # distribution? t = (run - mean) / (s sqrt(1 + 1/n)), n - 1 degrees of freedom (the
-            # run's own seed variance is the group's under the null). s from the seeds; where
-            # they agree exactly, the run's own noise stands in for it
-            group, single = (ga, gb[0]) if len(ga) > 1 else (gb, ga[0])
-            x = np.array([_smoothed(r.diagnosis) for r in group])
-            s = float(x.std(ddof=1))
-            s = s if s > 0 else (_se_from(single.diagnosis) or 0.0)
-            delta = eb.value - ea.value
-            if s <= 0:
-                ci, p, method = (math.nan, math.nan), math.nan, "too short to test"
-            else:
-                se, dof = s * math.sqrt(1 + 1 / len(x)), len(x) - 1
-                q = stats.t.ppf(0.975, dof)
-                ci = (delta - q * se, delta + q * se)
-                p = float(2 * stats.t.sf(abs(delta) / se, dof))
-                method = ONE_RUN_VS_SEEDS
-            raw_pairs.append((ea, eb, delta, ci, p, method, pb_better))
-            continue
-        ra, rb = ga[0], gb[0]
-        n = val_size or ra.diagnosis.val_size or rb.diagnosis.val_size
-        if ra.correct is not None and rb.correct is not None and len(ra.correct) == len(rb.correct):
-            delta, ci, p = _paired(ra.correct, rb.correct, seed)
-            method = "paired predictions: McNemar, bootstrap CI"
-        elif n and is_proportion(monitor):
-            pa, pb = ea.value, eb.value
-            delta, ci, p = _z_pair(pa, math.sqrt(max(pa * (1 - pa), 1e-12) / n),
-                                   pb, math.sqrt(max(pb * (1 - pb), 1e-12) / n))
-            method = f"two-proportion z-test, N={n}"
+    return entries
+
+
+def _test_pair(ea: Entry, ga: list[RunInput], eb: Entry, gb: list[RunInput], mode: str, monitor: str,
+               val_size: int | None, seed: int) -> tuple:
+    """(a, b, delta b - a, ci95, p, method, P(b better)) for one pair of entries."""
+    if len(ga) > 1 and len(gb) > 1:
+        return _seeds_vs_seeds(ea, ga, eb, gb, mode, seed)
+    if len(ga) > 1 or len(gb) > 1:
+        return _seeds_vs_one(ea, ga, eb, gb)
+    ra, rb = ga[0], gb[0]
+    n = val_size or ra.diagnosis.val_size or rb.diagnosis.val_size
+    if ra.correct is not None and rb.correct is not None and len(ra.correct) == len(rb.correct):
+        delta, ci, p = _paired(ra.correct, rb.correct, seed)
+        method = "paired predictions: McNemar, bootstrap CI"
+    elif n and is_proportion(monitor):
+        pa, pb = ea.value, eb.value
+        delta, ci, p = _z_pair(pa, math.sqrt(max(pa * (1 - pa), 1e-12) / n),
+                               pb, math.sqrt(max(pb * (1 - pb), 1e-12) / n))
+        method = f"two-proportion z-test, N={n}"
+    else:
+        sa, sb = _se_from(ra.diagnosis), _se_from(rb.diagnosis)
+        if sa is None or sb is None:
+            delta, ci, p, method = eb.value - ea.value, (math.nan, math.nan), math.nan, "too short to test"
         else:
-            sa, sb = _se_from(ra.diagnosis), _se_from(rb.diagnosis)
-            if sa is None or sb is None:
-                delta, ci, p, method = eb.value - ea.value, (math.nan, math.nan), math.nan, "too short to test"
-            else:
-                delta, ci, p = _z_pair(ea.value, sa, eb.value, sb)
-                method = "z-test from the curves' noise"
-        raw_pairs.append((ea, eb, delta, ci, p, method, pb_better))
+            delta, ci, p = _z_pair(ea.value, sa, eb.value, sb)
+            method = "z-test from the curves' noise"
+    return ea, eb, delta, ci, p, method, None
+
+
+def _seeds_vs_seeds(ea: Entry, ga: list[RunInput], eb: Entry, gb: list[RunInput], mode: str, seed: int) -> tuple:
+    """Welch's t-test over the two groups' seeds, with P(b better) from a bootstrap of the means."""
+    sign = 1 if mode == "max" else -1
+    xa = np.array([_smoothed(r.diagnosis) for r in ga])
+    xb = np.array([_smoothed(r.diagnosis) for r in gb])
+    t = stats.ttest_ind(xb, xa, equal_var=False)
+    delta = float(xb.mean() - xa.mean())
+    se = math.sqrt(xa.var(ddof=1) / len(xa) + xb.var(ddof=1) / len(xb))
+    dof = max(float(getattr(t, "df", len(xa) + len(xb) - 2)), 1.0)
+    q = stats.t.ppf(0.975, dof)
+    rng = np.random.default_rng(seed)
+    ma = rng.choice(xa, (4000, len(xa))).mean(1)
+    mb = rng.choice(xb, (4000, len(xb))).mean(1)
+    pb_better = float(np.mean(sign * (mb - ma) > 0))
+    return ea, eb, delta, (delta - q * se, delta + q * se), float(t.pvalue), "Welch t-test over seeds", pb_better
+
+
+def _seeds_vs_one(ea: Entry, ga: list[RunInput], eb: Entry, gb: list[RunInput]) -> tuple:
+    """A group of seeds against one run: is the run one more draw from the group's seed
+    distribution? t = (run - mean) / (s sqrt(1 + 1/n)), n - 1 degrees of freedom (the run's own
+    seed variance is the group's under the null). s from the seeds; where they agree exactly,
+    the run's own noise stands in for it."""
+    group, single = (ga, gb[0]) if len(ga) > 1 else (gb, ga[0])
+    x = np.array([_smoothed(r.diagnosis) for r in group])
+    s = float(x.std(ddof=1))
+    s = s if s > 0 else (_se_from(single.diagnosis) or 0.0)
+    delta = eb.value - ea.value
+    if s <= 0:
+        return ea, eb, delta, (math.nan, math.nan), math.nan, "too short to test", None
+    se, dof = s * math.sqrt(1 + 1 / len(x)), len(x) - 1
+    q = stats.t.ppf(0.975, dof)
+    return (ea, eb, delta, (delta - q * se, delta + q * se), float(2 * stats.t.sf(abs(delta) / se, dof)),
+            ONE_RUN_VS_SEEDS, None)
+
+
+def _holm_pairs(raw_pairs: list[tuple]) -> list[Pair]:
+    """The pairs with Holm-adjusted p-values (over the pairs that could be tested)."""
     finite = [p for *_, p, _m, _b in raw_pairs if not math.isnan(p)]
     adjusted = iter(_holm(finite)) if finite else iter(())
     pairs = []
@@ -287,18 +319,7 @@ def compare(runs: list[RunInput], *, val_size: int | None = None, seed: int = 0)
         ph = next(adjusted) if not math.isnan(p) else math.nan
         pairs.append(Pair(ea.name, eb.name, float(delta), (float(ci[0]), float(ci[1])), float(p),
                           float(ph), bool(ph < 0.05) if not math.isnan(ph) else False, method, pb_better))
-    top = entries[0][0].name
-    group = [top] + [e.name for e, _ in entries[1:]
-                     if not any(p.a == top and p.b == e.name and p.significant for p in pairs)]
-    if seeded:
-        notes.append("Runs that differ only in training.seed are grouped; their smoothed bests are "
-                     "compared with Welch's t-test over seeds.")
-        if any(p.method == ONE_RUN_VS_SEEDS for p in pairs):
-            notes.append("A single run against a group of seeds is tested as one more seed of "
-                         "that group (t-test on the seeds' spread).")
-    exp = expected_max_curve([e.value for e, _ in entries], mode) if len(entries) >= 3 else None
-    return Comparison(monitor, mode, tuple(e for e, _ in entries), tuple(pairs), tuple(group),
-                      differing, exp, tuple(notes))
+    return pairs
 
 
 def run_input(name: str, d: Diagnosis, history, *, config: dict | None = None,
