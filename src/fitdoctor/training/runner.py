@@ -84,8 +84,21 @@ def train(cfg: RunConfig, *, store_path: str, out_dir: str = "runs", resume: str
     ``interrupted``, its stored epochs and last checkpoint are kept, and ``Interrupted`` is raised
     (the CLI turns it into one line and exit code 130 or 143)."""
     with stop_signals() as stop:
-        return _train(cfg, store_path=store_path, out_dir=out_dir, resume=resume, say=say, warn=warn,
-                      progress=progress, extra_callbacks=extra_callbacks, holder=holder, stop=stop)
+        result = _train(cfg, store_path=store_path, out_dir=out_dir, resume=resume, say=say, warn=warn,
+                        progress=progress, extra_callbacks=extra_callbacks, holder=holder, stop=stop)
+    _leave_process_group()
+    return result
+
+
+def _leave_process_group() -> None:
+    """Under DDP every rank leaves its process group once training succeeded (not on an error:
+    a rank still in a collective would hang the others). Left alive, gloo's worker threads meet
+    the interpreter's shutdown and the process may abort at exit ('terminate called without an
+    active exception', exit -6, after a run that finished; pytorch#190489)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def keep_patch(result: RunResult, store_path: str, changes: dict, note: str) -> str:
