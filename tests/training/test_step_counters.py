@@ -75,10 +75,10 @@ def test_the_gpu_finite_probe_never_waits_and_catches_a_nan(monkeypatch):
     task = TaskData(model=Identity(), train=None, val=None, num_classes=3, kind="multiclass", metric="acc",
                     default_loss="ce", train_targets=None, description="")
     module = FitModule(task, cfg, torch.nn.CrossEntropyLoss())
-    module._probe_buf = torch.zeros((), dtype=torch.bool)      # pinned memory needs a GPU
+    module._probe._host = torch.zeros((), dtype=torch.bool)    # pinned memory needs a GPU
     module.trainer = type("T", (), {"should_stop": False, "current_epoch": 0, "global_step": 7})()
     module._steps = [(torch.tensor(0.5), 4, None, None), (torch.tensor(float("nan")), 4, None, None)]
-    assert module._probe_finite() is False and module._probe is not None     # queued, not read
+    assert module._probe_finite() is False and module._probe.busy            # queued, not read
     assert module._probe_finite() is False and module.non_finite is None     # the copy has not landed
     Event.landed = True
     assert module._probe_finite() is True and module.non_finite == (0, 7) and module.trainer.should_stop

@@ -364,18 +364,12 @@ class FastModule(FitModule):
     def _probe_flag(self) -> None:
         """The non-finite flag, read without waiting (see FitModule._probe_finite)."""
         if self._graphs:
-            if self._probe is not None and self._probe[0].query():
-                self._probe = None
-                if self._probe_buf[0] > 0:
-                    self._stop_non_finite(self.current_epoch, int(self._probe_buf[1]))
-                    return
-            if self._probe is None:
-                if self._probe_buf is None:
-                    self._probe_buf = torch.zeros(2, dtype=torch.float64, pin_memory=True)
-                self._probe_buf.copy_(self._acc[BAD:FIRST_BAD + 1], non_blocking=True)
-                done = torch.cuda.Event()
-                done.record()
-                self._probe = (done, None)
+            landed = self._probe.landed()
+            if landed is not None and landed[0][0] > 0:
+                self._stop_non_finite(self.current_epoch, int(landed[0][1]))
+                return
+            if not self._probe.busy:
+                self._probe.start(self._acc[BAD:FIRST_BAD + 1])
         elif self._acc[BAD] > 0:                       # the CPU: reading costs nothing
             self._stop_non_finite(self.current_epoch, int(self._acc[FIRST_BAD]))
 

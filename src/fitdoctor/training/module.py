@@ -29,6 +29,39 @@ def _metrics(task) -> dict[str, torchmetrics.Metric]:
             "f1": C.MulticlassF1Score(task.num_classes, average="macro")}
 
 
+class HostCopy:
+    """A small device tensor copied to pinned host memory without waiting for the GPU: ``start``
+    queues the copy and a CUDA event behind it; ``landed`` gives (host tensor, tag) once the event
+    says the copy is done, else None. One copy in flight at a time (``busy``)."""
+
+    def __init__(self) -> None:
+        self._host: torch.Tensor | None = None
+        self._done = None                          # the CUDA event of the copy in flight
+        self._tag = None
+
+    @property
+    def busy(self) -> bool:
+        return self._done is not None
+
+    def start(self, value: torch.Tensor, tag=None) -> None:
+        if self._host is None:
+            self._host = torch.empty(value.shape, dtype=value.dtype, pin_memory=True)
+        self._host.copy_(value, non_blocking=True)
+        self._done = torch.cuda.Event()
+        self._done.record()
+        self._tag = tag
+
+    def landed(self):
+        if self._done is None or not self._done.query():
+            return None
+        self._done = None
+        return self._host, self._tag
+
+    def drop(self) -> None:
+        """Forget the copy in flight (the epoch's record reads the truth itself)."""
+        self._done = None
+
+
 class FitModule(L.LightningModule):
     LOOP = "standard"                      # which loop wrote a checkpoint (fast.FastModule: "fast")
 
@@ -42,8 +75,7 @@ class FitModule(L.LightningModule):
         # over ranks. Validation: torchmetrics.
         self.train_metrics = torch.nn.ModuleDict(_metrics(task)) if task.kind == "segmentation" else None
         self._steps: list[tuple] = []          # (loss, n, predictions, targets) per step
-        self._probe = None                     # (CUDA event, (epoch, step)) of the finite-loss probe
-        self._probe_buf = None                 # its answer, in pinned host memory (a GPU only)
+        self._probe = HostCopy()               # the finite-loss probe's answer (a GPU only)
         self._grad_norms: list[torch.Tensor] = []
         self.val_metrics = torch.nn.ModuleDict(_metrics(task))
         self.val_loss = torchmetrics.MeanMetric()
@@ -122,20 +154,13 @@ class FitModule(L.LightningModule):
         host memory; read the previous answer once its copy has landed (a CUDA event says so).
         A non-finite loss is caught within two probes (and at the latest by the epoch's record);
         True when it is caught now."""
-        if self._probe is not None and self._probe[0].query():
-            _, where = self._probe
-            self._probe = None
-            if bool(self._probe_buf):        # a read of host memory: no synchronisation
-                self._stop_non_finite(*where)
-                return True
-        if self._probe is None and self._steps:
-            if self._probe_buf is None:
-                self._probe_buf = torch.zeros((), dtype=torch.bool, pin_memory=True)
+        landed = self._probe.landed()
+        if landed is not None and bool(landed[0]):     # a read of host memory: no synchronisation
+            self._stop_non_finite(*landed[1])
+            return True
+        if not self._probe.busy and self._steps:
             recent = torch.stack([s[0] for s in self._steps[-self.finite_check_every:]])
-            self._probe_buf.copy_(~torch.isfinite(recent.sum()), non_blocking=True)
-            done = torch.cuda.Event()
-            done.record()
-            self._probe = (done, (self.current_epoch, self.global_step))
+            self._probe.start(~torch.isfinite(recent.sum()), (self.current_epoch, self.global_step))
         return False
 
     def on_before_optimizer_step(self, optimizer) -> None:
@@ -201,7 +226,7 @@ class FitModule(L.LightningModule):
 
         sums = self.trainer.strategy.reduce(self._train_totals(), reduce_op="sum")
         loss_n, n, hit, tn, fn, fp, tp, grad_sum, grad_count = (float(v) for v in sums)
-        self._probe = None
+        self._probe.drop()
         if not math.isfinite(loss_n) and self.non_finite is None:   # missed by the probes
             self._stop_non_finite(self.current_epoch, self.global_step)
         if n > 0:
