@@ -212,6 +212,52 @@ def test_write_atomic_keeps_the_umask_and_an_existing_files_mode(tmp_path):
     assert mode == {"new.md": 0o644, "private.md": 0o600, "kept.md": 0o640}
 
 
+def test_every_report_file_gets_the_umask_and_a_symlinked_png_is_refused(tmp_path):
+    """curves.png went through its own temporary file (mkstemp's 0600 kept, a symlink or a
+    directory named curves.png replaced or a traceback); it is written by write_atomic too."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        r = run("diagnose", SEED_LOGS / "sst-try4.log", "--out", tmp_path / "r")
+        assert r.exit_code == 0, r.output
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "r").iterdir()}
+        assert set(modes.values()) == {0o644}, modes
+        victim = tmp_path / "victim.png"
+        victim.write_bytes(b"keep")
+        (tmp_path / "l").mkdir()
+        (tmp_path / "l" / "curves.png").symlink_to(victim)
+        (tmp_path / "d" / "curves.png").mkdir(parents=True)
+        for out, kind in (("l", "a symlink"), ("d", "a directory")):
+            r = run("diagnose", SEED_LOGS / "sst-try4.log", "--out", tmp_path / out)
+            assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+            assert f"curves.png: {kind}" in r.output
+        assert victim.read_bytes() == b"keep" and (tmp_path / "l" / "curves.png").is_symlink()
+    finally:
+        os.umask(old)
+
+
+def test_write_atomic_reads_the_umask_without_changing_it(tmp_path, monkeypatch):
+    """Setting the umask to read it opened a window in which another thread's new files got mode
+    0666; the kernel's own report is read instead."""
+    import os
+    import stat
+
+    from fitdoctor.report import documents
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("no /proc")
+    calls = []
+    real = os.umask
+    monkeypatch.setattr(os, "umask", lambda m: calls.append(m) or real(m))
+    old = real(0o027)
+    try:
+        documents.write_atomic(str(tmp_path / "x.md"), "x")
+    finally:
+        real(old)
+    assert calls == [] and stat.S_IMODE((tmp_path / "x.md").stat().st_mode) == 0o640
+
+
 def _command_paths(cmd, prefix=()):
     yield prefix
     if hasattr(cmd, "commands"):                  # a group (typer may bring its own click)

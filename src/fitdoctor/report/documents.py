@@ -67,11 +67,25 @@ def write_atomic(path: str, data: str | bytes) -> None:
 
 def _mode_for(path: str) -> int:
     try:
-        return os.stat(path).st_mode & 0o7777
+        return os.stat(path).st_mode & 0o777
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the kernel says it (Linux 4.7+): setting
+    it to read it leaves a window in which another thread (a logger's writer) creates files under
+    the temporary mask. Elsewhere the temporary mask is 077, never a more permissive one."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    umask = os.umask(0o077)
+    os.umask(umask)
+    return umask
 
 
 def md_text(s: object) -> str:

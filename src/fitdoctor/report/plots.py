@@ -3,8 +3,7 @@ on one epoch axis, phases shaded, best epoch, onset and the noise band marked. m
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 
 import numpy as np
 
@@ -16,18 +15,18 @@ from .figures import trend_band
 
 
 def save_figure(fig, path: str) -> None:
-    """Write a figure atomically (temp file + rename) and close it."""
+    """Write a figure as PNG with write_atomic (whole or not at all, only over a regular file,
+    the umask's or the replaced file's mode) and close it."""
     import matplotlib.pyplot as plt
 
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
+    from .documents import write_atomic     # documents imports this module
+
     try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomic(path, buf.getvalue())
 
 
 def _cjk_font() -> str | None:
