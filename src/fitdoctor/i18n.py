@@ -717,6 +717,7 @@ PHRASES: dict[str, list[tuple[str, str]]] = {"zh": [
     (r"mmcv train iterations averaged per epoch", "mmcv 的训练迭代按 epoch 取平均"),
     (r"YOLOv5 results.txt: columns as its utils/plots.py plot_results reads them",
      "YOLOv5 results.txt：各列按其 utils/plots.py 中 plot_results 的读取顺序"),
+    (r"the last line, cut short \(no newline at its end\), dropped", "最后一行被截断（末尾没有换行），已舍弃"),
     (r"YOLOv5 scalars: the TensorBoard step is the epoch", "YOLOv5 的标量：TensorBoard 的 step 即 epoch"),
     (r"detectron2 metrics.json: one row per evaluation, the iteration as the x axis; training "
      r"losses averaged over the iterations since the previous evaluation; AP rescaled from "

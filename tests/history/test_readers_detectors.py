@@ -140,3 +140,24 @@ def test_quoted_and_wide_csv_headers_are_sniffed(tmp_path):
         assert r.exit_code == 0, r.output
         d = json.loads(r.stdout)
         assert (d["format"], d["n_points"], d["monitor"]["name"]) == ("keras-csv", 12, "val_acc")
+
+
+def test_a_short_yolov5_results_txt_cut_mid_line_is_still_sniffed(tmp_path):
+    """A run read in its first epochs (fitdoctor watch) or killed mid-write: the first 20 lines
+    include the cut last one. Was read as console text, exit 2. A cut inside the last number
+    leaves 15 fields that look whole: the missing newline says it is cut."""
+    lines = YOLO_TXT.read_text().splitlines(keepends=True)
+    short = tmp_path / "short.txt"
+    short.write_text("".join(lines[:5]) + lines[5][:60])
+    h = read_history(short)
+    assert h.format == "yolov5-txt" and list(h.epochs) == [0, 1, 2, 3, 4]
+    assert any("cut short" in n for n in h.notes)
+    mid_number = tmp_path / "mid.txt"
+    # this single-class run logs val cls_loss 0; a multi-class run's last number is longer
+    cut = lines[5].rstrip("\n").rsplit(None, 1)[0] + "   0.0123"[:-2]
+    assert len(cut.split()) == 15
+    mid_number.write_text("".join(lines[:5]) + cut)
+    h = read_history(mid_number)
+    assert list(h.epochs) == [0, 1, 2, 3, 4] and any("cut short" in n for n in h.notes)
+    whole = read_history(YOLO_TXT)
+    assert whole.n == 100 and not any("cut short" in n for n in whole.notes)

@@ -154,9 +154,19 @@ YOLOV5_TXT_COLUMNS = ("epoch", "gpu_mem", "train/box_loss", "train/obj_loss", "t
 _YOLOV5_LINE = re.compile(r"^\s*\d+/\d+\s+[\d.]+[KMG]?(?:\s+\S+){13}\s*$")
 
 
+_YOLOV5_CUT = re.compile(r"^\s*\d+(?:/\d*)?(?:\s+\S+){0,13}\s*$")   # a line cut short
+
+
 def is_yolov5_txt(text: str) -> bool:
+    """The first 20 lines are results.txt lines; the last of them may be cut short (a run still
+    writing it, or killed mid-line: read_yolov5_txt drops such a last line)."""
     lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
-    return bool(lines) and all(_YOLOV5_LINE.match(ln) for ln in lines)
+    if not lines:
+        return False
+    if all(_YOLOV5_LINE.match(ln) for ln in lines):
+        return True
+    return (len(lines) >= 2 and all(_YOLOV5_LINE.match(ln) for ln in lines[:-1])
+            and bool(_YOLOV5_CUT.match(lines[-1])))
 
 
 def read_yolov5_txt(path: str, lines) -> tuple[list[Run], str]:
@@ -173,13 +183,34 @@ def read_yolov5_txt(path: str, lines) -> tuple[list[Run], str]:
                        f"GPU memory and 13 numbers; got {len(fields)} fields).")
             continue
         rows.append([fields[0].split("/")[0], *fields[1:]])
+    notes = ["YOLOv5 results.txt: columns as its utils/plots.py plot_results reads them"]
+    if pending is None and rows and not _ends_with_newline(path):
+        rows.pop()                      # cut inside its last number: 15 fields, a wrong value
+        pending = "cut"
+    if pending is not None and rows:
+        notes.append("the last line, cut short (no newline at its end), dropped")
     if not rows:
-        raise LogFormatError(pending or f"{path}: an empty YOLOv5 results.txt.")
+        raise LogFormatError(f"{path}: no complete YOLOv5 results.txt line (its only line is cut "
+                             "short)." if pending == "cut" else
+                             pending or f"{path}: an empty YOLOv5 results.txt.")
     df = pd.DataFrame(rows, columns=list(YOLOV5_TXT_COLUMNS))
     df = df.drop(columns=["gpu_mem", "total", "targets", "img_size"])
-    runs, _ = table_runs(df, ["YOLOv5 results.txt: columns as its utils/plots.py plot_results "
-                              "reads them"])
+    runs, _ = table_runs(df, notes)
     return runs, "yolov5-txt"
+
+
+def _ends_with_newline(path: str) -> bool:
+    """YOLOv5 ends every line of results.txt with a newline; a file that does not end with one
+    was cut while the line was written (a run killed, or read while it writes)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            if fh.tell() == 0:
+                return True
+            fh.seek(-1, 2)
+            return fh.read(1) in (b"\n", b"\r")
+    except OSError:
+        return True
 
 
 def _flatten(rec: dict) -> dict:
