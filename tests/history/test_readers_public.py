@@ -148,3 +148,27 @@ def test_hf_epoch_that_restarts_is_ordered_by_step(tmp_path):
     assert h.values("val_acc").tolist() == original.values("val_acc").tolist()
     assert any("epoch field restarts" in n for n in h.notes)
     assert not any("epoch field restarts" in n for n in original.notes)
+
+
+def test_hf_entries_without_a_step_exit_2_in_one_line(tmp_path):
+    """Was a KeyError traceback ('step'), or with no step anywhere every evaluation merged into
+    one row keyed None."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from fitdoctor.cli import app
+
+    state = json.loads(public("codebert-10ep").read_text())
+    for which, keep in (("all", lambda r: False), ("train", lambda r: "eval_loss" in r)):
+        s = json.loads(json.dumps(state))
+        for rec in s["log_history"]:
+            if not keep(rec):
+                rec.pop("step", None)
+        folder = tmp_path / which
+        folder.mkdir()
+        (folder / "trainer_state.json").write_text(json.dumps(s))
+        r = CliRunner().invoke(app, ["diagnose", str(folder)])
+        assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+        lines = r.output.strip().splitlines()
+        assert len(lines) == 1 and "no numeric 'step'" in lines[0], lines

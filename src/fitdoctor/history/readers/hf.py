@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...errors import LogFormatError
 from ..names import canonical_name
 from .tables import per_evaluation
 
@@ -31,6 +32,12 @@ def read_trainer_state(path: str, state: dict) -> list[tuple[pd.DataFrame, dict]
             row.update({canonical_name(k): v for k, v in evals.items()})
         elif "loss" in rec or "learning_rate" in rec:
             train_rows.append(rec)
+    stepless = sum(1 for r in [*train_rows, *eval_rows.values()]
+                   if not isinstance(r.get("step"), (int, float)) or isinstance(r.get("step"), bool))
+    if stepless:                  # rows are merged and ordered by step: none to go by
+        raise LogFormatError(f"{path}: {stepless} log_history entr{'y has' if stepless == 1 else 'ies have'} "
+                             "no numeric 'step'; a Trainer's trainer_state.json gives one in every "
+                             "entry.")
     train = pd.DataFrame(train_rows)
     rename = {"loss": "train_loss", "learning_rate": "lr"}
     train = train.rename(columns=rename)
