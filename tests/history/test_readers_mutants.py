@@ -691,3 +691,23 @@ def test_tensorboard_missing_extra_and_unreadable_files(tmp_path, monkeypatch):
         read_tensorboard(str(tmp_path))
     assert str(info.value) == (f"{tmp_path}: TensorBoard event files need the optional extra: "
                                "pip install 'fitdoctor[tensorboard]'.")
+
+
+def test_tensorboard_metrics_tags_alone_are_not_yolov5(tmp_path):
+    """Was: any tag under metrics/ read the file as YOLOv5's (its note 'the TensorBoard step is
+    the epoch', Ultralytics' loss summing and LR groups) on a run logging per global step."""
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.compat.proto.summary_pb2 import Summary
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    from fitdoctor.history.readers.tensorboard import read_tensorboard
+
+    w = EventFileWriter(str(tmp_path))
+    for s in range(0, 3000, 100):
+        w.add_event(Event(step=s, wall_time=1.0, summary=Summary(value=[
+            Summary.Value(tag="metrics/accuracy", simple_value=s / 3000),
+            Summary.Value(tag="loss/train", simple_value=1 - s / 3000)])))
+    w.close()
+    [(df, meta)] = read_tensorboard(str(tmp_path))
+    assert meta["notes"] == ["no 'epoch' scalar: TensorBoard steps used as the x axis"]
+    assert "epoch" not in df.columns and list(df["step"][:2]) == [0, 100]

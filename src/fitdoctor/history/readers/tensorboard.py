@@ -18,6 +18,13 @@ def is_event_file(path: str) -> bool:
     return "tfevents" in os.path.basename(path)
 
 
+def _yolov5(tags: list[str]) -> bool:
+    """YOLOv5's scalars (train.py, v1 on): metrics/mAP_0.5 and x/lr0..2, logged once per epoch.
+    Any "metrics/..." tag is not enough: a run that logs metrics/accuracy per step is not one."""
+    return any(t.startswith("metrics/mAP_0.5") for t in tags) and \
+        any(t.startswith(("train/", "x/lr")) for t in tags)
+
+
 def read_tensorboard(path: str) -> list[tuple[pd.DataFrame, dict]]:
     try:
         from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -41,7 +48,7 @@ def read_tensorboard(path: str) -> list[tuple[pd.DataFrame, dict]]:
         raise LogFormatError(f"{path}: TensorBoard event file(s) with no scalar summaries.")
     df = pd.DataFrame([rows[k] for k in sorted(rows)])
     notes = []
-    if any(t.startswith(("metrics/", "x/lr")) for t in tags) and "epoch" not in df.columns:
+    if _yolov5(tags) and "epoch" not in df.columns:
         df = ultralytics(df.rename(columns={"step": "epoch"}), notes)   # YOLOv5: step = epoch
         notes.insert(0, "YOLOv5 scalars: the TensorBoard step is the epoch")
     elif "epoch" not in df.columns:
