@@ -93,3 +93,19 @@ def test_notes_say_how_the_val_size_was_inferred_or_that_sampling_is_left_out(tr
     # a loss has no sampling error of a proportion to leave out
     loss = dataclasses.replace(unknown, monitor="val_loss")
     assert notes_text(loss) == []
+
+
+def test_the_stable_gap_sentence_names_the_smoothed_gap_not_the_jsons_raw_one():
+    """gap_growth says 'smoothed' since c2db988; its sibling stable_gap printed the smoothed gap
+    as 'the train-val gap' beside a JSON gap_at_end that is the last raw value (0.00613 against
+    0.00884 on this real log)."""
+    from fitdoctor.diagnosis import diagnose
+    from fitdoctor.history import read_histories
+
+    from ..conftest import public
+
+    h = read_histories(str(public("resnet50-appended-runs")))[2]       # its third run
+    d = diagnose(h)
+    f = next(f for f in d.findings if f.code == "stable_gap")
+    assert f.evidence["gap_end"] != pytest.approx(d.overfitting["gap_at_end"], rel=0.01)
+    assert f.message.startswith(f"The smoothed train-val gap is large ({f.evidence['gap_end']:.3g})")
