@@ -542,6 +542,7 @@ LABELS: dict[str, dict[str, str]] = {
     "recommendations": {"en": "Recommendations", "zh": "建议"},
     "phase": {"en": "Phase", "zh": "阶段"},
     "epochs": {"en": "Epochs", "zh": "Epoch 范围"},
+    "epoch_count": {"en": "Epochs", "zh": "Epoch 数"},
     "mean_lr": {"en": "Mean LR", "zh": "平均学习率"},
     "train": {"en": "Train", "zh": "训练"},
     "val": {"en": "Val", "zh": "验证"},

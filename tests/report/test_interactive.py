@@ -188,3 +188,28 @@ def test_chinese_controls(tmp_path):
     assert r.exit_code == 0
     spec = figures(tmp_path / "report.html")["curves"]
     assert spec["words"]["smoothing"] == "平滑" and spec["kinds"]["val"] == "验证"
+
+
+def test_store_index_keeps_run_folders_under_runs_and_says_epochs_in_chinese(tmp_path):
+    """A store is a file that may come from elsewhere: a run id written into it as '../../x' or
+    an absolute path wrote that run's report outside DIR (os.path.join drops DIR before '/').
+    The count column said 'Epoch 范围' (epoch range) in Chinese."""
+    import sqlite3
+
+    store = tmp_path / "s.db"
+    stored_runs(store, n=2)
+    con = sqlite3.connect(store)
+    old = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY created")]
+    for run_id, new in zip(old, ("../../escaped", str(tmp_path / "abs"))):
+        for table in ("runs", "epochs", "artifacts", "predictions"):
+            con.execute(f"UPDATE {table} SET run_id = ? WHERE run_id = ?", (new, run_id))
+    con.commit()
+    con.close()
+    out = tmp_path / "a" / "b" / "idx"
+    r = run("report", "--store", store, "--out", out, "--lang", "zh")
+    assert r.exit_code == 0, r.output
+    assert not (out.parent / "escaped").exists() and not (tmp_path / "abs").exists()
+    page = (out / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r"<a href='(runs/[^']+/report.html)'>", page)
+    assert len(links) == 2 and all((out / link).exists() for link in links)
+    assert "<th>Epoch 数</th>" in page and "Epoch 范围" not in page

@@ -14,6 +14,7 @@ from ..errors import FitDoctorError
 from ..i18n import label
 from ..store import RunStore
 from .documents import asset_link, report_dir, write_atomic, write_reports
+from .explore import slug, unique
 from .figures import COLOURS, overlay_figure
 from .interactive import CSS, figure_block, scripts
 from .text import fmt
@@ -36,7 +37,10 @@ def write_store_index(store: str, out_dir: str, lang: str = "en") -> str:
     runs = RunStore(store, create=False)
     report_dir(out_dir, "index.html and a report folder per run")
     rows, shown = [], []
-    for r in runs.list_runs():
+    listed = runs.list_runs()
+    # a store is a file that may come from elsewhere: its ids name no folder outside runs/
+    folders = unique([slug(r["run_id"]) for r in listed])
+    for r, folder in zip(listed, folders):
         row = {"id": r["run_id"], "name": r["name"] or r["run_id"], "status": r["status"],
                "epochs": r["epochs"], "verdict": None, "best": "", "href": None, "note": ""}
         rows.append(row)
@@ -49,7 +53,7 @@ def write_store_index(store: str, out_dir: str, lang: str = "en") -> str:
         except FitDoctorError as exc:          # one unreadable run does not hide the others
             row["note"] = str(exc)
             continue
-        written = write_reports(h, d, os.path.join(out_dir, "runs", r["run_id"]), lang, asset_dir=out_dir)
+        written = write_reports(h, d, os.path.join(out_dir, "runs", folder), lang, asset_dir=out_dir)
         row.update(verdict=label(f"verdict.{d.verdict}", lang), best=_best_text(d),
                    href=os.path.relpath(written["html"], out_dir).replace(os.sep, "/"), monitor=d.monitor)
         shown.append((row, h, d))
@@ -60,7 +64,7 @@ def write_store_index(store: str, out_dir: str, lang: str = "en") -> str:
 
 def _page(rows: list[dict], shown: list, asset: str, lang: str) -> str:
     e = html.escape
-    head = ["run_id", label("run", lang), label("status", lang), label("epochs", lang),
+    head = ["run_id", label("run", lang), label("status", lang), label("epoch_count", lang),
             label("verdict", lang), f"{label('best', lang)} (epoch); {label('plot.true_level', lang)}"]
     body = []
     for r in rows:
