@@ -289,7 +289,8 @@ def schedule_cmd(
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1, max=100_000,
                                          help="Epochs to preview (default: training.epochs)."),
     steps_per_epoch: Optional[int] = typer.Option(None, "--steps-per-epoch", min=1, max=100_000,
-                                                  help="Batches per epoch (per-batch schedules; default 100)."),
+                                                  help="Optimizer steps per epoch (per-batch schedules; default: "
+                                                  "counted from the task's training batches, as training does)."),
     as_json: bool = typer.Option(False, "--json", help="Print {schema, lr_per_epoch[, lr_per_step]}."),
     out: Optional[str] = typer.Option(None, "--out", help="Write the LR curve as a PNG."),
     metric_file: Optional[str] = typer.Option(None, "--metric-file", help="Validation metric per epoch "
@@ -302,12 +303,13 @@ def schedule_cmd(
         from .training.config import load_config
         from .training.preview import PREVIEW_STEPS, preview_schedule, steps_per_epoch as spe_of
 
-        t = load_config(config, overrides).training
-        n, spe = epochs or t.epochs, spe_of(t, steps_per_epoch)
+        cfg = load_config(config, overrides)
+        t = cfg.training
+        n, (spe, source) = epochs or t.epochs, spe_of(cfg, steps_per_epoch)
         if t.step_per == "batch" and n * spe > PREVIEW_STEPS:
             raise UsageError(f"--epochs {n} x --steps-per-epoch {spe} = {n * spe:,} steps to "
                              f"preview; at most {PREVIEW_STEPS:,}. Lower one of them.")
-        p = preview_schedule(t, n, spe, metric_series(metric_file) if metric_file else None)
+        p = preview_schedule(t, n, spe, metric_series(metric_file) if metric_file else None, source)
         if out:
             plot_schedule(p, out)
         if as_json:

@@ -151,8 +151,10 @@ def test_bf16_accumulation_clipping_sgd_and_a_per_batch_schedule(tmp_path, cfg):
                 "--set", "training.step_per=batch", "--set", "training.warmup_epochs=0")
     assert doc["status"] == "completed" and doc["epochs"] == 2
     table = RunStore(str(tmp_path / "s.db")).epochs(doc["run_id"])
-    # 500 examples / batch 50 = 10 batches, 5 optimizer steps per epoch: the schedule steps 5 times
-    preview = json.loads(runner.invoke(app, ["schedule", cfg(epochs=2), "--json", "--steps-per-epoch", "5",
+    # 500 examples / batch 50 = 10 batches, 5 optimizer steps per epoch: the schedule steps 5
+    # times, which the preview counts itself from the task
+    preview = json.loads(runner.invoke(app, ["schedule", cfg(epochs=2), "--json",
+                                             "--set", "training.accumulate_grad_batches=2",
                                              "--set", "training.learning_rate=0.05",
                                              "--set", "training.scheduler=OneCycleLR",
                                              "--set", "training.step_per=batch",

@@ -16,7 +16,9 @@ def describe(p: SchedulePreview) -> str:
     s = p.spec
     return (f"{s.name or 'constant LR'}"
             + (f", warmup {s.warmup} {s.step_per}(s)" if s.warmup else "")
-            + (f", stepped per batch ({p.steps_per_epoch} per epoch)" if s.step_per == "batch" else "")
+            + (f", stepped per batch ({p.steps_per_epoch} per epoch"
+               + (f": {p.steps_source})" if p.steps_source and p.steps_source != "given" else ")")
+               if s.step_per == "batch" else "")
             + (", flat metric for ReduceLROnPlateau" if s.name == "ReduceLROnPlateau"
                and not p.metric_given else ""))
 
