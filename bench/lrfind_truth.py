@@ -201,7 +201,7 @@ def find_fitdoctor(b: Built, quick: bool) -> dict:
 
     r = find_lr(b.cfg, steps=40 if quick else 100)
     return {"suggestion": r.suggestion, "steps": sum(len(c.lr) for c in r.curves), "note": r.refused,
-            "rules": r.suggestions}
+            "rules": r.suggestions, "moved_from": r.moved_from}
 
 
 BEFORE = "c867a06"        # the last commit before issue 19
@@ -421,8 +421,9 @@ def _refused(row: dict) -> str:
 
 def choose_pretrained(task: str, truth: dict, quick: bool) -> dict:
     """Ramps on PRETRAINED_TUNE_SEEDS; each (rule, factor) candidate scored by the mean
-    |log10(suggestion / best LR)| over them (a seed where the rule found nothing counts 1 decade);
-    the best pair is set in fitdoctor.lrfind for the report seeds and returned with every score."""
+    |log10(suggestion / best LR)| over them (a seed where the rule found nothing, or whose
+    suggestion lr-find would refuse, counts 1 decade); the best pair is set in fitdoctor.lrfind
+    for the report seeds and returned with every score and the tuning ramps' rules."""
     import fitdoctor.lrfind as lrfind
 
     seeds = PRETRAINED_TUNE_SEEDS[:2] if quick else PRETRAINED_TUNE_SEEDS
@@ -434,19 +435,23 @@ def choose_pretrained(task: str, truth: dict, quick: bool) -> dict:
         vals = [rules[r] for r in lrfind.CONSENSUS if rules.get(r)]
         return float(np.exp(np.median(np.log(vals)))) if vals else None
 
+    def suggestion(f: dict, rule: str, factor: float):
+        b = base(f["rules"], rule)
+        s = factor * b if b and any(f["rules"].get(r) for r in lrfind.CONSENSUS) else None
+        return None if s is None or lrfind.refusal(f["rules"], s, f["moved_from"], 1e-7) else s
+
     scores = {}
     for rule in PRETRAINED_RULES:
         for factor in PRETRAINED_FACTORS:
-            errs = [abs(math.log10(factor * b / truth["best"])) if b else 1.0
-                    for b in (base(f["rules"], rule) for f in found)]
+            errs = [abs(math.log10(s / truth["best"])) if s else 1.0
+                    for s in (suggestion(f, rule, factor) for f in found)]
             scores[f"{factor:g}x {rule}"] = (float(np.mean(errs)), rule, factor)
     name, (err, rule, factor) = min(scores.items(), key=lambda kv: kv[1][0])
     lrfind.PRETRAINED_RULE, lrfind.PRETRAINED_FACTOR = rule, factor
     print(f"{task}: pretrained policy chosen on seeds {list(seeds)}: {name} (mean error {err:.2f} "
           f"decades); runner-up {sorted(scores.items(), key=lambda kv: kv[1][0])[1][0]}", flush=True)
     for f in found:                          # the tuning seeds' suggestions under the chosen pair
-        b = base(f["rules"], rule)
-        f["suggestion"] = factor * b if b else None
+        f["suggestion"] = suggestion(f, rule, factor)
     return {"seeds": list(seeds), "rule": rule, "factor": factor, "found": found,
             "scores": {k: v[0] for k, v in scores.items()}}
 
@@ -465,7 +470,9 @@ def bench_task(task: str, folder: str, quick: bool, tune: bool) -> dict:
     out = {"epochs": epochs, "truth": truth, "report": {}, "tune": {}, "tune_seeds": list(TUNE_SEEDS)}
     if tune and runs_pretrained(task, quick):
         chosen = choose_pretrained(task, truth, quick)
-        out["pretrained_policy"] = {k: v for k, v in chosen.items() if k != "found"}
+        out["pretrained_policy"] = {**{k: v for k, v in chosen.items() if k != "found"},
+                                    "ramps": [{k: f[k] for k in ("seed", "rules", "moved_from")}
+                                              for f in chosen["found"]]}
         out["tune"] = {"fitdoctor": score(chosen["found"], truth, runs, False, epochs)}
         out["tune_seeds"] = chosen["seeds"]
     found = run_finders(task, seeds, quick)

@@ -203,8 +203,9 @@ def lr_find_cmd(
         if steps < 12 or repeats < 1:                 # the rules look past the first 10 steps
             raise UsageError(f"--steps must be at least 12 and --repeats at least 1, got {steps=}, {repeats=}.")
         cfg = load_config(config, overrides)
-        if apply:
-            check_target(apply)                      # before the ramp, not after it
+        for target in (apply, out):
+            if target:
+                check_target(target)                 # before the ramp, not after it
         result = find_lr(cfg, min_lr=min_lr, max_lr=max_lr, steps=steps, repeats=repeats)
         if out:
             from .report.plots import plot_lr_find

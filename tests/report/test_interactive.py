@@ -112,7 +112,7 @@ def test_axes_step_and_wall_clock_where_the_history_has_them(tmp_path):
     fig = figures(tmp_path / "idx" / "index.html")["overlay"]["figure"]
     assert [a for a, _ in fig["fd"]["axes"]] == ["epoch", "step", "wall"]
     val = fig["fd"]["traces"][0]
-    assert val["x"]["step"][:3] == [50.0, 100.0, 150.0] and val["x"]["wall"][:3] == [2.0, 4.0, 6.0]
+    assert val["x"]["step"][:3] == [50.0, 100.0, 150.0] and val["x"]["wall"][:3] == [0.0, 2.0, 4.0]   # from the first epoch's end
     # the LR panel: one trace per run
     assert [t["kind"] for t in fig["fd"]["traces"]].count("lr") == 2
 
@@ -158,6 +158,15 @@ def test_report_refuses_a_missing_store(tmp_path):
     r = run("report", "--store", tmp_path / "none.db", "--out", tmp_path / "idx")
     assert r.exit_code == 2 and "no such run store" in r.output
     assert not (tmp_path / "none.db").exists()
+
+
+def test_report_on_an_empty_store_says_so_and_writes_nothing(tmp_path):
+    from fitdoctor.store import RunStore
+
+    RunStore(str(tmp_path / "empty.db"))
+    r = run("report", "--store", tmp_path / "empty.db", "--out", tmp_path / "idx")
+    assert r.exit_code == 2 and "no run stored yet" in r.output
+    assert not (tmp_path / "idx").exists()
 
 
 def test_sweep_page_plots_parameters_against_the_result(tmp_path):

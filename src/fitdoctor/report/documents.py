@@ -57,6 +57,8 @@ def write_atomic(path: str, data: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())                 # on disk before the rename makes it the file
         os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:

@@ -51,8 +51,10 @@ def trend_band(name: str, values: np.ndarray, mode: str) -> tuple[np.ndarray, fl
 
 
 def x_axes(h: History) -> dict[str, np.ndarray]:
-    """The axes a history can be drawn on: epoch always; step and wall clock (seconds since the
-    first epoch started) where its table has them for every row and they never go back."""
+    """The axes a history can be drawn on: epoch always; step and wall clock where its table has
+    them for every row and they never go back. Wall clock is seconds since the first logged epoch
+    ended, from per-epoch durations or from an elapsed time or timestamp column alike (a timestamp
+    says nothing of when training began), so runs of either kind line up."""
     out = {"epoch": h.epochs}
     if h.has("step"):
         step = h.values("step")
@@ -61,7 +63,7 @@ def x_axes(h: History) -> dict[str, np.ndarray]:
     for col in _EPOCH_SECONDS:
         t = h.values(col)
         if h.has(col) and np.all(np.isfinite(t)) and np.all(t >= 0):
-            out["wall"] = np.cumsum(t)
+            out["wall"] = np.cumsum(t) - t[0] if len(t) else t
             return out
     for col in _ELAPSED:
         t = h.values(col)

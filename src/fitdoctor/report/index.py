@@ -10,7 +10,7 @@ import os
 from collections import Counter
 
 from ..diagnosis import diagnose
-from ..errors import FitDoctorError
+from ..errors import FitDoctorError, UsageError
 from ..i18n import label
 from ..store import RunStore
 from .documents import asset_link, report_dir, write_atomic, write_reports
@@ -35,9 +35,12 @@ def _best_text(d) -> str:
 def write_store_index(store: str, out_dir: str, lang: str = "en") -> str:
     """DIR/index.html and a report per run with epochs; the path of index.html."""
     runs = RunStore(store, create=False)
+    listed = runs.list_runs()
+    if not listed:
+        raise UsageError(f"{store}: no run stored yet, nothing to report (train one, or log one "
+                         "with track()).")
     report_dir(out_dir, "index.html and a report folder per run")
     rows, shown = [], []
-    listed = runs.list_runs()
     # a store is a file that may come from elsewhere: its ids name no folder outside runs/
     folders = unique([slug(r["run_id"]) for r in listed])
     for r, folder in zip(listed, folders):
