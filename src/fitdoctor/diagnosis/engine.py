@@ -73,7 +73,34 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
         raise FitDoctorError(f"{history.source}: the monitored metric {history.monitor!r} has "
                              "no finite value; nothing to diagnose. Pick another "
                              "with --metric.")
-    findings: list[Finding] = []
+    breakdown, stop, stuck, dropped = _breakdown(ctx)
+    best = best_estimate(ctx, stop)
+    findings, overfit = _fitting_findings(ctx, best, breakdown, stuck, dropped)
+    lr_info, lr_findings = analyse_lr(ctx, best, overfit.get("onset_epoch"))
+    findings += lr_findings
+    schedule, schedule_found = _schedule(ctx, history.config)
+    findings += schedule_found
+    findings.sort(key=lambda f: _SEVERITY_RANK[f.severity])
+    phases = find_phases(ctx, overfit, findings)
+    verdict = _verdict(ctx, {f.code for f in findings})
+    recs = recommend(findings, monitor=ctx.val.name, mode=ctx.val.mode,
+                     epochs_run=float(ctx.epochs[-1]), first_epoch=float(ctx.epochs[0]),
+                     peak_lr=lr_info["peak"] if lr_info else None, config=history.config,
+                     schedule=schedule, window=ctx.val.window)
+    return Diagnosis(
+        source=history.source, format=history.format, name=history.name,
+        monitor=ctx.val.name, mode=ctx.val.mode, monitor_reason=history.monitor_reason,
+        n_points=ctx.n, best=best, final_epoch=float(ctx.epochs[-1]),
+        final_value=float(ctx.val.raw[np.flatnonzero(np.isfinite(ctx.val.raw))[-1]]),
+        overfitting=overfit, phases=phases, findings=tuple(findings), recommendations=recs,
+        lr=lr_info, schedule=schedule, verdict=verdict, notes=history.notes,
+        val_size=history.val_size, train_column=ctx.train.name if ctx.train else None,
+        val_size_inferred=history.val_size is not None and given is None)
+
+
+def _breakdown(ctx):
+    """(the breakdown findings: non-finite values, divergence; the index the best is sought
+    before, or None; the no-learning finding, or None; the codes that mean nothing here)."""
     breakdown = [f for f in (fitting.non_finite(ctx), fitting.divergence(ctx)) if f is not None]
     stop = None
     if breakdown:     # the best is sought before the breakdown: from its epoch on, the
@@ -83,7 +110,14 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     stuck = None if breakdown else no_learning(ctx)
     dropped = _MEANINGLESS_AFTER_BREAKDOWN if breakdown else \
         _MEANINGLESS_WITHOUT_LEARNING if stuck is not None else frozenset()
-    best = best_estimate(ctx, stop)
+    return breakdown, stop, stuck, dropped
+
+
+def _fitting_findings(ctx, best, breakdown: list[Finding], stuck: Finding | None,
+                      dropped: frozenset) -> tuple[list[Finding], dict]:
+    """(the findings about the best, the fit and the curves' noise, less those ``dropped``;
+    the overfitting summary)."""
+    findings: list[Finding] = []
     if ctx.n < MIN_POINTS:
         ev = {"n": ctx.n}
         findings.append(Finding("short_history", "info", message("short_history", ev), ev))
@@ -110,29 +144,22 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     findings = [f for f in findings if f.code not in dropped] + ([stuck] if stuck else [])
     if "overfitting" in dropped:
         overfit = {**overfit, "detected": False, "onset_epoch": None}
-    lr_info, lr_findings = analyse_lr(ctx, best, overfit.get("onset_epoch"))
-    findings += lr_findings
-    schedule = None
-    if ctx.lr is not None:
-        schedule = fit_schedule(ctx.epochs, ctx.lr)
-        if schedule is not None:
-            findings += schedule_findings(ctx.epochs, ctx.lr, schedule, history.config)
-    findings.sort(key=lambda f: _SEVERITY_RANK[f.severity])
-    phases = find_phases(ctx, overfit, findings)
-    codes = {f.code for f in findings}
+    return findings, overfit
+
+
+def _schedule(ctx, config) -> tuple:
+    """(the LR schedule fitted to the logged LR, or None; the findings about it)."""
+    if ctx.lr is None:
+        return None, []
+    schedule = fit_schedule(ctx.epochs, ctx.lr)
+    if schedule is None:
+        return None, []
+    return schedule, schedule_findings(ctx.epochs, ctx.lr, schedule, config)
+
+
+def _verdict(ctx, codes: set[str]) -> str:
+    """The most serious finding's code, "healthy", or "too_short" for a short sound history."""
     verdict = next((c for c in _VERDICT_ORDER if c in codes), "healthy")
     if ctx.n < MIN_POINTS and verdict not in ("non_finite", "divergence"):
         verdict = "too_short"
-    recs = recommend(findings, monitor=ctx.val.name, mode=ctx.val.mode,
-                     epochs_run=float(ctx.epochs[-1]), first_epoch=float(ctx.epochs[0]),
-                     peak_lr=lr_info["peak"] if lr_info else None, config=history.config,
-                     schedule=schedule, window=ctx.val.window)
-    return Diagnosis(
-        source=history.source, format=history.format, name=history.name,
-        monitor=ctx.val.name, mode=ctx.val.mode, monitor_reason=history.monitor_reason,
-        n_points=ctx.n, best=best, final_epoch=float(ctx.epochs[-1]),
-        final_value=float(ctx.val.raw[np.flatnonzero(np.isfinite(ctx.val.raw))[-1]]),
-        overfitting=overfit, phases=phases, findings=tuple(findings), recommendations=recs,
-        lr=lr_info, schedule=schedule, verdict=verdict, notes=history.notes,
-        val_size=history.val_size, train_column=ctx.train.name if ctx.train else None,
-        val_size_inferred=history.val_size is not None and given is None)
+    return verdict
