@@ -52,20 +52,42 @@ def plot_curves(h: History, d: Diagnosis, path: str, lang: str = "en") -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if lang == "zh":                   # Chinese labels only where a CJK font is installed
-        font = _cjk_font()
-        if font is None:
-            lang = "en"
-        else:
-            plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
-    e = h.epochs
+    lang = _plot_lang(lang)
     has_lr = h.has("lr")
     rows = 2 + int(has_lr)
     fig, axes = plt.subplots(rows, 1, figsize=(9, 2.6 * rows + 0.6), sharex=True,
                              gridspec_kw={"height_ratios": [3] + [1.4] * (rows - 1)})
-    ax = axes[0]
-    _shade(ax, d, lang, names=True)
     val = h.values(d.monitor)
+    _metric_panel(axes, h, d, val, lang)
+    _gap_panel(axes[1], h, d, val, lang)
+    if has_lr:
+        lx = axes[2]
+        lx.plot(h.epochs, h.values("lr"), "-", color="#16a085")
+        lx.set_ylabel(label("plot.lr", lang))
+        lx.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
+    axes[-1].set_xlabel(label("plot.epoch", lang))
+    fig.tight_layout()
+    save_figure(fig, path)
+    return path
+
+
+def _plot_lang(lang: str) -> str:
+    """The labels' language: Chinese only where a CJK font is installed (then set as the font)."""
+    import matplotlib.pyplot as plt
+
+    if lang == "zh":
+        font = _cjk_font()
+        if font is None:
+            return "en"
+        plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
+    return lang
+
+
+def _metric_panel(axes, h: History, d: Diagnosis, val, lang: str) -> None:
+    """The top panel: the monitored metric (and its training twin), its trend and noise band, the
+    best epoch, the phases named; the overfitting onset is marked on every panel."""
+    e, ax = h.epochs, axes[0]
+    _shade(ax, d, lang, names=True)
     ax.plot(e, val, "o-", ms=3, lw=1.2, color="#c0392b", label=d.monitor)
     if d.train_column:
         ax.plot(e, h.values(d.train_column), "o-", ms=3, lw=1.2, color="#2c3e50",
@@ -89,31 +111,25 @@ def plot_curves(h: History, d: Diagnosis, path: str, lang: str = "en") -> str:
     ax.legend(fontsize=8, loc="best")
     ax.set_title(f"{d.name} - {label('verdict', lang)}: {label('verdict.' + d.verdict, lang)}",
                  fontsize=10, pad=14)
-    gx = axes[1]
+
+
+def _gap_panel(gx, h: History, d: Diagnosis, val, lang: str) -> None:
+    """The second panel: the train-val gap, or the losses where overfitting was read off them
+    (its evidence is in the loss panel, not in the gap) or there is no training metric."""
     _shade(gx, d)
-    # overfitting read off the losses: its evidence is in the loss panel, not in the gap
     of = d.finding("overfitting")
     by_loss = of is not None and of.evidence.get("kind") == "loss"
     if d.train_column and not by_loss:
         gap = h.values(d.train_column) - val
-        gx.plot(e, gap if d.mode == "max" else -gap, "-", color="#34495e")
+        gx.plot(h.epochs, gap if d.mode == "max" else -gap, "-", color="#34495e")
         gx.axhline(0, color="k", lw=0.5)
         gx.set_ylabel(label("gap", lang))
     else:
         for col in ("train_loss", "val_loss"):
             if h.has(col):
-                gx.plot(e, h.values(col), "-", label=col)
+                gx.plot(h.epochs, h.values(col), "-", label=col)
         gx.set_ylabel(label("plot.loss", lang))
         gx.legend(fontsize=8)
-    if has_lr:
-        lx = axes[2]
-        lx.plot(e, h.values("lr"), "-", color="#16a085")
-        lx.set_ylabel(label("plot.lr", lang))
-        lx.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
-    axes[-1].set_xlabel(label("plot.epoch", lang))
-    fig.tight_layout()
-    save_figure(fig, path)
-    return path
 
 
 def plot_lr(lr_per_epoch: list[float], path: str, lr_per_step: list[float] | None = None,
