@@ -18,6 +18,7 @@ from typing import Callable
 import yaml
 
 from ..errors import Interrupted, UsageError
+from ..history.names import Monitor
 from ..store import RunStore
 from .config import RunConfig, build_config, config_dict, resolve_monitor
 from .early_stopping import StopReason
@@ -197,16 +198,59 @@ def _trainer(t, accelerator: str, fast: bool, callbacks: list, progress: bool, r
         deterministic=accelerator == "cpu", default_root_dir=run_dir)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What one call to ``train`` runs, decided before anything is stored."""
+    cfg: RunConfig
+    task: object
+    loss: object
+    loss_info: str
+    watch: Monitor
+    accelerator: str
+    fast: bool
+    why_not: str
+    resumed_id: str | None            # the run resumed; None for a new run
+    stored_epochs: int
+    resume_ckpt: str | None
+
+
 def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str | None,
            say: Callable[[str], None], warn: Callable[[str], None], progress: bool,
            extra_callbacks: list | None, holder: dict | None, stop: StopSignals) -> RunResult:
+    _quiet_lightning()
+    store = RunStore(store_path)
+    plan = _plan(cfg, store, resume, warn)
+    run_id = _open_run(store, plan, stop)
+    if stop.signum is not None:
+        raise _interrupted(store, run_id, stop.signum, plan.stored_epochs)
+    run_dir, ckpt_dir = _make_run_dir(store, plan, run_id, out_dir, say)
+    module = _build_module(plan, say)
+    train_data, val_data = (module.train_batches, module.val_batches) if plan.fast else \
+        (plan.task.train, plan.task.val)
+    callbacks, recorder, stopper = _callbacks(
+        plan, store, run_id, ckpt_dir, stop, say=say, warn=warn, progress=progress,
+        extra_callbacks=extra_callbacks, holder=holder, train_data=train_data)
+    trainer = _trainer(plan.cfg.training, plan.accelerator, plan.fast, callbacks, progress, run_dir)
+    try:
+        trainer.fit(module, train_data, val_data, ckpt_path=plan.resume_ckpt, weights_only=True)
+    except BaseException as exc:
+        signum = _interruption(exc, stop)
+        if signum is None:
+            raise
+        # the epoch in flight is dropped (its row was never written); a resume redoes it
+        raise _interrupted(store, run_id, signum, trainer.current_epoch) from None
+    return _finish(trainer, module, recorder, stopper, store=store, run_id=run_id, run_dir=run_dir,
+                   ckpt_dir=ckpt_dir, plan=plan, extra_callbacks=extra_callbacks, say=say, warn=warn)
+
+
+def _plan(cfg: RunConfig | None, store: RunStore, resume: str | None, warn: Callable[[str], None]) -> _Plan:
+    """The config (a resumed run's own), the task, loss and monitor, the device and the loop; a
+    bad schedule fails here, before a run is stored."""
     import lightning as L
     import torch
 
     from ..schedules import ScheduleSpec, check_schedule
 
-    _quiet_lightning()
-    store = RunStore(store_path)
     run_id, stored_epochs, resume_ckpt, resumed_loop = None, 0, None, None
     if resume is not None:
         cfg, run_id, stored_epochs, resume_ckpt, resumed_loop = _resumed(store, resume, warn)
@@ -214,80 +258,106 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
     task = build_task(cfg)
     loss, loss_info = build_loss(cfg.loss, task)
     watch = resolve_monitor(cfg.training, task.metric)
-    monitor, mode = watch.name, watch.mode
     t = cfg.training
     accelerator = "cpu" if t.accelerator == "auto" and not torch.cuda.is_available() else t.accelerator
     fast, why_not, spe = _choose_loop(cfg, task, accelerator, resumed_loop, run_id)
-    # a bad schedule fails before a run is stored (the steps per epoch only size it here)
-    check_schedule(ScheduleSpec.from_training(t, spe, monitor_mode=mode), t.learning_rate, t.epochs, spe)
-    if resume is None:
-        stop.check()                              # a signal so far: nothing stored yet
-        if _is_child():
-            run_id = os.environ[_RUN_ENV]
-        else:
-            run_id = store.create_run(config_dict(cfg), name=cfg.name, monitor=monitor, mode=mode,
-                                      val_size=task.val_size)
-            os.environ[_RUN_ENV] = run_id
-    elif not _is_child():
-        store.take_over(run_id)                   # running again, owned by this process
+    # the steps per epoch only size the schedule here
+    check_schedule(ScheduleSpec.from_training(t, spe, monitor_mode=watch.mode), t.learning_rate, t.epochs, spe)
+    return _Plan(cfg, task, loss, loss_info, watch, accelerator, fast, why_not, run_id, stored_epochs,
+                 resume_ckpt)
 
-    def interrupted(signum: int, epoch: int) -> Interrupted:
+
+def _open_run(store: RunStore, plan: _Plan, stop: StopSignals) -> str:
+    """The run's id: a new run is created (a DDP child takes its parent's from the environment);
+    a resumed one is taken over by this process."""
+    if plan.resumed_id is not None:
         if not _is_child():
-            store.update_run(run_id, status="interrupted", stop_reason=StopReason.INTERRUPTED.value)
-        return Interrupted(signum, run_id, epoch, primary=not _is_child())
+            store.take_over(plan.resumed_id)      # running again, owned by this process
+        return plan.resumed_id
+    stop.check()                                  # a signal so far: nothing stored yet
+    if _is_child():
+        return os.environ[_RUN_ENV]
+    run_id = store.create_run(config_dict(plan.cfg), name=plan.cfg.name, monitor=plan.watch.name,
+                              mode=plan.watch.mode, val_size=plan.task.val_size)
+    os.environ[_RUN_ENV] = run_id
+    return run_id
 
-    if stop.signum is not None:
-        raise interrupted(stop.signum, stored_epochs)
+
+def _interrupted(store: RunStore, run_id: str, signum: int, epoch: int) -> Interrupted:
+    """Mark the run interrupted (from rank 0) and return the exception that says so."""
+    if not _is_child():
+        store.update_run(run_id, status="interrupted", stop_reason=StopReason.INTERRUPTED.value)
+    return Interrupted(signum, run_id, epoch, primary=not _is_child())
+
+
+def _make_run_dir(store: RunStore, plan: _Plan, run_id: str, out_dir: str,
+                  say: Callable[[str], None]) -> tuple[str, str]:
+    """(run directory, checkpoint directory); rank 0 writes the resolved config.yaml there."""
     run_dir = os.path.join(out_dir, run_id)
     ckpt_dir = os.path.join(run_dir, "checkpoints")
     os.makedirs(ckpt_dir, exist_ok=True)
     if not _is_child():
         with open(os.path.join(run_dir, "config.yaml"), "w", encoding="utf-8") as fh:
-            yaml.safe_dump(config_dict(cfg), fh, sort_keys=False)
+            yaml.safe_dump(config_dict(plan.cfg), fh, sort_keys=False)
         store.add_artifact(run_id, "config", os.path.join(run_dir, "config.yaml"))
-        say(f"run {run_id}: {task.description}; monitor {monitor} ({mode}); loss {loss_info}")
+        say(f"run {run_id}: {plan.task.description}; monitor {plan.watch.name} ({plan.watch.mode}); "
+            f"loss {plan.loss_info}")
+    return run_dir, ckpt_dir
 
-    from .callbacks import EpochRecorder, ForwardStopSignal, RecordEarlyStopping
+
+def _build_module(plan: _Plan, say: Callable[[str], None]):
+    """The Lightning module of the chosen loop (compiled if asked); says which loop runs."""
+    import torch
+
     from .fast import FastModule
     from .module import FitModule
 
-    module = (FastModule if fast else FitModule)(task, cfg, loss, watch)
-    if fast and not _is_child():
+    t = plan.cfg.training
+    module = (FastModule if plan.fast else FitModule)(plan.task, plan.cfg, plan.loss, plan.watch)
+    if plan.fast and not _is_child():
         left = module.train_batches.left_out
         say("fast mode: each training step is one CUDA graph, the data on the GPU"
             + (f"; each epoch leaves out {left} of its {module.train_batches.n} shuffled training "
                "examples (a static batch shape)" if left else ""))
-    elif not _is_child() and (t.fast or (t.fast is None and accelerator != "cpu")):
-        say(f"standard loop: {why_not}")
+    elif not _is_child() and (t.fast or (t.fast is None and plan.accelerator != "cpu")):
+        say(f"standard loop: {plan.why_not}")
     if t.compile:
         module.net = torch.compile(module.net)
+    return module
+
+
+def _callbacks(plan: _Plan, store: RunStore, run_id: str, ckpt_dir: str, stop: StopSignals, *,
+               say: Callable[[str], None], warn: Callable[[str], None], progress: bool,
+               extra_callbacks: list | None, holder: dict | None, train_data):
+    """(callbacks, epoch recorder, early stopper or None): fitdoctor's own, then ``extra_callbacks``,
+    then the progress bar."""
+    from .callbacks import EpochRecorder, ForwardStopSignal, RecordEarlyStopping
+
+    t, watch = plan.cfg.training, plan.watch
     recorder = EpochRecorder(store, run_id, watch, ckpt_dir, t.gap_warning, say, warn)
     callbacks: list = [recorder, ForwardStopSignal(stop)]
     es, stopper = t.early_stopping, None
     if es is not None:
         stopper = RecordEarlyStopping(
-            recorder, warn=warn, monitor=monitor, mode=mode, patience=es.patience,
+            recorder, warn=warn, monitor=watch.name, mode=watch.mode, patience=es.patience,
             min_delta=es.min_delta, min_delta_mode=es.min_delta_mode, smoothing=es.smoothing,
             max_gap=es.max_gap, gap_patience=es.gap_patience, restart_aware=es.restart_aware)
         callbacks.append(stopper)
     if holder is not None:
         holder["recorder"] = recorder
     callbacks += list(extra_callbacks or [])
-    train_data, val_data = (module.train_batches, module.val_batches) if fast else (task.train, task.val)
     if progress:
         from .callbacks import EpochProgressBar
         # at most ~50 bar updates an epoch: a redraw every step costs ~70 us, as much as a small step
         callbacks.append(EpochProgressBar(refresh_rate=max(1, len(train_data) // 50), leave=False))
-    trainer = _trainer(t, accelerator, fast, callbacks, progress, run_dir)
-    try:
-        trainer.fit(module, train_data, val_data, ckpt_path=resume_ckpt, weights_only=True)
-    except BaseException as exc:
-        signum = _interruption(exc, stop)
-        if signum is None:
-            raise
-        # the epoch in flight is dropped (its row was never written); a resume redoes it
-        raise interrupted(signum, trainer.current_epoch) from None
-    reason, status, message = _outcome(module, stopper, extra_callbacks, ckpt_dir, t.epochs)
+    return callbacks, recorder, stopper
+
+
+def _finish(trainer, module, recorder, stopper, *, store: RunStore, run_id: str, run_dir: str,
+            ckpt_dir: str, plan: _Plan, extra_callbacks: list | None, say: Callable[[str], None],
+            warn: Callable[[str], None]) -> RunResult:
+    """Store the finished fit's status (from rank 0), say why it stopped early, and the result."""
+    reason, status, message = _outcome(module, stopper, extra_callbacks, ckpt_dir, plan.cfg.training.epochs)
     epochs = int(recorder.last.get("epoch", -1)) + 1 if recorder.last else 0
     best = recorder.best
     if trainer.is_global_zero:
@@ -296,5 +366,4 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
             (warn if reason is StopReason.NON_FINITE else say)(f"stopped: {message}")
     return RunResult(run_id, status, reason.value, message, epochs,
                      float(best[0]) if best else None, float(best[1]) if best else None,
-                     run_dir, monitor, primary=trainer.is_global_zero and not _is_child())
-
+                     run_dir, plan.watch.name, primary=trainer.is_global_zero and not _is_child())
