@@ -146,11 +146,6 @@ def test_a_planted_import_is_caught_directly_and_through_another_module(tmp_path
     assert violations(import_graph(tmp_path)) == []
 
 
-# the readers' sniffer still lives in its __init__: other work is adding readers there now, and
-# moving the file under it would turn each of those changes into a conflict (issue 15, left)
-INIT_WITH_CODE = {"history/readers/__init__.py"}
-
-
 def _reexport_only(node: ast.stmt) -> bool:
     """A docstring, an import, ``__all__``/``__version__``, or a module ``__getattr__`` that
     imports on first use and returns what it imported."""
@@ -166,7 +161,5 @@ def _reexport_only(node: ast.stmt) -> bool:
 @pytest.mark.parametrize("init", sorted(str(p.relative_to(SRC / ROOT)) for p in (SRC / ROOT).rglob("__init__.py")))
 def test_package_inits_only_re_export(init):
     """A package's ``__init__.py`` names what it offers; the code lives in named modules."""
-    if init in INIT_WITH_CODE:
-        pytest.skip("known: " + init)
     body = ast.parse((SRC / ROOT / init).read_text(encoding="utf-8")).body
     assert [type(n).__name__ for n in body if not _reexport_only(n)] == []

@@ -1,7 +1,7 @@
 """The history readers pinned rule by rule, on small logs written here by hand (or real logs
 read with json/csv in the test). Every expected value is worked out from the log text itself,
 never taken from the reader's own output. Written against mutmut's survivors in
-history/readers/ (tables.py, __init__.py, hf.py, text.py, tensorboard.py)."""
+history/readers/ (tables.py, sniff.py, hf.py, text.py, tensorboard.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from fitdoctor.errors import LogFormatError, UsageError
 from fitdoctor.history import read_histories, read_history
-from fitdoctor.history.readers import _looks_like_csv
+from fitdoctor.history.readers.sniff import _looks_like_csv
 from fitdoctor.history.readers.hf import read_trainer_state
 from fitdoctor.history.readers.tables import _flatten, parse_jsonl, read_json_records
 from fitdoctor.history.readers.text import clean_line, parse_command_line, read_text
