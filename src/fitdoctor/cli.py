@@ -31,6 +31,14 @@ out_console = Console()
 err_console = Console(stderr=True)
 
 
+# a library parameter an error names -> the option that sets it here (else --name, "_" -> "-")
+FLAGS = {"fmt": "--format", "monitor": "--metric", "overrides": "--set", "pick": "--recommendation"}
+
+
+def _flag(name: str) -> str:
+    return FLAGS.get(name) or "--" + name.replace("_", "-")
+
+
 @contextlib.contextmanager
 def _user_errors(on_interrupt: Optional[Callable[[Interrupted], str]] = None) -> Iterator[None]:
     """A FitDoctorError: one line, exit 2. An interruption (SIGINT/SIGTERM, with training stopped
@@ -39,8 +47,8 @@ def _user_errors(on_interrupt: Optional[Callable[[Interrupted], str]] = None) ->
         yield
     except FitDoctorError as exc:
         # one line however narrow the terminal, and a path with brackets is not markup
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False,
-                          soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(exc.cli_message(_flag))}", markup=True,
+                          highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except Interrupted as exc:
         if exc.primary:

@@ -11,7 +11,7 @@ import tempfile
 
 from .diagnosis import diagnose
 from .diagnosis.comparison import run_input
-from .errors import UsageError
+from .errors import UsageError, arg, either
 from .history import History, read_histories, read_history
 from .store import RunStore
 
@@ -42,22 +42,24 @@ def open_histories(paths: list[str], fmt: str | None, run: str | None,
     """The histories of ``paths``: log files or run directories, or run ids of ``store``;
     ``run`` picks a run of a file holding several (a number from 1, or "all")."""
     if run not in (None, "all") and not run.isdigit():
-        raise UsageError(f"--run must be a run number (1, 2, ...) or 'all', got {run=}.")
+        raise UsageError(f"{arg('run')} must be a run number (1, 2, ...) or 'all', got {run=}.")
     out: list[History] = []
     for path in paths:
         if path == "-":
             found = _stdin_histories(fmt)
             if run is None and len(found) > 1:
-                raise UsageError(f"-: standard input holds {len(found)} runs; give --run N or --run all.")
+                every = arg("run", "all", lib="run='all'")
+                raise UsageError(f"-: standard input holds {len(found)} runs; give {arg('run', 'N')} or {every}.")
             if run not in (None, "all") and not 1 <= int(run) <= len(found):
-                raise UsageError(f"-: --run {run}, but standard input holds {len(found)} run(s).")
+                raise UsageError(f"-: {arg('run', run, lib=f'run={run!r}')}, but standard input holds "
+                                 f"{len(found)} run(s).")
             out += found if run in (None, "all") else [found[int(run) - 1]]
             continue
         if not os.path.exists(path) and store and os.path.exists(store):
             runs = RunStore(store, create=False)
             if not runs.find(path):
-                raise UsageError(f"{path}: no such file, and no run of that id in {store} (see "
-                                 f"`fitdoctor runs list --store {store}`).")
+                listing = either(f"RunStore({store!r}).list_runs()", f"`fitdoctor runs list --store {store}`")
+                raise UsageError(f"{path}: no such file, and no run of that id in {store} (see {listing}).")
             out.append(runs.history(path))       # a run id from `fitdoctor runs list`
             continue
         if run == "all":
@@ -71,12 +73,13 @@ def open_histories(paths: list[str], fmt: str | None, run: str | None,
 
 def metric_series(path: str) -> list[float]:
     """One number per line, or any training history fitdoctor reads (its monitored metric)."""
+    named = arg("metric_file", path, lib=path)           # --metric-file on the command line
     if not os.path.exists(path):
-        raise UsageError(f"--metric-file {path}: no such file.")
+        raise UsageError(f"{named}: no such file.")
     if not os.path.isfile(path):          # a directory, a device (/dev/zero), a FIFO
-        raise UsageError(f"--metric-file {path}: not a regular file.")
+        raise UsageError(f"{named}: not a regular file.")
     if os.path.getsize(path) > METRIC_FILE_BYTES:
-        raise UsageError(f"--metric-file {path}: larger than {METRIC_FILE_BYTES // 2**20} MB; a "
+        raise UsageError(f"{named}: larger than {METRIC_FILE_BYTES // 2**20} MB; a "
                          "metric per epoch is a few KB. Give the validation metric's values.")
     try:
         with open(path, encoding="utf-8") as fh:

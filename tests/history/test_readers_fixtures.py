@@ -101,7 +101,7 @@ def test_missing_file_and_bad_format_name(tmp_path):
     for fmt in (None, "tensorboard", "hf"):       # not "a damaged event file" for tensorboard
         with pytest.raises(LogFormatError, match="nope.log: no such file"):
             read_history(tmp_path / "nope.log", fmt=fmt)
-    with pytest.raises(UsageError, match="--format must be one of"):
+    with pytest.raises(UsageError, match="^fmt must be one of"):
         read_history(FIXTURES / "history.json", fmt="xml")
 
 

@@ -234,7 +234,7 @@ def test_run_selection_is_one_based_and_bounded():
     path = FIXTURES / "two-runs.log"      # epochs 0-5, then the counter restarts at 0-4
     assert list(read_history(path, run=1).epochs) == [0, 1, 2, 3, 4, 5]
     assert list(read_history(path, run=2).epochs) == [0, 1, 2, 3, 4]
-    with pytest.raises(UsageError, match=r"--run must be between 1 and 2, got run=0\."):
+    with pytest.raises(UsageError, match=r": run must be between 1 and 2, got run=0\."):
         read_history(path, run=0)
     with pytest.raises(LogFormatError, match=r"holds 2 runs \(the epoch counter restarts\): "
                                              r"run 1: epochs 0-5 \(6 rows\); run 2: epochs 0-4 "
@@ -408,6 +408,8 @@ def test_console_error_says_what_was_seen(lines, seen):
     assert str(info.value) == (
         f"x.log: no epoch lines with metrics found ({seen}). Expected lines such as 'epoch 3: "
         "train loss :: 1.42, dev acc :: 0.38' or 'Epoch 3/50 ... loss: 0.31 - val_loss: 0.35'; "
+        "for CSV, JSON or TensorBoard files pass fmt.")
+    assert info.value.cli_message(lambda name: {"fmt": "--format"}[name]).endswith(
         "for CSV, JSON or TensorBoard files pass --format.")
 
 

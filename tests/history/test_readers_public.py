@@ -47,7 +47,7 @@ def test_keras_append_and_resumed_runs_are_split_never_merged():
     runs = read_histories(public("resnet50-appended"))
     assert [h.n for h in runs] == [5, 4, 10, 5]
     assert [h.values("lr")[0] for h in runs][2] == pytest.approx(1e-5, rel=1e-3)
-    with pytest.raises(LogFormatError, match=r"holds 4 runs.*--run N"):
+    with pytest.raises(LogFormatError, match=r"holds 4 runs.*Pick one with run=N"):
         read_history(public("resnet50-appended"))
     resumed = read_histories(public("bilstm-lm-resumed"))
     assert (resumed[0].epochs[0], resumed[0].epochs[-1]) == (1, 100)

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import LogFormatError, UsageError
+from ..errors import LogFormatError, UsageError, arg
 from .names import infer_mode, is_proportion, metric_of
 
 _MONITOR_PREFERENCE = ("acc", "f1", "map", "map50", "iou", "dice", "auc", "r2", "precision")
@@ -66,10 +66,10 @@ class History:
         elif mode is not None:
             changes["mode"] = mode
         if mode is not None and mode not in ("max", "min"):
-            raise UsageError(f"--mode must be 'max' or 'min', but got {mode=}.")
+            raise UsageError(f"{arg('mode')} must be 'max' or 'min', but got {mode=}.")
         if val_size is not None:
             if val_size <= 0:
-                raise UsageError(f"--val-size must be a positive number of examples, got {val_size=}.")
+                raise UsageError(f"{arg('val_size')} must be a positive number of examples, got {val_size=}.")
             changes["val_size"] = int(val_size)
         return dataclasses.replace(self, **changes) if changes else self
 
@@ -100,7 +100,7 @@ def resolve_column(history: History, name: str) -> str:
             return candidate
     available = ", ".join(c for c in history.columns if c not in ("epoch", "step"))
     raise UsageError(f"{history.source}: no metric {name!r} in this history. "
-                     f"Available: {available}. Pass one of them with --metric.")
+                     f"Available: {available}. Pass one of them with {arg('monitor', lib='monitor=NAME')}.")
 
 
 def default_monitor(columns: list[str]) -> tuple[str | None, str]:

@@ -11,7 +11,7 @@ import os
 import re
 from typing import Iterator
 
-from ...errors import LogFormatError, UsageError
+from ...errors import LogFormatError, UsageError, arg
 from ..core import History, make_history
 from .hf import read_trainer_state
 from .mlflow import find_runs, read_mlflow
@@ -147,7 +147,7 @@ def _read_json(src: "_Source", fmt: str):
 
 def _read_runs(path: str, fmt: str | None):
     if fmt is not None and fmt not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, but got {fmt=}.")
+        raise UsageError(f"{arg('fmt')} must be one of {', '.join(FORMATS)}, but got {fmt=}.")
     if os.path.isdir(path):
         for name in ("trainer_state.json", "metrics.csv", "results.csv", "results.txt",
                      "summary.csv", "metrics.json", "log.txt"):
@@ -206,7 +206,7 @@ def read_history(path: str, fmt: str | None = None, run: int | None = None) -> H
     runs = read_histories(path, fmt)
     if run is not None:
         if not 1 <= run <= len(runs):
-            raise UsageError(f"{path}: --run must be between 1 and {len(runs)}, got {run=}.")
+            raise UsageError(f"{path}: {arg('run')} must be between 1 and {len(runs)}, got {run=}.")
         return runs[run - 1]
     if len(runs) > 1:
         named = runs[0].format == "mlflow"
@@ -214,6 +214,7 @@ def read_history(path: str, fmt: str | None = None, run: int | None = None) -> H
                             f"{h.epochs[0]:g}-{h.epochs[-1]:g} ({h.n} rows)"
                             for i, h in enumerate(runs, 1))
         why = "MLflow runs" if named else "runs (the epoch counter restarts)"
-        raise LogFormatError(f"{path}: holds {len(runs)} {why}: {listing}. Pick one with --run N, "
-                             "or diagnose each with --run all.")
+        raise LogFormatError(f"{path}: holds {len(runs)} {why}: {listing}. Pick one with "
+                             f"{arg('run', 'N')}, or diagnose each with "
+                             f"{arg('run', 'all', lib='read_histories()')}.")
     return runs[0]

@@ -321,7 +321,7 @@ def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]
         try:
             return _detectron2(records)
         except LogFormatError as exc:
-            raise LogFormatError(f"{path}: {exc}") from None
+            raise LogFormatError(f"{path}: {exc.args[0]}") from None     # its wording kept (errors.arg)
     notes: list[str] = []
     config: dict = {}
     renamed_test = False

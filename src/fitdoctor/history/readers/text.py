@@ -11,7 +11,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from ...errors import LogFormatError
+from ...errors import LogFormatError, arg
 from ..names import KNOWN_METRICS, canonical_name, metric_of
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -153,7 +153,7 @@ def read_text(path: str, lines: Iterable[str]) -> list[tuple[pd.DataFrame, dict]
         raise LogFormatError(f"{path}: no epoch lines with metrics found ({seen}). Expected lines "
                              "such as 'epoch 3: train loss :: 1.42, dev acc :: 0.38' or "
                              "'Epoch 3/50 ... loss: 0.31 - val_loss: 0.35'; for CSV, JSON or "
-                             "TensorBoard files pass --format.")
+                             f"TensorBoard files pass {arg('fmt')}.")
     out = []
     for run in runs:
         rows = [{canonical_name(k): v for k, v in row.items()} for row in run.rows]
