@@ -117,8 +117,9 @@ def test_schema_mismatch_names_the_fix(tmp_path):
     RunStore(str(path))
     with sqlite3.connect(path) as c:
         c.execute("UPDATE schema_version SET version = 99")
-    with pytest.raises(StoreError, match="schema version 99.*--store NEW.db"):
+    with pytest.raises(StoreError, match="schema version 99.*start a new store with another path") as info:
         RunStore(str(path))
+    assert info.value.cli_message(lambda name: "--" + name).endswith("start a new store with --store NEW.db.")
     (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="not a fitdoctor run store"):
         RunStore(str(tmp_path / "junk.db"))

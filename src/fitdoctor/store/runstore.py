@@ -22,7 +22,7 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from ..errors import FitDoctorError, UsageError
+from ..errors import FitDoctorError, UsageError, arg, either
 
 SCHEMA_VERSION = 2          # 2: runs.owner_host, owner_pid, owner_start (version 1 is migrated)
 DEFAULT_PATH = "fitdoctor.db"
@@ -113,7 +113,7 @@ _RUNS_COLUMNS = {"run_id", "name", "status", "stop_reason", "config", "monitor",
 
 def _foreign(path: str, what: str) -> StoreError:
     return StoreError(f"{path}: not a fitdoctor run store ({what}); fitdoctor leaves it untouched. "
-                      "Pass a new or fitdoctor-made file with --store.")
+                      f"Pass a new or fitdoctor-made file with {arg('store', lib='store=PATH')}.")
 
 
 class RunStore:
@@ -128,17 +128,18 @@ class RunStore:
         self.path = str(path)
         parent = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(parent):
-            raise StoreError(f"--store {self.path}: the folder {parent} does not exist.")
+            raise StoreError(f"{self._named()}: the folder {parent} does not exist.")
         if os.path.exists(self.path) and not os.path.isfile(self.path):
-            raise StoreError(f"--store {self.path}: not a regular file; give the path of a run store.")
+            raise StoreError(f"{self._named()}: not a regular file; give the path of a run store.")
         if not create and not os.path.exists(self.path):
-            raise StoreError(f"--store {self.path}: no such run store yet; `fitdoctor train` creates it.")
+            raise StoreError(f"{self._named()}: no such run store yet; " +
+                             either("RunStore(path) or track() creates it.", "`fitdoctor train` creates it."))
         if os.path.isfile(self.path) and os.path.getsize(self.path) > 0:
             try:
                 with open(self.path, "rb") as fh:
                     head = fh.read(len(_SQLITE_MAGIC))
             except OSError as exc:
-                raise StoreError(f"--store {self.path}: cannot read it ({exc.strerror}).") from None
+                raise StoreError(f"{self._named()}: cannot read it ({exc.strerror}).") from None
             if head != _SQLITE_MAGIC:
                 raise _foreign(self.path, "not an SQLite file")
         try:
@@ -174,6 +175,10 @@ class RunStore:
             self.conn.close()                 # a refused file is not kept open (or locked)
             raise
 
+    def _named(self) -> str:
+        """The store as an error names it: "run store PATH" (library), "--store PATH" (CLI)."""
+        return arg("store", self.path, lib=f"run store {self.path}")
+
     def _check_ours(self) -> bool:
         """Whether the file is new (no tables yet); a StoreError when it belongs to something else.
         Reads only."""
@@ -200,7 +205,7 @@ class RunStore:
         if row[0] not in (1, SCHEMA_VERSION):
             raise StoreError(f"{self.path}: run store schema version {row[0]}, this fitdoctor "
                              f"reads version {SCHEMA_VERSION}. Use a fitdoctor of the matching "
-                             "version, or start a new store with --store NEW.db.")
+                             f"version, or start a new store with {arg('store', 'NEW.db', lib='another path')}.")
         return int(row[0])
 
     def _migrate_1_to_2(self) -> None:
@@ -315,7 +320,8 @@ class RunStore:
         if len(ids) == 1:
             return ids[0]
         if not ids:
-            raise StoreError(f"{self.path}: no run {run!r}. See `fitdoctor runs list --store {self.path}`.")
+            raise StoreError(f"{self.path}: no run {run!r}. See " + either(
+                "list_runs()", f"`fitdoctor runs list --store {self.path}`") + ".")
         raise StoreError(f"{self.path}: {run!r} matches {len(ids)} runs ({', '.join(ids[:5])}); "
                          "give more of the id.")
 
