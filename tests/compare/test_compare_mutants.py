@@ -551,8 +551,9 @@ def test_runs_monitoring_another_metric_are_refused():
 
     runs = [run("A", 0.8), run("B", 0.3, monitor="val_loss"), run("C", 0.7),
             run("D", 0.2, monitor="val_loss")]
-    with pytest.raises(UsageError, match=r"val_acc \(max\): A, C; val_loss \(max\): B, D\).*--metric"):
+    with pytest.raises(UsageError, match=r"val_acc \(max\): A, C; val_loss \(max\): B, D\).*monitor=NAME") as info:
         compare(runs)
+    assert "Give --metric NAME to compare" in info.value.cli_message(lambda name: "--metric")
     assert compare([run("A", 0.8), run("C", 0.7)]).notes == (RANK_NOTE,)
 
 

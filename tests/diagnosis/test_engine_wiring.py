@@ -34,7 +34,9 @@ def test_a_monitor_without_finite_values_is_a_clear_error():
     with pytest.raises(FitDoctorError) as e:
         diagnose(h)
     assert str(e.value) == ("constructed.csv: the monitored metric 'val_acc' has no finite value; "
-                            "nothing to diagnose. Pick another with --metric.")
+                            "nothing to diagnose. Pick another with monitor=NAME (History.with_options).")
+    assert e.value.cli_message(lambda name: {"monitor": "--metric"}[name]).endswith(
+        "Pick another with --metric.")
 
 
 @pytest.mark.parametrize("n, short", [(4, True), (5, False)])

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ..errors import UsageError
+from ..errors import UsageError, arg
 from ..history.names import is_proportion
 from .fitting import tail_length
 from .types import Diagnosis
@@ -181,7 +181,8 @@ def one_metric(runs: list[RunInput]) -> tuple[str, str]:
         listing = "; ".join(f"{m} ({mode}): {', '.join(v[:3])}{', ...' if len(v) > 3 else ''}"
                             for (m, mode), v in seen.items())
         raise UsageError(f"the runs monitor different metrics ({listing}); runs are ranked on one "
-                         "metric. Give --metric NAME to compare the same one.")
+                         "metric. Give " + arg("monitor", "NAME", lib="monitor=NAME (History.with_options)")
+                         + " to compare the same one.")
     return next(iter(seen))
 
 

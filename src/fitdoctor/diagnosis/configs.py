@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ..errors import UsageError
+from ..errors import UsageError, arg
 from ..history.names import is_proportion
 from .comparison import RunInput, Z95, _holm, _paired, _se_from, _smoothed, one_metric
 
@@ -351,12 +351,13 @@ class ConfigComparison:
 def group_runs(runs: list[RunInput], pattern: str) -> dict[str, list[RunInput]]:
     """Configurations by the text the first capture group of ``pattern`` matched in each run's
     name (re.search). Every run must match, and there must be two configurations or more."""
+    named = arg("group", repr(pattern), lib=f"pattern={pattern!r}")     # --group on the command line
     try:
         rx = re.compile(pattern)
     except re.error as exc:
-        raise UsageError(f"--group {pattern!r} is not a regular expression: {exc}.") from None
+        raise UsageError(f"{named} is not a regular expression: {exc}.") from None
     if rx.groups < 1:
-        raise UsageError(f"--group {pattern!r} has no capture group: put the part of the run's "
+        raise UsageError(f"{named} has no capture group: put the part of the run's "
                          r"name that names the configuration in parentheses, e.g. '(.*)-s\d+'.")
     groups: dict[str, list[RunInput]] = {}
     unmatched, empty = [], []
@@ -369,16 +370,16 @@ def group_runs(runs: list[RunInput], pattern: str) -> dict[str, list[RunInput]]:
         else:
             groups.setdefault(m.group(1), []).append(r)
     if unmatched:
-        raise UsageError(f"--group {pattern!r} matches nothing in {len(unmatched)} of {len(runs)} "
+        raise UsageError(f"{named} matches nothing in {len(unmatched)} of {len(runs)} "
                          f"run name(s): {', '.join(unmatched[:5])}"
                          + (", ..." if len(unmatched) > 5 else "")
                          + ". It is searched in each run's name (a file's name, a stored run's name).")
     if empty:
-        raise UsageError(f"--group {pattern!r}: its first group captures nothing in "
+        raise UsageError(f"{named}: its first group captures nothing in "
                          f"{', '.join(empty[:5])}; a configuration needs a name.")
     if len(groups) < 2:
         names = ", ".join(r.name for r in runs)
-        raise UsageError(f"--group {pattern!r} puts all {len(runs)} runs into one configuration "
+        raise UsageError(f"{named} puts all {len(runs)} runs into one configuration "
                          f"({next(iter(groups))!r}: {names}); comparing needs two or more.")
     return groups
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from ..errors import FitDoctorError
+from ..errors import FitDoctorError, arg
 from ..history.core import History
 from ..history.names import is_proportion, metric_of
 from ..i18n import message
@@ -72,7 +72,7 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     if ctx is None:
         raise FitDoctorError(f"{history.source}: the monitored metric {history.monitor!r} has "
                              "no finite value; nothing to diagnose. Pick another "
-                             "with --metric.")
+                             f"with {arg('monitor', lib='monitor=NAME (History.with_options)')}.")
     breakdown, stop, stuck, dropped = _breakdown(ctx)
     best = best_estimate(ctx, stop)
     findings, overfit = _fitting_findings(ctx, best, breakdown, stuck, dropped)
