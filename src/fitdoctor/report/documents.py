@@ -11,7 +11,7 @@ import tempfile
 
 from ..diagnosis.document import notes_text, to_document
 from ..diagnosis.types import Diagnosis
-from ..errors import UsageError
+from ..errors import UsageError, arg
 from ..history.core import History
 from ..i18n import label
 from .plots import plot_curves
@@ -22,12 +22,12 @@ from .text import (finding_text, headline, patch_yaml, phase_header, phase_rows,
 def report_dir(out_dir: str, files: str) -> None:
     """Make ``out_dir`` for the report files, or say plainly why it cannot be one."""
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise UsageError(f"--out {out_dir}: not a directory. --out names a directory for "
-                         f"{files}; give a new or existing directory.")
+        raise UsageError(f"{arg('out', out_dir, lib=out_dir)}: not a directory. {arg('out', lib='It')} "
+                         f"names a directory for {files}; give a new or existing directory.")
     try:
         os.makedirs(out_dir, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"--out {out_dir}: cannot create it ({exc.strerror}). Give a directory "
+        raise UsageError(f"{arg('out', out_dir, lib=out_dir)}: cannot create it ({exc.strerror}). Give a directory "
                          "you can write to.") from None
 
 

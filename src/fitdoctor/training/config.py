@@ -14,7 +14,7 @@ from typing import Any, Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import ConfigError
+from ..errors import ConfigError, arg
 from ..history.names import Monitor
 from ..history.names import resolve_monitor as _resolve
 
@@ -199,7 +199,8 @@ def parse_overrides(pairs: list[str]) -> list[tuple[str, Any]]:
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set expects key=value (e.g. training.learning_rate=2e-5), got {pair!r}.")
+            raise ConfigError(f"{arg('overrides', lib='an item of overrides')} expects key=value "
+                              f"(e.g. training.learning_rate=2e-5), got {pair!r}.")
         out.append((key.strip(), _number(yaml.safe_load(raw)) if raw.strip() else None))
     return out
 
@@ -263,25 +264,26 @@ def read_patch(path: str, pick: int = 1) -> tuple[dict, str]:
         try:
             text, where = Path(path).read_text(encoding="utf-8"), path
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"--patch {path}: cannot read it "
+            raise ConfigError(f"{arg('patch', path, lib=path)}: cannot read it "
                               f"({getattr(exc, 'strerror', None) or type(exc).__name__}).") from None
+    named = arg("patch", where, lib=where)                   # --patch on the command line
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:
         data = None
     if isinstance(data, list) and all(isinstance(d, dict) and "recommendations" in d for d in data):
-        raise ConfigError(f"--patch {where}: holds {len(data)} diagnoses; give the one of the run "
+        raise ConfigError(f"{named}: holds {len(data)} diagnoses; give the one of the run "
                           "to patch (diagnose one history at a time).")
     if isinstance(data, dict) and str(data.get("schema", "")).startswith("fitdoctor.diagnosis/"):
         recs = [r for r in data.get("recommendations") or [] if r.get("patch")]
         if not 1 <= pick <= len(recs):
-            raise ConfigError(f"--patch {where}: the diagnosis has {len(recs)} recommendation(s) "
-                              f"with a patch; --recommendation {pick} is not one of them.")
+            raise ConfigError(f"{named}: the diagnosis has {len(recs)} recommendation(s) "
+                              f"with a patch; {arg('pick', pick)} is not one of them.")
         rec = recs[pick - 1]
         return rec["patch"], (f"recommendation {pick} ({rec.get('code')}) of the diagnosis of "
                               f"{data.get('source')}")
     if not isinstance(data, dict) or not data:
-        raise ConfigError(f"--patch {where}: a patch is a YAML or JSON mapping of config sections "
+        raise ConfigError(f"{named}: a patch is a YAML or JSON mapping of config sections "
                           "(training:, model:, ...), or a diagnosis from `fitdoctor diagnose --json`.")
     return data, where
 
