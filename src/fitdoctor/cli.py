@@ -214,7 +214,7 @@ def lr_find_cmd(
         for target in (apply, out):
             if target:
                 check_target(target)                 # before the ramp, not after it
-        result = find_lr(cfg, min_lr=min_lr, max_lr=max_lr, steps=steps, repeats=repeats)
+        result = find_lr(cfg, min_lr=min_lr, max_lr=max_lr, steps=steps, repeats=repeats, flag=_flag)
         if out:
             from .report.plots import plot_lr_find
             plot_lr_find(result.curves, result.suggestions, out)

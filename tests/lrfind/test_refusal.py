@@ -100,7 +100,9 @@ def test_no_minimum_in_the_ramp_is_refused():
     rules, message = suggest(c)
     assert all(v is None for v in rules.values()) and message.startswith("no minimum")
     result = summarize([c], batches_per_epoch=25)
-    assert result.suggestion is None and "--max-lr" in result.refused
+    assert result.suggestion is None and "raise max_lr" in result.refused      # find_lr's parameter
+    cli = summarize([c], batches_per_epoch=25, flag=lambda name: "--" + name.replace("_", "-"))
+    assert "raise --max-lr" in cli.refused and "max_lr" not in cli.refused    # the option, on the command line
 
 
 def test_smoothing_is_centred_and_ignores_outlier_batches():

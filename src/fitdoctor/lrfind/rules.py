@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
+from ..errors import arg, render
+
 if TYPE_CHECKING:                 # the rules read numbers; only the ramp is given torch objects
     import torch
 
@@ -183,29 +185,36 @@ def smoothed(raw) -> np.ndarray:
     return np.array([med[max(0, i - h):i + h + 1].mean() for i in range(n)])
 
 
-def suggest(curve: RangeCurve) -> tuple[dict[str, Optional[float]], str]:
+def suggest(curve: RangeCurve, flag: Optional[Callable[[str], str]] = None) -> tuple[dict[str, Optional[float]], str]:
     """The rules' LRs on the smoothed curve, or None each with the reason when the curve shows
-    no clear descent or no minimum.
+    no clear descent or no minimum. The reason names find_lr's parameters (``steps``), or, with
+    ``flag``, the options that set them (errors.render).
 
     steepest: the steepest descent against log-LR up to the minimum; half_drop: the first LR at
     which the loss has fallen half-way from its start (_descent()) to its minimum; min_div_10:
     the minimum's LR / 10; valley: fastai's valley (shown, not in the consensus)."""
+    rules, why = _suggest(curve)
+    return rules, render(why, flag)
+
+
+def _suggest(curve: RangeCurve) -> tuple[dict[str, Optional[float]], str]:
     lr, loss = np.asarray(curve.lr), smoothed(curve.raw)
     none = {r: None for r in RULES}
     if len(loss) < 12:                   # _descent looks past the first 10 steps
         if curve.stopped == "max_lr":
-            return none, f"only {len(loss)} steps: raise --steps"
+            return none, f"only {len(loss)} steps: raise {arg('steps')}"
         return none, (f"the loss {'diverged' if curve.stopped == 'diverged' else 'became non-finite'} after "
-                      f"{len(loss)} steps: lower --min-lr or --max-lr")
+                      f"{len(loss)} steps: lower {arg('min_lr')} or {arg('max_lr')}")
     start, low, need, noise = _descent(curve)
     if start - low <= need:                # (a loss of 0 throughout: no descent either)
         return none, (f"no clear descent: the loss went from {start:.4g} to at best {low:.4g}, a drop under "
-                      f"{need:.2g} (4x its noise {noise:.2g}, or 1 %); widen --min-lr/--max-lr, raise --steps "
+                      f"{need:.2g} (4x its noise {noise:.2g}, or 1 %); widen {arg('min_lr')}/{arg('max_lr')}, "
+                      f"raise {arg('steps')} "
                       "or check the model and data")
     i_min = 10 + int(np.argmin(loss[10:]))
     if curve.stopped == "max_lr" and i_min >= len(loss) - SMOOTH_MEAN // 2 - 1:
         return none, (f"no minimum: the loss was still falling at the ramp's end ({lr[-1]:.3g}); raise "
-                      "--max-lr")
+                      f"{arg('max_lr')}")
     grad = np.gradient(loss[: i_min + 1], np.log10(lr[: i_min + 1]))
     steepest = 3 + int(np.argmin(grad[3:]))            # the first steps: the windows are one-sided
     below = np.flatnonzero(loss[: i_min + 1] < start - 0.5 * (start - loss[i_min]))
@@ -247,22 +256,28 @@ def moved_from(curve: RangeCurve) -> Optional[float]:
 
 
 def refusal(rules: dict[str, Optional[float]], suggestion: Optional[float],
-            moved: Optional[float], min_lr: Optional[float] = None) -> str:
+            moved: Optional[float], min_lr: Optional[float] = None,
+            flag: Optional[Callable[[str], str]] = None) -> str:
     """Why the suggestion must not be used as a learning rate, or "" when it may.
 
     Refused: (1) CONSENSUS rules more than MAX_DISAGREEMENT decades apart. They read one smoothed
     curve; further apart, the descent is long or noisy enough that its steepest point, its middle
     and its minimum do not pin one LR down, and their median is a guess. (2) A suggestion more
     than MAX_DISAGREEMENT decades below ``moved`` (moved_from()): nothing shows that the model
-    trains there. The advice names a --min-lr a decade below ``moved`` when the ramp (from
-    ``min_lr``) started lower than that."""
+    trains there. The advice names a ``min_lr`` a decade below ``moved`` when the ramp (from
+    ``min_lr``) started lower than that; ``flag`` as in suggest()."""
+    return render(_refusal(rules, suggestion, moved, min_lr), flag)
+
+
+def _refusal(rules: dict[str, Optional[float]], suggestion: Optional[float],
+             moved: Optional[float], min_lr: Optional[float] = None) -> str:
     present = {r: rules[r] for r in CONSENSUS if rules.get(r)}
     if suggestion is None or not present:
         return ""
     if moved is not None and (min_lr is None or moved / 10 > min_lr * 1.01):
-        todo = f"Start the ramp nearer the descent (--min-lr {moved / 10:.0e}) and add --repeats 3"
+        todo = f"Start the ramp nearer the descent ({arg('min_lr', f'{moved / 10:.0e}')}) and add {arg('repeats', 3)}"
     else:
-        todo = "Add --repeats 3 (a median over other batches), or check the model and data"
+        todo = f"Add {arg('repeats', 3)} (a median over other batches), or check the model and data"
     spread = _decades(present.values()) or 0.0
     if spread > MAX_DISAGREEMENT:
         values = ", ".join(f"{r} {v:.3g}" for r, v in present.items())
@@ -306,25 +321,27 @@ def combine(per_repeat: list[dict[str, Optional[float]]], pretrained: bool = Fal
 
 
 def summarize(curves: list[RangeCurve], *, batches_per_epoch: int, min_lr: Optional[float] = None,
-              pretrained: bool = False) -> LRFindResult:
+              pretrained: bool = False, flag: Optional[Callable[[str], str]] = None) -> LRFindResult:
     """The result of one ramp per repeat: each curve's rules (and why not, per curve), their
     combination over repeats, where the loss moved (the geometric median over repeats), and the
     suggestion by ``policy(pretrained)`` unless refusal() refuses it (then None, and the reason
-    in ``message``)."""
+    in ``message``). The reasons name find_lr's parameters, or with ``flag`` the options that
+    set them (as in suggest())."""
     per_repeat, messages = [], []
     for r, curve in enumerate(curves):
-        rules, msg = suggest(curve)
+        rules, msg = suggest(curve, flag)
         per_repeat.append(rules)
         if msg:
             messages.append(f"repeat {r + 1}: {msg}" if len(curves) > 1 else msg)
     rules, spread, agreement, suggestion = combine(per_repeat, pretrained)
     if pretrained and suggestion is None and agreement is not None and not messages:
-        messages.append(f"no suggestion: the {PRETRAINED_RULE} rule, which a pretrained model's "
-                        "suggestion is read from, found no point on the curve; raise --steps")
+        messages.append(render(f"no suggestion: the {PRETRAINED_RULE} rule, which a pretrained model's "
+                               f"suggestion is read from, found no point on the curve; raise {arg('steps')}",
+                               flag))
     onsets = [m for m in (moved_from(c) for c in curves) if m]
     moved = _geomedian(onsets) if onsets else None
     refused = refusal(rules, suggestion, moved, min_lr if min_lr is not None else
-                      (curves[0].lr[0] if curves and curves[0].lr else None))
+                      (curves[0].lr[0] if curves and curves[0].lr else None), flag)
     shown = sum(1 for p in per_repeat if any(p.get(r) for r in CONSENSUS))
     if not refused and suggestion is not None and len(curves) > 1 and 2 * shown <= len(curves):
         refused = (f"only {shown} of {len(curves)} repeats showed a descent: the curve does not "

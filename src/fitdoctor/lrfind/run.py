@@ -17,7 +17,9 @@ from . import MAX_LR, MIN_LR, STEPS, LRFindResult, range_test, suggest, summariz
 
 
 def find_lr(cfg: RunConfig, *, min_lr: float = MIN_LR, max_lr: float = MAX_LR, steps: int = STEPS,
-            repeats: int = 1, on_repeat=None) -> LRFindResult:
+            repeats: int = 1, on_repeat=None, flag=None) -> LRFindResult:
+    """The range test on ``cfg``'s task, ``repeats`` times; the result's reasons name these
+    parameters, or with ``flag`` (name -> option) the options that set them."""
     device = "cuda" if torch.cuda.is_available() and cfg.training.accelerator != "cpu" else "cpu"
     torch.manual_seed(cfg.training.seed)
     task = build_task(cfg)
@@ -39,7 +41,7 @@ def find_lr(cfg: RunConfig, *, min_lr: float = MIN_LR, max_lr: float = MAX_LR, s
         if on_repeat:
             on_repeat(r, curve, suggest(curve)[0])
     return summarize(curves, batches_per_epoch=len(task.train), min_lr=min_lr,
-                     pretrained=task.pretrained)
+                     pretrained=task.pretrained, flag=flag)
 
 
 def applied_config(config: str, overrides: list[str], cfg: RunConfig, result: LRFindResult, target: str) -> str:
