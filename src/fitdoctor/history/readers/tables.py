@@ -323,39 +323,15 @@ def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]
         except LogFormatError as exc:
             raise LogFormatError(f"{path}: {exc.args[0]}") from None     # its wording kept (errors.arg)
     notes: list[str] = []
-    config: dict = {}
-    renamed_test = False
     runs = _record_runs(records, flavour)
+    bare, config, renamed_test = "train", {}, False
     if flavour == "mmcv-json":
         config = {k: v for k, v in records[0].items() if "mode" not in records[0] and
                   isinstance(v, (int, float, str))}
-        # rows keyed by (run, epoch): a counter that goes back starts another run, which
-        # split_restarts then reports, instead of averaging two runs' epoch 1 into one row
-        rows: dict[tuple[int, float], dict] = {}
-        for rec, run in zip(records, runs):
-            if run is None:
-                continue
-            mode, epoch = rec["mode"], float(rec["epoch"])
-            row = rows.setdefault((run, epoch), {"epoch": epoch, "_n": 0})
-            flat = _flatten({k: v for k, v in rec.items() if k not in ("epoch", "iter", "mode",
-                                                                       "time", "data_time", "memory")})
-            if mode == "train":
-                row["_n"] += 1
-                for k, v in flat.items():
-                    key = "lr" if k == "lr" else "train_" + k
-                    row[key] = v if key == "lr" else row.get(key, 0.0) + v
-            else:
-                row.update({("val_" + k): v for k, v in flat.items() if k != "lr"})
-        for row in rows.values():
-            n = row.pop("_n") or 1
-            for k in [k for k in row if k.startswith("train_")]:
-                row[k] /= n
-        df = pd.DataFrame(list(rows.values()))
+        df = _mmcv_epochs(records, runs)
         notes.append("mmcv train iterations averaged per epoch")
-        bare = "train"
     else:
         df = pd.DataFrame([_flatten(r) for r in records])
-        bare = "train"
         if flavour == "jsonl" and any(c.startswith("test_") for c in df.columns) and \
                 not any(c.startswith(("val_", "valid_", "eval_")) for c in df.columns):
             df.columns = [("val_" + c[5:]) if c.startswith("test_") else c for c in df.columns]
@@ -363,17 +339,7 @@ def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]
             notes.append("DeiT/DETR-style 'test_*' keys are evaluations on the validation set: "
                          "read as val_*")
     df = df.drop(columns=[c for c in df.columns if c in ("n_parameters",)], errors="ignore")
-    # non-finite values per run: a run does not inherit another's NaN
-    n_runs = 1 + max((r for r in runs if r is not None), default=0)
-    bad_runs: list[dict] = [{} for _ in range(n_runs)]
-    for rec, run in zip(records, runs):
-        if run is None:
-            continue
-        # an mmcv record's keys are bare: its mode names the split
-        prefix = rec["mode"] + "_" if flavour == "mmcv-json" else ""
-        for k, val in _flatten(rec).items():
-            if isinstance(val, float) and not np.isfinite(val):
-                bad_runs[run].setdefault(k if k == "lr" else prefix + k, float(rec.get("epoch", 0)))
+    bad_runs = _non_finite_per_run(records, runs, flavour)
 
     def named(bad: dict) -> dict:
         if renamed_test:
@@ -391,6 +357,47 @@ def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]
         bad_runs = [merged] * len(parts)
     return [(_rename(t, bare), {**_meta(notes, config=config), "non_finite": named(b)})
             for t, b in zip(parts, bad_runs)]
+
+
+def _mmcv_epochs(records: list[dict], runs: list[int | None]) -> pd.DataFrame:
+    """mmcv's records, one row per (run, epoch): train iterations averaged, val entries as they
+    are. Keyed by run too: a counter that goes back starts another run, which split_restarts
+    then reports, instead of averaging two runs' epoch 1 into one row."""
+    rows: dict[tuple[int, float], dict] = {}
+    for rec, run in zip(records, runs):
+        if run is None:
+            continue
+        mode, epoch = rec["mode"], float(rec["epoch"])
+        row = rows.setdefault((run, epoch), {"epoch": epoch, "_n": 0})
+        flat = _flatten({k: v for k, v in rec.items() if k not in ("epoch", "iter", "mode",
+                                                                   "time", "data_time", "memory")})
+        if mode == "train":
+            row["_n"] += 1
+            for k, v in flat.items():
+                key = "lr" if k == "lr" else "train_" + k
+                row[key] = v if key == "lr" else row.get(key, 0.0) + v
+        else:
+            row.update({("val_" + k): v for k, v in flat.items() if k != "lr"})
+    for row in rows.values():
+        n = row.pop("_n") or 1
+        for k in [k for k in row if k.startswith("train_")]:
+            row[k] /= n
+    return pd.DataFrame(list(rows.values()))
+
+
+def _non_finite_per_run(records: list[dict], runs: list[int | None], flavour: str) -> list[dict]:
+    """Per run, each key's first epoch with a non-finite value: a run does not inherit another's
+    NaN. An mmcv record's keys are bare: its mode names the split."""
+    n_runs = 1 + max((r for r in runs if r is not None), default=0)
+    bad_runs: list[dict] = [{} for _ in range(n_runs)]
+    for rec, run in zip(records, runs):
+        if run is None:
+            continue
+        prefix = rec["mode"] + "_" if flavour == "mmcv-json" else ""
+        for k, val in _flatten(rec).items():
+            if isinstance(val, float) and not np.isfinite(val):
+                bad_runs[run].setdefault(k if k == "lr" else prefix + k, float(rec.get("epoch", 0)))
+    return bad_runs
 
 
 def parse_jsonl(path: str, lines) -> list[dict]:

@@ -101,33 +101,11 @@ def read_text(path: str, lines: Iterable[str]) -> list[tuple[pd.DataFrame, dict]
         if line.count("--") >= 2 and not _EPOCH.search(line):
             config.update(parse_command_line(line))
             continue
-        body = _LOG_PREFIX.sub("", line)
-        body = _BAR.sub(" ", body)
+        body = _BAR.sub(" ", _LOG_PREFIX.sub("", line))
         m = _EPOCH.search(body)
         if m:
-            epoch = int(m.group(1))
-            if m.group(2):
-                config.setdefault("epochs", int(m.group(2)))
-            metrics, counts = _metrics(body[:m.start()] + " , " + body[m.end():])
-            inline_votes[0 if metrics else 1] += 1
-            run = runs[-1]
-            if last_epoch is not None and epoch <= last_epoch:
-                previous = run.rows[-1] if run.rows else None
-                if epoch == last_epoch and previous is not None and \
-                        all(previous.get(k) == v for k, v in metrics.items()):
-                    run.notes.append(f"line {lineno}: epoch {epoch} repeated; kept one copy")
-                    current = previous
-                    continue
-                runs.append(_Run(notes=[f"epoch counter restarts at line {lineno} "
-                                        f"(epoch {epoch} after {last_epoch})"]))
-                run = runs[-1]
-            current = {"epoch": float(epoch), **metrics}
-            for k, val in metrics.items():
-                if val != val or val in (float("inf"), float("-inf")):
-                    run.bad.setdefault(canonical_name(k), float(epoch))
-            run.rows.append(current)
-            run.counts |= counts
-            last_epoch = epoch
+            current, last_epoch = _epoch_line(m, body, lineno, runs, config, inline_votes,
+                                              last_epoch, current)
             continue
         metrics, counts = _metrics(body)
         if not metrics:
@@ -145,9 +123,41 @@ def read_text(path: str, lines: Iterable[str]) -> list[tuple[pd.DataFrame, dict]
             runs[-1].counts |= counts
         else:
             runs[-1].final.update(metrics)        # a summary line after the epochs
-    runs = [r for r in runs if r.rows]
-    if not runs or sum(len(r.rows) for r in runs) < 1 or \
-            not any(len(row) > 1 for r in runs for row in r.rows):
+    return _text_runs(path, [r for r in runs if r.rows], config)
+
+
+def _epoch_line(m, body: str, lineno: int, runs: list[_Run], config: dict, inline_votes: list[int],
+                last_epoch: int | None, current: dict | None) -> tuple[dict | None, int | None]:
+    """A line with an epoch marker: its metrics start the epoch's row (or a new run where the
+    counter goes back; a repeated identical epoch line is kept once). Returns (the row being
+    filled, the last epoch)."""
+    epoch = int(m.group(1))
+    if m.group(2):
+        config.setdefault("epochs", int(m.group(2)))
+    metrics, counts = _metrics(body[:m.start()] + " , " + body[m.end():])
+    inline_votes[0 if metrics else 1] += 1
+    run = runs[-1]
+    if last_epoch is not None and epoch <= last_epoch:
+        previous = run.rows[-1] if run.rows else None
+        if epoch == last_epoch and previous is not None and \
+                all(previous.get(k) == v for k, v in metrics.items()):
+            run.notes.append(f"line {lineno}: epoch {epoch} repeated; kept one copy")
+            return previous, last_epoch
+        runs.append(_Run(notes=[f"epoch counter restarts at line {lineno} "
+                                f"(epoch {epoch} after {last_epoch})"]))
+        run = runs[-1]
+    row = {"epoch": float(epoch), **metrics}
+    for k, val in metrics.items():
+        if val != val or val in (float("inf"), float("-inf")):
+            run.bad.setdefault(canonical_name(k), float(epoch))
+    run.rows.append(row)
+    run.counts |= counts
+    return row, epoch
+
+
+def _text_runs(path: str, runs: list[_Run], config: dict) -> list[tuple[pd.DataFrame, dict]]:
+    """The runs found as (table, meta); a clear error when no epoch line carried a metric."""
+    if not runs or not any(len(row) > 1 for r in runs for row in r.rows):
         seen = f"read as console text: {len(config)} 'key: value' pair(s) but no epoch " \
                "numbers" if config else "read as console text: no 'key: value' metrics at all"
         raise LogFormatError(f"{path}: no epoch lines with metrics found ({seen}). Expected lines "
