@@ -105,7 +105,7 @@ def main() -> None:
     ap.add_argument("--val-size", choices=("inferred", "given"), default="inferred",
                     help="inferred: the CSV alone, as a user's log gives it (fitdoctor infers N "
                          "from the accuracy's granularity where it can); given: --val-size N")
-    ap.add_argument("--half", choices=("report", "calibrate", "all"), default="all")
+    ap.add_argument("--half", choices=("report", "calibrate", "fresh", "all"), default="all")
     ap.add_argument("--simulated", type=int, default=700, help="simulated curves (0: none)")
     ap.add_argument("--misses", action="store_true", help="list every run scored wrong")
     args = ap.parse_args()
@@ -115,10 +115,13 @@ def main() -> None:
     print(f"{len(rows)} real runs from {os.path.relpath(args.corpus)} "
           f"({', '.join(sorted({r['task'] for r in rows}))}), validation size {args.val_size}; "
           f"{time.perf_counter() - t0:.1f} s\n")
-    halves = ("calibrate", "report") if args.half == "all" else (args.half,)
+    halves = ("calibrate", "report", "fresh") if args.half == "all" else (args.half,)
     for half in halves:
         part = [r for r in rows if r["half"] == half]
-        print(f"== {half} half (seeds {'0, 1' if half == 'calibrate' else '2, 3'}) ==")
+        if not part:
+            continue
+        seeds = ", ".join(str(s) for s in sorted({int(r["run"].rsplit("/s", 1)[1]) for r in part}))
+        print(f"== {half} {'seeds' if half == 'fresh' else 'half'} (seeds {seeds}) ==")
         print(HEADER)
         by = collections.defaultdict(list)
         for r in part:

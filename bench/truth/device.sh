@@ -4,7 +4,7 @@
 # at the same time, the image runs of the given CPU tasks on the host's cores. Each part stops
 # itself before the call's limit (runs already in the corpus are skipped, so a second call
 # resumes); what it made comes back as $OUT/corpus.tar.gz.
-#   bash bench/truth/device.sh [SECONDS] [CPU_TASKS]
+#   bash bench/truth/device.sh [SECONDS] [CPU_TASKS]      # SEEDS=4,5 for other seeds (default 0-3)
 set -uo pipefail
 LIMIT=${1:-520}
 CPU_TASKS=${2:-mnist,animal}
@@ -23,10 +23,10 @@ if [ "$n" -ge 2 ]; then
   CUDA_VISIBLE_DEVICES=0 timeout "$LIMIT" python3 bench/truth/make_corpus.py --tasks sentiment --seeds 0,2 --jobs 5 --out "$OUTDIR" --skip-from bench/truth/corpus > "$OUTDIR/gpu0.log" 2>&1 & pids+=($!)
   CUDA_VISIBLE_DEVICES=1 timeout "$LIMIT" python3 bench/truth/make_corpus.py --tasks sentiment --seeds 1,3 --jobs 5 --out "$OUTDIR" --skip-from bench/truth/corpus > "$OUTDIR/gpu1.log" 2>&1 & pids+=($!)
 else
-  CUDA_VISIBLE_DEVICES=0 timeout "$LIMIT" python3 bench/truth/make_corpus.py --tasks sentiment --seeds 0-3 --jobs 8 --out "$OUTDIR" --skip-from bench/truth/corpus > "$OUTDIR/gpu0.log" 2>&1 & pids+=($!)
+  CUDA_VISIBLE_DEVICES=0 timeout "$LIMIT" python3 bench/truth/make_corpus.py --tasks sentiment --seeds "${SEEDS:-0-3}" --jobs 8 --out "$OUTDIR" --skip-from bench/truth/corpus > "$OUTDIR/gpu0.log" 2>&1 & pids+=($!)
 fi
 if [ -n "$CPU_TASKS" ]; then
-  CUDA_VISIBLE_DEVICES= timeout "$LIMIT" python3 bench/truth/make_corpus.py --tasks "$CPU_TASKS" --jobs "${CPU_JOBS:-14}" --out "$OUTDIR" --skip-from bench/truth/corpus > "$OUTDIR/cpu.log" 2>&1 & pids+=($!)
+  CUDA_VISIBLE_DEVICES= timeout "$LIMIT" python3 bench/truth/make_corpus.py --tasks "$CPU_TASKS" --seeds "${SEEDS:-0-3}" --jobs "${CPU_JOBS:-14}" --out "$OUTDIR" --skip-from bench/truth/corpus > "$OUTDIR/cpu.log" 2>&1 & pids+=($!)
 fi
 wait "${pids[@]}"
 tail -n 4 "$OUTDIR"/*.log

@@ -185,9 +185,12 @@ def run_one(task: str, scenario: str, seed: int, out_root: str) -> str:
                         test_correct=np.packbits(test, axis=1), n_test=test.shape[1])
     with open(os.path.join(folder, "config.yaml"), "w", encoding="utf-8") as fh:
         yaml.safe_dump(config_dict(cfg), fh, sort_keys=False)
+    # fast mode (a GPU's default) does not keep per-example validation predictions: its val size
+    # is the config's (the task's validation subset), and meta says which loop trained the run
+    n_val = int(val.shape[1]) if val.size else int(cfg.task.val_size or 0)
     meta = {"task": task, "scenario": scenario, "seed": seed, "epochs": len(table),
-            "n_val": int(val.shape[1]), "n_test": int(test.shape[1]), "stop_reason": res.stop_reason,
-            "seconds": round(seconds, 1)}
+            "n_val": n_val, "n_test": int(test.shape[1]), "stop_reason": res.stop_reason,
+            "seconds": round(seconds, 1), **({} if val.size else {"loop": "fast"})}
     with open(os.path.join(folder, "meta.json"), "w", encoding="utf-8") as fh:
         json.dump(meta, fh, indent=1)
     return f"{folder}: {len(table)} epochs, {seconds:.1f} s"
