@@ -222,3 +222,4 @@ def test_store_index_keeps_run_folders_under_runs_and_says_epochs_in_chinese(tmp
     links = re.findall(r"<a href='(runs/[^']+/report.html)'>", page)
     assert len(links) == 2 and all((out / link).exists() for link in links)
     assert "<th>Epoch 数</th>" in page and "Epoch 范围" not in page
+    assert "<td>已完成</td>" in page and "<td>completed</td>" not in page     # the status in Chinese

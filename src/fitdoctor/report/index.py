@@ -65,6 +65,12 @@ def write_store_index(store: str, out_dir: str, lang: str = "en") -> str:
     return path
 
 
+def _status(status: str, lang: str) -> str:
+    """A run's status in the page's language (one a store of a newer version may add: as stored)."""
+    text = label(f"status.{status}", lang)
+    return status if text == f"status.{status}" else text
+
+
 def _page(rows: list[dict], shown: list, asset: str, lang: str) -> str:
     e = html.escape
     head = ["run_id", label("run", lang), label("status", lang), label("epoch_count", lang),
@@ -74,7 +80,8 @@ def _page(rows: list[dict], shown: list, asset: str, lang: str) -> str:
         name = f"<a href='{e(r['href'])}'>{e(r['name'])}</a>" if r["href"] else e(r["name"])
         verdict = e(r["verdict"]) if r["verdict"] else f"<span class='muted'>{e(r['note'])}</span>"
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in (
-            f"<code>{e(r['id'])}</code>", name, e(r["status"]), str(r["epochs"]), verdict, e(r["best"]))) + "</tr>")
+            f"<code>{e(r['id'])}</code>", name, e(_status(r["status"], lang)), str(r["epochs"]), verdict,
+            e(r["best"]))) + "</tr>")
     parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
              f"<title>{e(label('index_title', lang))}</title><style>{_PAGE_CSS}{CSS}</style></head><body>",
              f"<h1>{e(label('index_title', lang))}</h1><table><tr>"
