@@ -100,3 +100,20 @@ def test_schedule_preview_plateau_follows_the_monitor(tmp_path, early_stopping, 
     # by hand: warmup 1e-4, 5.5e-4; the full LR while the metric improves (to epoch 12); three
     # epochs without improvement (patience 2) halve it after epochs 15 and 18
     assert want == pytest.approx([1e-4, 5.5e-4] + [1e-3] * 14 + [5e-4] * 3 + [2.5e-4])
+
+
+def test_per_batch_preview_counts_the_tasks_optimizer_steps(tmp_path):
+    """400 digits images in batches of 50: 8 batches an epoch; accumulating 2, 4 steps; on 2
+    devices each rank sees 200 images, 4 batches, 2 steps. Said beside the curve."""
+    base = ("task: {name: image, dataset: digits, train_size: 400, val_size: 100, batch_size: 50}\n"
+            "training:\n  scheduler: OneCycleLR\n  step_per: batch\n  epochs: 2\n")
+    for extra, steps, said in (("", 8, "8 training batches"),
+                               ("  accumulate_grad_batches: 2\n", 4, "/ 2 accumulated"),
+                               ("  accumulate_grad_batches: 2\n  devices: 2\n", 2, "per device of 2")):
+        cfg = write(tmp_path, base + extra)
+        doc = json.loads(runner.invoke(app, ["schedule", cfg, "--json"]).stdout)
+        assert len(doc["lr_per_step"]) == 2 * steps, extra
+        text = " ".join(runner.invoke(app, ["schedule", cfg]).stdout.split())
+        assert f"({steps} per epoch: the task's" in text and said in text, extra
+        # the peak the curve shows is the per-step one, not the per-epoch LR's
+        assert f"max: {max(doc['lr_per_step']):.3g}" in text, extra

@@ -35,5 +35,6 @@ def render_schedule_terminal(p: SchedulePreview, console: Console) -> None:
                              xlabel="step" if p.spec.step_per == "batch" else "epoch"),
                   highlight=False, markup=False)
     lr = p.lr_per_epoch
-    console.print(f"epoch 0: {lr[0]:.3g}   max: {max(lr):.3g}   last (epoch {p.epochs - 1}): {lr[-1]:.3g}",
+    peak = max(p.lr_per_step or lr)           # a per-batch schedule peaks between epoch starts
+    console.print(f"epoch 0: {lr[0]:.3g}   max: {peak:.3g}   last (epoch {p.epochs - 1}): {lr[-1]:.3g}",
                   highlight=False)

@@ -43,12 +43,15 @@ def steps_per_epoch(cfg: RunConfig, given: Optional[int] = None) -> tuple[int, s
     from .tasks import build_task
 
     try:
-        batches = len(build_task(cfg).train)
+        train = build_task(cfg).train
     except Exception as exc:     # noqa: BLE001 - a preview without the data still previews
         return STEPS_PER_EPOCH, f"assumed: the task could not be built ({type(exc).__name__})"
+    batches = len(train)
+    if t.devices > 1 and getattr(train, "batch_size", None):   # DDP: each rank its share
+        batches = math.ceil(math.ceil(len(train.dataset) / t.devices) / train.batch_size)
     steps = max(1, math.ceil(batches / t.accumulate_grad_batches))
-    return steps, (f"the task's {batches} training batches" + (f" / {t.accumulate_grad_batches} accumulated"
-                                                              if t.accumulate_grad_batches > 1 else ""))
+    return steps, (f"the task's {batches} training batches" + (f" per device of {t.devices}" if t.devices > 1 else "")
+                   + (f" / {t.accumulate_grad_batches} accumulated" if t.accumulate_grad_batches > 1 else ""))
 
 
 def preview_schedule(t: TrainingConfig, epochs: int, spe: int,
