@@ -422,23 +422,17 @@ def _refused(row: dict) -> str:
 def choose_pretrained(task: str, truth: dict, quick: bool) -> dict:
     """Ramps on PRETRAINED_TUNE_SEEDS; each (rule, factor) candidate scored by the mean
     |log10(suggestion / best LR)| over them (a seed where the rule found nothing, or whose
-    suggestion lr-find would refuse, counts 1 decade); the best pair is set in fitdoctor.lrfind
+    suggestion lr-find would refuse, counts 1 decade); the best pair is set in fitdoctor.lrfind.rules
     for the report seeds and returned with every score and the tuning ramps' rules."""
-    import fitdoctor.lrfind as lrfind
+    from fitdoctor.lrfind import rules as lrfind_rules
 
     seeds = PRETRAINED_TUNE_SEEDS[:2] if quick else PRETRAINED_TUNE_SEEDS
     found = run_finders(task, seeds, quick, only=("fitdoctor",))["fitdoctor"]
 
-    def base(rules: dict, rule: str):
-        if rule != "consensus":
-            return rules.get(rule)
-        vals = [rules[r] for r in lrfind.CONSENSUS if rules.get(r)]
-        return float(np.exp(np.median(np.log(vals)))) if vals else None
-
     def suggestion(f: dict, rule: str, factor: float):
-        b = base(f["rules"], rule)
-        s = factor * b if b and any(f["rules"].get(r) for r in lrfind.CONSENSUS) else None
-        return None if s is None or lrfind.refusal(f["rules"], s, f["moved_from"], 1e-7) else s
+        """lr-find's own reading of a ramp's rules under (rule, factor), its refusals included."""
+        s = lrfind_rules.combine([f["rules"]], pretrained=True, rule=rule, factor=factor)[3]
+        return None if s is None or lrfind_rules.refusal(f["rules"], s, f["moved_from"], 1e-7) else s
 
     scores = {}
     for rule in PRETRAINED_RULES:
@@ -447,7 +441,8 @@ def choose_pretrained(task: str, truth: dict, quick: bool) -> dict:
                     for s in (suggestion(f, rule, factor) for f in found)]
             scores[f"{factor:g}x {rule}"] = (float(np.mean(errs)), rule, factor)
     name, (err, rule, factor) = min(scores.items(), key=lambda kv: kv[1][0])
-    lrfind.PRETRAINED_RULE, lrfind.PRETRAINED_FACTOR = rule, factor
+    # the report seeds' find_lr reads these (rules.py's globals, not the package's re-exports)
+    lrfind_rules.PRETRAINED_RULE, lrfind_rules.PRETRAINED_FACTOR = rule, factor
     print(f"{task}: pretrained policy chosen on seeds {list(seeds)}: {name} (mean error {err:.2f} "
           f"decades); runner-up {sorted(scores.items(), key=lambda kv: kv[1][0])[1][0]}", flush=True)
     for f in found:                          # the tuning seeds' suggestions under the chosen pair

@@ -300,11 +300,14 @@ def _geomedian(vals) -> float:
     return float(np.exp(np.median(np.log(list(vals)))))
 
 
-def combine(per_repeat: list[dict[str, Optional[float]]], pretrained: bool = False
+def combine(per_repeat: list[dict[str, Optional[float]]], pretrained: bool = False,
+            rule: Optional[str] = None, factor: Optional[float] = None
             ) -> tuple[dict, dict, Optional[float], Optional[float]]:
     """Median of each rule over repeats (geometric), the spread of each rule, the CONSENSUS
     rules' agreement, and the suggestion: RUN_FACTOR x the median of the CONSENSUS rules, or for
-    a pretrained model PRETRAINED_FACTOR x PRETRAINED_RULE (None when that rule found no point)."""
+    a pretrained model ``factor`` x ``rule`` (default PRETRAINED_FACTOR x PRETRAINED_RULE; None
+    when that rule found no point). The benchmark scores other pairs through ``rule``/``factor``."""
+    rule, factor = rule or PRETRAINED_RULE, factor or PRETRAINED_FACTOR
     rules, spread = {}, {}
     for r in RULES:
         vals = [p[r] for p in per_repeat if p.get(r)]
@@ -315,8 +318,8 @@ def combine(per_repeat: list[dict[str, Optional[float]]], pretrained: bool = Fal
     if not pretrained:
         suggestion = RUN_FACTOR * consensus if consensus else None
     else:
-        base = consensus if PRETRAINED_RULE == "consensus" else rules[PRETRAINED_RULE]
-        suggestion = PRETRAINED_FACTOR * base if base and consensus else None
+        base = consensus if rule == "consensus" else rules[rule]
+        suggestion = factor * base if base and consensus else None
     return rules, spread, _decades(rules[r] for r in CONSENSUS), suggestion
 
 
