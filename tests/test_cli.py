@@ -240,7 +240,7 @@ def test_every_report_file_gets_the_umask_and_a_symlinked_png_is_refused(tmp_pat
 
 def test_write_atomic_reads_the_umask_without_changing_it(tmp_path, monkeypatch):
     """Setting the umask to read it opened a window in which another thread's new files got mode
-    0666; the kernel's own report is read instead."""
+    0666; the file is created 0666 and the kernel applies the umask itself."""
     import os
     import stat
 

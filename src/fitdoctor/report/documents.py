@@ -7,7 +7,7 @@ import base64
 import html
 import json
 import os
-import tempfile
+import secrets
 
 from ..diagnosis.document import notes_text, to_document
 from ..diagnosis.types import Diagnosis
@@ -50,8 +50,9 @@ def write_atomic(path: str, data: str | bytes) -> None:
     replaces, or a new file's under the user's umask (the temporary file's 0600 is not kept)."""
     check_target(path)
     directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    tmp = os.path.join(directory, f".tmp-{secrets.token_hex(6)}-{os.path.basename(path)}")
+    try:       # 0666: the kernel applies the user's umask (mkstemp's 0600 would stay)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
         raise UsageError(f"{path}: cannot write in {directory} ({exc.strerror}).") from None
     try:
@@ -59,35 +60,13 @@ def write_atomic(path: str, data: str | bytes) -> None:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())                 # on disk before the rename makes it the file
-        os.chmod(tmp, _mode_for(path))
+        if os.path.exists(path):                  # a replaced file keeps its mode
+            os.chmod(tmp, os.stat(path).st_mode & 0o777)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-
-
-def _mode_for(path: str) -> int:
-    try:
-        return os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it where the kernel says it (Linux 4.7+): setting
-    it to read it leaves a window in which another thread (a logger's writer) creates files under
-    the temporary mask. Elsewhere the temporary mask is 077, never a more permissive one."""
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    umask = os.umask(0o077)
-    os.umask(umask)
-    return umask
 
 
 def md_text(s: object) -> str:
