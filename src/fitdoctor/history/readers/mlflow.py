@@ -11,6 +11,7 @@ import pandas as pd
 
 from ...errors import LogFormatError
 from ..names import canonical_name
+from .text import parse_value
 
 
 def is_run_dir(path: str) -> bool:
@@ -90,19 +91,11 @@ def _files(folder: str) -> list[str]:
 
 
 def _config(run: str) -> dict:
-    """``params/``: numbers as numbers (``lr`` 0.01), anything else as written."""
+    """``params/``: numbers as numbers (``lr`` 0.01), true/false as booleans, anything else as
+    written (the console reader's rule)."""
     folder = os.path.join(run, "params")
-    config: dict = {}
-    for name in _files(folder) if os.path.isdir(folder) else []:
-        value = _read_text(os.path.join(folder, name))
-        try:
-            config[name] = int(value)
-        except ValueError:
-            try:
-                config[name] = float(value)
-            except ValueError:
-                config[name] = value
-    return config
+    return {name: parse_value(_read_text(os.path.join(folder, name)))
+            for name in (_files(folder) if os.path.isdir(folder) else [])}
 
 
 def run_name(run: str) -> str:

@@ -42,7 +42,7 @@ class _Run:
     bad: dict = field(default_factory=dict)          # column -> first epoch with NaN/inf
 
 
-def _parse_value(text: str):
+def parse_value(text: str):
     try:
         return int(text)
     except ValueError:
@@ -56,7 +56,7 @@ def _parse_value(text: str):
 
 def parse_command_line(line: str) -> dict:
     """``python run.py --lr 1e-5 --epochs 50 --use_gpu`` -> {'lr': 1e-05, 'epochs': 50, 'use_gpu': True}."""
-    return {k: (_parse_value(v) if v is not None else True) for k, v in _CMD_FLAG.findall(line)
+    return {k: (parse_value(v) if v is not None else True) for k, v in _CMD_FLAG.findall(line)
             for v in [v or None]}
 
 
@@ -112,7 +112,7 @@ def read_text(path: str, lines: Iterable[str]) -> list[tuple[pd.DataFrame, dict]
             if current is None:
                 cm = _CONFIG_KV.match(body)
                 if cm:
-                    config[cm.group(1)] = _parse_value(cm.group(2))
+                    config[cm.group(1)] = parse_value(cm.group(2))
             continue
         if current is None:                       # header lines before the first epoch
             config.update(metrics)
