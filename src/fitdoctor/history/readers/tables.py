@@ -270,7 +270,7 @@ _D2_EVAL = {"bbox/AP": "val_map", "bbox/AP50": "val_map50", "segm/AP": "val_segm
             "sem_seg/mIoU": "val_iou"}
 
 
-def _detectron2(records: list[dict]) -> list[Run]:
+def _detectron2(path: str, records: list[dict]) -> list[Run]:
     """detectron2 metrics.json: a JSON line per logging period (``iteration``, ``total_loss``,
     ``loss_*``, ``lr``), the evaluation results on the lines of the iterations that evaluated.
     One row per evaluation, the iteration as the x axis; an iteration counter that goes back
@@ -309,7 +309,7 @@ def _detectron2(records: list[dict]) -> list[Run]:
         if len(table):
             out.append((table, {**_meta(notes), "non_finite": bad}))
     if not out:
-        raise LogFormatError("detectron2 metrics.json with no 'iteration' lines carrying "
+        raise LogFormatError(f"{path}: detectron2 metrics.json with no 'iteration' lines carrying "
                              "'total_loss' or evaluation results.")
     return out
 
@@ -318,10 +318,7 @@ def read_json_records(path: str, records: list[dict], flavour: str) -> list[Run]
     """Per-epoch records (DeiT/DETR log.txt, mmcv log.json, a plain list) or detectron2's
     per-iteration metrics.json -> runs."""
     if flavour == "detectron2":
-        try:
-            return _detectron2(records)
-        except LogFormatError as exc:
-            raise LogFormatError(f"{path}: {exc.args[0]}") from None     # its wording kept (errors.arg)
+        return _detectron2(path, records)
     notes: list[str] = []
     runs = _record_runs(records, flavour)
     bare, config, renamed_test = "train", {}, False
