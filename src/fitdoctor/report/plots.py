@@ -161,16 +161,17 @@ def plot_lr_find(curves, suggestions: dict, path: str) -> str:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    for i, c in enumerate(curves):
-        ax.plot(c.lr, c.smooth, "-", lw=1.2, label=f"repeat {i + 1}" if len(curves) > 1 else "smoothed loss")
+    smooth = [c.smooth for c in curves]           # a property that smooths anew on each read
+    for i, (c, sm) in enumerate(zip(curves, smooth)):
+        ax.plot(c.lr, sm, "-", lw=1.2, label=f"repeat {i + 1}" if len(curves) > 1 else "smoothed loss")
     colours = {"steepest": "#8e44ad", "half_drop": "#2980b9", "valley": "#27ae60", "min_div_10": "#e67e22"}
     for rule, lr in suggestions.items():
         if lr:
             ax.axvline(lr, ls="--", lw=1, color=colours.get(rule, "k"), label=f"{rule} {lr:.2g}")
     ax.set_xscale("log")
-    losses = [v for c in curves for v in c.smooth]
+    losses = [v for sm in smooth for v in sm]
     if losses:                         # keep the descent visible: do not let the blow-up set the scale
-        start = max(c.smooth[0] for c in curves if c.raw)
+        start = max(sm[0] for c, sm in zip(curves, smooth) if c.raw)
         ax.set_ylim(min(losses) * 0.95, max(start * 1.3, min(losses) * 1.5))
     ax.set_xlabel("learning rate")
     ax.set_ylabel("training loss (centred smoothing)")
