@@ -167,7 +167,8 @@ def compare_cmd(
             raise UsageError(f"compare needs two or more runs; got {len(inputs)}.")
         result = compare_configs(inputs, group) if group is not None else compare(inputs, val_size=val_size)
         if out:
-            written = write_comparison(result, histories, out, lang)
+            written = write_comparison(result, histories, out, lang,
+                                       diagnoses={i.name: i.diagnosis for i in inputs})
             if not as_json:
                 err_console.print(f"report: {written['html']}", highlight=False)
         if as_json:
@@ -283,9 +284,10 @@ def sweep_cmd(
         from .report.comparison import document_for, render_for, write_comparison
         from .sweep.compare import compare_study
 
-        comparison, histories = compare_study(result.run_ids, store, dims, seeds, name)
+        comparison, histories, diagnoses = compare_study(result.run_ids, store, dims, seeds, name)
         if report:
-            write_comparison(comparison, histories, report, lang, params=[d.key for d in dims])
+            write_comparison(comparison, histories, report, lang, params=[d.key for d in dims],
+                             diagnoses=diagnoses)
         if as_json:
             typer.echo(json.dumps(document_for(comparison), indent=2, ensure_ascii=False))
         else:

@@ -212,9 +212,11 @@ def plot_comparison(histories: dict, c: Comparison | ConfigComparison, path: str
 
 
 def write_comparison(c: Comparison | ConfigComparison, histories: dict, out_dir: str,
-                     lang: str = "en", params: list[str] | None = None) -> dict[str, str]:
+                     lang: str = "en", params: list[str] | None = None,
+                     diagnoses: dict | None = None) -> dict[str, str]:
     """comparison.md/.html/.png/.json in ``out_dir``, each run's own report under runs/, one
-    plotly.min.js; ``params`` (a sweep's keys) adds the parameters-vs-result view."""
+    plotly.min.js; ``params`` (a sweep's keys) adds the parameters-vs-result view; ``diagnoses``
+    (by name: what compare_inputs made) spares diagnosing each run again."""
     from .explore import comparison_blocks, run_reports
     from .interactive import CSS, scripts
 
@@ -237,7 +239,7 @@ def write_comparison(c: Comparison | ConfigComparison, histories: dict, out_dir:
         md += [f"## {label('budget', lang)}", "", *[f"- {md_text(b)}" for b in budgets], ""]
     md += [f"**{label('best_group', lang)}**: {md_text(', '.join(c.best_group))}", ""]
     md += [f"- {md_text(n)}" for n in notes]
-    reports = run_reports(histories, out_dir, lang)
+    reports = run_reports(histories, out_dir, lang, diagnoses=diagnoses)
     md += ["", f"## {label('run_reports', lang)}", ""]
     md += [f"- [{md_text(n)}]({href[:-len('html')]}md)" for n, (_, href) in reports.items()]
     write_atomic(paths["md"], "\n".join(md) + "\n")

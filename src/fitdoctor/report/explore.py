@@ -34,12 +34,15 @@ def unique(names: list[str]) -> list[str]:
 
 
 def run_reports(histories: dict[str, History], out_dir: str, lang: str = "en",
-                sub: str = "runs") -> dict[str, tuple[Diagnosis, str]]:
+                sub: str = "runs", diagnoses: dict[str, Diagnosis] | None = None
+                ) -> dict[str, tuple[Diagnosis, str]]:
     """Each run's report in ``out_dir``/``sub``/<name>/, with one plotly.min.js in ``out_dir``:
-    name -> (diagnosis, link to its report.html from ``out_dir``)."""
+    name -> (diagnosis, link to its report.html from ``out_dir``). A run's diagnosis is taken
+    from ``diagnoses`` where given (the comparison's own), else made here."""
     out = {}
+    diagnoses = diagnoses or {}
     for (name, h), folder in zip(histories.items(), unique([slug(n) for n in histories])):
-        d = diagnose(h)
+        d = diagnoses.get(name) or diagnose(h)
         written = write_reports(h, d, os.path.join(out_dir, sub, folder), lang, asset_dir=out_dir)
         out[name] = (d, os.path.relpath(written["html"], out_dir).replace(os.sep, "/"))
     return out

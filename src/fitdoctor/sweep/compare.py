@@ -12,16 +12,17 @@ from .space import Dimension
 
 
 def compare_study(run_ids: list[str], store_path: str, dims: list[Dimension], seeds: int,
-                  study: str) -> tuple[Comparison | ConfigComparison, dict]:
-    """The comparison of the study's runs and their histories by name."""
+                  study: str) -> tuple[Comparison | ConfigComparison, dict, dict]:
+    """The comparison of the study's runs, their histories and their diagnoses by name."""
     if len(run_ids) < 2:
         raise UsageError(f"study {study} has fewer than two finished runs to compare.")
     inputs, histories = compare_inputs(run_ids, store_path, None, None, None)
     if seeds == 1:
-        return compare(inputs), histories
+        return compare(inputs), histories, {i.name: i.diagnosis for i in inputs}
     keys = [d.key for d in dims]
     if len({tuple(i.config.get(k) for k in keys) for i in inputs}) < 2:
         raise UsageError(f"study {study} has one configuration (its seeds); nothing to "
                          "compare it with. Give the grid or space more than one point.")
     inputs, histories = name_by_point(inputs, histories, keys)
-    return compare_configs(inputs, r"^(.*) #seed\S+$"), histories
+    return (compare_configs(inputs, r"^(.*) #seed\S+$"), histories,
+            {i.name: i.diagnosis for i in inputs})
