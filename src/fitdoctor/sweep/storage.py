@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import UsageError
+from ..errors import UsageError, arg
 
 
 def make_storage(storage: str | None, store_path: str):
@@ -16,14 +16,14 @@ def make_storage(storage: str | None, store_path: str):
     except UsageError:
         raise
     except Exception as exc:          # an unknown dialect, a missing driver or directory, ...
-        raise UsageError(f"--storage {storage or store_path}: cannot open it ({type(exc).__name__}: "
+        raise UsageError(f"{arg('storage', storage or store_path)}: cannot open it ({type(exc).__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else exc!r}). Give sqlite:///PATH, "
                          "journal:PATH or a database URL whose driver is installed.") from None
 
 
 def _need_directory(storage: str, path: str) -> None:
     if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        raise UsageError(f"--storage {storage}: the directory of {path} does not exist.")
+        raise UsageError(f"{arg('storage', storage)}: the directory of {path} does not exist.")
 
 
 def _open_storage(storage: str | None, store_path: str):
