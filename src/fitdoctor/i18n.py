@@ -68,6 +68,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "平滑后的训练-验证差距较大（{gap_end:.3g}），但在 epoch {reach:g} 之后没有超出噪声的增长："
               "这不是过拟合。",
     },
+    "stable_gap.val_holds": {
+        "en": "The smoothed train-val gap grew to {gap_end:.3g} after epoch {reach:g}, but validation "
+              "did not get worse: its loss ended at {loss_end:.3g}, not beyond noise above its lowest "
+              "level since then ({loss_low:.3g}). Training is running ahead; this is not overfitting.",
+        "zh": "平滑后的训练-验证差距在 epoch {reach:g} 之后增长到 {gap_end:.3g}，但验证集没有变差：验证损失"
+              "结束时为 {loss_end:.3g}，没有超出噪声地高于此后的最低水平（{loss_low:.3g}）。"
+              "这是训练集跑在前面，不是过拟合。",
+    },
     "still_improving": {
         "en": "Still improving when it stopped: over the last {k} epochs {monitor} rose by "
               "{slope:.3g} per epoch (t {t_text}, beyond noise). Train longer.",

@@ -316,6 +316,12 @@ def test_a_growing_gap_needs_validation_to_get_worse(end, decline, judged):
     out, findings = _gap_run(val_loss=vl, val_decline=decline)
     assert out["detected"] is judged
     assert [f.code for f in findings] == (["overfitting"] if judged else ["stable_gap"])
+    if not judged:         # the gap did grow: the sentence says validation held, with the loss
+        f = findings[0]
+        assert f.evidence["kind"] == "val_holds"
+        assert f.evidence["loss_end"] - f.evidence["loss_low"] <= TOL
+        assert f.message.startswith("The smoothed train-val gap grew to ")
+        assert "validation did not get worse" in f.message
 
 
 def test_gap_onset_is_where_validation_stopped():
@@ -341,6 +347,7 @@ def test_gap_must_grow_twice_the_tolerance():
     out, findings = _gap_run(train_slope=0.0277 / 14 * 0.98)
     assert not out["detected"] and [f.code for f in findings] == ["stable_gap"]
     assert findings[0].evidence["reach"] == 5.0
+    assert "kind" not in findings[0].evidence and "not growing" in findings[0].message
 
 
 def test_a_severe_decline_is_critical():

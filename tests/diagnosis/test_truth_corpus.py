@@ -273,5 +273,6 @@ def test_an_accuracy_dip_while_the_validation_loss_holds_is_not_overfitting():
     (sentiment/plateau/s1: accuracy 3.4 points down, loss +88 %) still is."""
     calm, overfit = _cli_json("animal/cosine_annealed/s1", "sentiment/plateau/s1")
     assert calm["verdict"] == "plateau" and calm["overfitting"]["detected"] is False
-    assert "stable_gap" in [f["code"] for f in calm["findings"]]
+    gap = next(f for f in calm["findings"] if f["code"] == "stable_gap")
+    assert gap["evidence"]["kind"] == "val_holds" and "did not get worse" in gap["message"]
     assert overfit["verdict"] == "overfitting" and overfit["overfitting"]["detected"] is True

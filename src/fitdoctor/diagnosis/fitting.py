@@ -78,16 +78,22 @@ def _gap_onset(ctx: Context, reach: int) -> tuple[int | None, list[Finding], dic
     needed = max(2 * gap.tol(z), 0.25 * abs(float(gap.trend[reach])))
     if not (growth[-1] > needed and t > z):
         return None, stable, trend
-    if not _val_worse(ctx, reach):
-        return None, stable, trend
+    held = _val_held(ctx, reach)
+    if held is not None:              # the gap grew, validation did not get worse
+        ev = {"gap_end": float(gap.trend[-1]), "reach": float(e[reach]), "kind": "val_holds",
+              **held}
+        return None, [Finding("stable_gap", "info", message("stable_gap.val_holds", ev), ev)], trend
     onset = _first(growth > gap.tol(z), reach)
     if onset is not None:             # no later than the smoothed validation peak
         onset = min(onset, reach + int(np.argmax(v.trend[reach:])))
     return onset, [], trend
 
 
-def _val_worse(ctx: Context, reach: int) -> bool:
-    """A growing gap is overfitting only where validation got worse too: with a validation loss
+def _val_held(ctx: Context, reach: int) -> dict | None:
+    """What shows that validation held while the gap grew (the validation loss's lowest level
+    after ``reach`` and its level at the end, for ``stable_gap``), or None: it got worse.
+
+    A growing gap is overfitting only where validation got worse too: with a validation loss
     logged beside another monitor, that loss rose beyond noise above its lowest level after
     ``reach``. The loss is the more sensitive witness: a model growing worse on new data grows
     confidently wrong there before its accuracy falls (on the truth corpus's calibration half
@@ -100,9 +106,10 @@ def _val_worse(ctx: Context, reach: int) -> bool:
     read)."""
     v, vl, z = ctx.val, ctx.val_loss, ctx.options.z
     if vl is None or not vl.known or vl.name == v.name:
-        return True
+        return None
     level, end = _levels(vl)
-    return end - float(level[reach:].min()) > vl.tol(z)
+    low = float(level[reach:].min())
+    return None if end - low > vl.tol(z) else {"loss_low": low, "loss_end": end}
 
 
 def _levels(c: Curve) -> tuple[np.ndarray, float]:
