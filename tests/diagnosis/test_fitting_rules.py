@@ -41,6 +41,19 @@ def test_still_improving_tail_is_a_quarter_of_a_long_run():
     assert f.evidence["k"] == 10 and f.evidence["t"] == pytest.approx(3.0)
 
 
+@pytest.mark.parametrize("slope, found", [(0.0011, True), (0.0009, False)])
+def test_still_improving_needs_a_rise_worth_a_point(slope, found):
+    """Significant (t 3 over the 10-point tail of 40) is not enough for an accuracy: kept for
+    another 10 epochs the slope must gain a point (fitting.MIN_RISE). A loss has no such scale:
+    its significant fall is enough (mnist/overfit_long/s0: val_acc 0.953 -> 0.957 over the last
+    30 of 60 epochs, t 4.1, was called still improving; the test accuracy stayed at 0.92)."""
+    g = 0.5 + slope * np.arange(40)
+    f = fitting.still_improving(context(curve("val_acc", g, sigma=sigma_for_t(slope, 10, 3.0))))
+    assert (f is not None) is found
+    loss = curve("val_loss", g, mode="min", sigma=sigma_for_t(slope, 10, 3.0))
+    assert fitting.still_improving(context(loss)) is not None
+
+
 def test_still_improving_slope_is_per_epoch():
     f = fitting.still_improving(context(curve("val_acc", RISE, sigma=0.001),
                                         epochs=2.0 * np.arange(20)))
@@ -394,7 +407,8 @@ def test_without_a_training_metric_validation_must_fall():
 
 # -- overfitting read off the losses (accuracy levelled off, val loss up >= 20 %) -----------------
 
-def _loss_run(end=0.6, bottom=6, train_fall=True, acc_tail_t=0.0, raw_zero=False, mode="max"):
+def _loss_run(end=0.6, bottom=6, train_fall=True, acc_tail_t=0.0, raw_zero=False, mode="max",
+              acc_tail_slope=0.01):
     """Validation loss 1.0 down to 0.5 at ``bottom`` (and the point after it), up to ``end`` by
     index 15 and held there
     for the last five points (the end level is the median of the last quarter, 5 points);
@@ -412,8 +426,8 @@ def _loss_run(end=0.6, bottom=6, train_fall=True, acc_tail_t=0.0, raw_zero=False
           else np.linspace(1.0, 0.1, n) if train_fall else np.full(n, 0.3))
     acc = np.r_[0.4, 0.5, 0.6, 0.7, 0.75, np.full(n - 5, 0.8)]
     if acc_tail_t:
-        acc[-5:] = 0.8 + 0.01 * np.arange(5)
-    sigma = sigma_for_t(0.01, 5, acc_tail_t) if acc_tail_t else 0.01
+        acc[-5:] = 0.8 + acc_tail_slope * np.arange(5)
+    sigma = sigma_for_t(acc_tail_slope, 5, acc_tail_t) if acc_tail_t else 0.01
     v = curve("val_acc", acc, mode=mode, sigma=sigma, trend=np.r_[acc[:5], np.full(n - 5, 0.8)])
     ctx = context(v, train_loss=curve("train_loss", -tl, mode="min", raw=tl),
                   val_loss=curve("val_loss", -vl, mode="min", raw=vl))
@@ -446,6 +460,14 @@ def test_loss_rise_evidence():
 def test_loss_rise_needs_all_of_it(kw):
     ctx, _, _ = _loss_run(**kw)
     assert fitting._loss_rise(ctx) is None
+
+
+@pytest.mark.parametrize("slope, vetoed", [(0.0021, True), (0.0019, False)])
+def test_only_a_rise_worth_a_point_vetoes_the_loss_path(slope, vetoed):
+    """The monitor's rise at the end vetoes overfitting read off the losses only when it would
+    gain a point over another tail (5 points here), as still_improving asks: the same rule."""
+    ctx, _, _ = _loss_run(acc_tail_t=2.5, acc_tail_slope=slope)
+    assert (fitting._loss_rise(ctx) is None) is vetoed
 
 
 def test_loss_rise_with_the_least_room_after_the_minimum():

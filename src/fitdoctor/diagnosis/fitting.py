@@ -26,6 +26,11 @@ VAL_RISING_T = 1.0
 # (20 %, and beyond noise) while the training loss keeps falling is overfitting too (the truth
 # corpus's protocol uses the same 20 % on the test loss).
 LOSS_RISE = 0.20
+# A rise that matters: the monitor's slope at the end, kept for another tail of the run (a quarter,
+# at least 5 epochs), would gain at least a point of an accuracy-like metric. Slower is a plateau
+# for any practical purpose, however significant (0.0003 an epoch on a smooth curve has t > 4).
+# The truth corpus's protocol and the simulated runs' count a change from a point too.
+MIN_RISE = 0.01
 
 
 def tail_length(n: int) -> int:
@@ -233,13 +238,16 @@ def _stopped(ctx: Context, best: Best, reach: int, onset: int,
 
 def _rising_at_end(ctx: Context) -> tuple[bool, int, float, float]:
     """Whether the monitor still rises at the end: its slope over the last quarter of the run
-    (at least 5 points) has t above z, and, under a restarting schedule, the last cycle climbed
-    higher than the cycles before it (climbing back after a restart is the schedule's doing,
-    not progress). Returns (rising, points judged, slope per point, t)."""
+    (at least 5 points) has t above z and, for an accuracy-like monitor, would gain at least
+    ``MIN_RISE`` over as many points again; and, under a restarting schedule, the last cycle
+    climbed higher than the cycles before it (climbing back after a restart is the schedule's
+    doing, not progress). Returns (rising, points judged, slope per point, t)."""
     v, z = ctx.val, ctx.options.z
     k = tail_length(v.n)
     slope, t = slope_test(v.g[-k:], v.sigma)
     rising = bool(np.isfinite(t) and t > z)
+    if rising and is_proportion(v.name) and slope * k < MIN_RISE:
+        rising = False
     restart = last_restart(ctx)
     if rising and restart is not None and v.trend[-1] <= v.trend[:restart].max() + v.tol(z):
         rising = False
