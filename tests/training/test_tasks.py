@@ -1,6 +1,7 @@
 """Each built-in task trains for a moment on its real data; DDP on 2 CPU processes (gloo)."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -66,6 +67,65 @@ def test_ddp_two_cpu_processes_one_writer_one_decision(tmp_path):
     assert len(runs) == 1 and runs[0]["run_id"] == docs[0]["run_id"]
     assert list(store.epochs(docs[0]["run_id"])["epoch"]) == [0, 1]    # both ranks stopped together
     assert docs[0]["stop_reason"] == "patience"
+
+
+def _val_labels(cfg_text: str):
+    import yaml
+
+    task = build_task(build_config(yaml.safe_load(cfg_text)))
+    return torch.cat([y for *_, y in task.val]).numpy()
+
+
+def _check_validation_once(store: RunStore, run_id: str, labels) -> None:
+    """The stored predictions cover the validation set once, in its order, and the stored
+    accuracy is theirs (the DistributedSampler's padding repeats counted nowhere)."""
+    epoch, preds = store.predictions(run_id, "last")
+    assert len(preds["target"]) == len(labels) and (preds["target"] == labels).all()
+    acc = store.epochs(run_id).set_index("epoch").loc[epoch, "val_acc"]
+    assert acc == pytest.approx(preds["correct"].mean(), abs=1e-6)
+
+
+DDP_ODD = ("task: {name: image, dataset: digits, train_size: 200, val_size: 101, batch_size: 25}\n"
+           "model: {width: 8}\ntraining: {epochs: 2, devices: 2, seed: 3}\n")
+
+
+def test_ddp_validates_an_odd_sized_set_once_each_example(tmp_path):
+    cfg = tmp_path / "odd.yaml"
+    cfg.write_text(DDP_ODD)
+    p = subprocess.run([sys.executable, "-m", "fitdoctor", "train", str(cfg), "--store",
+                        str(tmp_path / "d.db"), "--out", str(tmp_path / "runs"), "--json"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    run_id = json.loads(p.stdout.splitlines()[-1])["run_id"]
+    _check_validation_once(RunStore(str(tmp_path / "d.db")), run_id, _val_labels(DDP_ODD))
+
+
+def test_two_nodes_started_by_their_own_launchers_make_one_run(tmp_path):
+    """2 nodes x 1 process on one host, each started by hand with the launcher's variables (as
+    SLURM or torchrun would on two machines): one run, one writer, the validation once."""
+    import socket
+
+    text = DDP_ODD.replace("devices: 2", "devices: 1, num_nodes: 2")
+    cfg = tmp_path / "nodes.yaml"
+    cfg.write_text(text)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "fitdoctor", "train", str(cfg), "--store", str(tmp_path / "n.db"),
+           "--out", str(tmp_path / "runs"), "--json"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
+                                   "NODE_RANK": str(node), "LOCAL_RANK": "0", "WORLD_SIZE": "2"})
+             for node in (0, 1)]
+    outs = [proc.communicate(timeout=300) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], outs[0][1][-1500:] + outs[1][1][-1500:]
+    docs = [json.loads(line) for out, _ in outs for line in out.splitlines() if line.startswith("{")]
+    assert len(docs) == 1                                  # node 1 prints nothing
+    store = RunStore(str(tmp_path / "n.db"))
+    assert [r["run_id"] for r in store.list_runs()] == [docs[0]["run_id"]]
+    assert list(store.epochs(docs[0]["run_id"])["epoch"]) == [0, 1]
+    assert sorted(os.listdir(tmp_path / "runs")) == [docs[0]["run_id"]]
+    _check_validation_once(store, docs[0]["run_id"], _val_labels(text))
 
 
 def test_ddp_non_finite_loss_stops_every_rank_together(tmp_path):

@@ -43,6 +43,10 @@ class EpochRecorder(L.Callback):
         self.last: dict = {}
         self.floor_warned = False
 
+    def setup(self, trainer: L.Trainer, pl_module, stage: str) -> None:
+        if trainer.world_size > 1:   # every rank records under rank 0's run (other nodes had none)
+            self.run_id, self.ckpt_dir = trainer.strategy.broadcast((self.run_id, self.ckpt_dir), src=0)
+
     def _save(self, trainer: L.Trainer, name: str) -> str:
         path = os.path.join(self.ckpt_dir, name)
         tmp = path + ".tmp"
@@ -72,9 +76,9 @@ class EpochRecorder(L.Callback):
             self.best = (epoch, value)
         # the store first, then the checkpoint: killed in between, a resume redoes this epoch
         # and replaces its row (never a lost or a duplicated epoch)
+        preds = module.val_predictions()              # (every rank: a gather under DDP)
         if trainer.is_global_zero:
             self.store.log_epoch(self.run_id, epoch, rec)
-            preds = module.val_predictions()
             if preds is not None:
                 self.store.save_predictions(self.run_id, "last", epoch, preds)
                 if improved:

@@ -30,15 +30,19 @@ same as in the standard loop: ``FastModule`` is the standard module with manual 
 from __future__ import annotations
 
 import math
+import os
 
 import torch
+import torch.distributed as dist
 from torch.utils.data import TensorDataset
 
 from ..errors import ConfigError
 from .module import FitModule
 from .optim import make_optimizer
 
-CPU_WITHOUT_GRAPHS = False    # tests: run the fast loop's logic on the CPU, each step eager
+# tests: run the fast loop's logic on the CPU, each step eager (the environment variable reaches the
+# processes a DDP launcher starts)
+CPU_WITHOUT_GRAPHS = os.environ.get("FITDOCTOR_FAST_ON_CPU") == "1"
 _DATA_SHARE = 0.25            # resident data may take this share of the GPU's free memory
 _LEFT_OUT = 0.10              # the most of each epoch the static step shape may leave out
 
@@ -88,8 +92,6 @@ def plan(cfg, task, accelerator: str, resumed: str | None = None) -> tuple[bool,
     cuda = torch.cuda.is_available() and accelerator != "cpu"
     if not cuda and not CPU_WITHOUT_GRAPHS:
         return False, "fast mode needs a CUDA GPU"
-    if t.devices * t.num_nodes > 1:
-        return False, f"fast mode runs on one GPU; this run uses {t.devices * t.num_nodes} (DDP)"
     if task.kind == "segmentation":
         return False, "fast mode covers the classification tasks (image, sentiment, a TaskData of tensors)"
     if t.optimizer == "SGD":
@@ -99,7 +101,7 @@ def plan(cfg, task, accelerator: str, resumed: str | None = None) -> tuple[bool,
     if t.scheduler in ("OneCycleLR", "CyclicLR") and t.scheduler_params.get("cycle_momentum", True):
         return False, (f"{t.scheduler} cycles the optimizer's momentum (betas) every step, which a "
                        "captured step cannot follow: set scheduler_params.cycle_momentum: false")
-    why = _loaders_why_not(task, task.train.batch_size * t.accumulate_grad_batches
+    why = _loaders_why_not(task, task.train.batch_size * t.accumulate_grad_batches * t.devices * t.num_nodes
                            if task.train.batch_size else 0)
     if why:
         return False, why
@@ -112,10 +114,22 @@ def plan(cfg, task, accelerator: str, resumed: str | None = None) -> tuple[bool,
     return True, ""
 
 
+def rank_world() -> tuple[int, int]:
+    """(rank, world size) of the process group; (0, 1) without one."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
 class DeviceBatches:
     """Batches of example indices, on the module's device: the training order is the task's own
     sampler (``EpochShuffle``, set per epoch by Lightning), cut into full steps; validation is
-    every example once, in order."""
+    every example once, in order.
+
+    Under DDP (W processes) a training step takes the next W x batch examples of that order, rank r
+    the r-th block of ``batch`` of them: the step's examples are those of one process training at
+    W x batch, and each rank's those of one of its accumulated micro-batches. Validation: rank r
+    takes examples r, r + W, r + 2W, ... (none repeated)."""
 
     batch_sampler = None                  # (Lightning looks for one)
 
@@ -123,17 +137,40 @@ class DeviceBatches:
         self.owner, self.n, self.batch, self.sampler = owner, n, batch, sampler
 
     def __len__(self) -> int:
-        return self.n // self.batch if self.sampler is not None else math.ceil(self.n / self.batch)
+        rank, world = rank_world()
+        if self.sampler is not None:
+            return self.n // (self.batch * world)
+        return math.ceil(len(range(rank, self.n, world)) / self.batch)
 
-    @property
-    def left_out(self) -> int:
-        return self.n - len(self) * self.batch if self.sampler is not None else 0
+    def left_out(self, world: int | None = None) -> int:
+        """Training examples each epoch leaves out (a static step shape), with ``world`` processes
+        (default: the process group's)."""
+        step = self.batch * (world or rank_world()[1])
+        return self.n % step if self.sampler is not None else 0
 
     def __iter__(self):
-        order = torch.tensor(list(self.sampler)) if self.sampler is not None else torch.arange(self.n)
-        order = order.to(self.owner.device)            # one copy an epoch
+        rank, world = rank_world()
+        if self.sampler is None:
+            order = torch.arange(rank, self.n, world, device=self.owner.device)
+            for i in range(len(self)):
+                yield order[i * self.batch:(i + 1) * self.batch]
+            return
+        order = torch.tensor(list(self.sampler)).to(self.owner.device)            # one copy an epoch
+        step = self.batch * world
         for i in range(len(self)):
-            yield order[i * self.batch:(i + 1) * self.batch]
+            yield order[i * step + rank * self.batch:i * step + (rank + 1) * self.batch]
+
+
+def unwrapped_ddp(name: str):
+    """Lightning's DDP without the DistributedDataParallel wrapper (its per-parameter hooks cannot
+    live in a captured step): the fast step averages the gradients itself, inside the graph."""
+    from lightning.pytorch.strategies import DDPStrategy
+
+    class FastDDP(DDPStrategy):
+        def configure_ddp(self) -> None:
+            pass                             # no wrapper: FastModule syncs the gradients
+
+    return FastDDP(start_method="spawn" if name == "ddp_spawn" else "popen")
 
 
 class _Graph:
@@ -191,6 +228,10 @@ class FastModule(FitModule):
     @property
     def _graphs(self) -> bool:
         return self.device.type == "cuda"
+
+    @property
+    def _world(self) -> int:
+        return rank_world()[1]
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=False)
@@ -253,6 +294,8 @@ class FastModule(FitModule):
             self._opt.zero_grad(set_to_none=True)
         parts = self._forward_backward()
         grads = [p.grad for p in self._params if p.grad is not None]
+        if self._world > 1:
+            self._average(grads)
         norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)).float())
         clip = self.cfg.training.max_grad_norm
         if clip is not None:                          # as torch.nn.utils.clip_grad_norm_
@@ -282,6 +325,25 @@ class FastModule(FitModule):
         acc[FIRST_BAD] += new_bad.float() * acc[STEP]
         acc[STEP] += 1
 
+    def _average(self, grads: list[torch.Tensor]) -> None:
+        """The gradients' mean over the ranks: one flat all-reduce (captured with the step: NCCL
+        collectives can live in a CUDA graph), then copied back."""
+        flat = torch.cat([g.flatten() for g in grads])
+        dist.all_reduce(flat)
+        flat.mul_(1.0 / self._world)
+        torch._foreach_copy_(grads, [f.view_as(g) for f, g in zip(flat.split([g.numel() for g in grads]), grads)])
+
+    def _sync_from_rank0(self) -> None:
+        """Rank 0's weights and buffers (BatchNorm statistics, the EMA's) to every rank: once
+        before training (as DistributedDataParallel does when it wraps a model) and before each
+        validation (the ranks' BatchNorm statistics drift apart: all validate with rank 0's, which
+        the checkpoint keeps)."""
+        nets = [self.net] + ([self.ema.module] if self.ema is not None else [])
+        with torch.no_grad():
+            for net in nets:
+                for t in list(net.parameters()) + list(net.buffers()):
+                    dist.broadcast(t.data, 0)
+
     @torch.no_grad()
     def _ema_update(self) -> None:
         """torch AveragedModel's update with fitdoctor's decay (ema.make_ema), on the device:
@@ -300,6 +362,8 @@ class FastModule(FitModule):
 
     def _prepare_train(self, first: torch.Tensor) -> None:
         dev = self.device
+        if self._world > 1:
+            self._sync_from_rank0()          # (also sets up the communicator before the capture)
         self._opt = self.trainer.optimizers[0]
         self._params = [p for g in self._opt.param_groups for p in g["params"]]
         self._idx = torch.zeros(self.accumulate, self.micro, dtype=torch.long, device=dev)
@@ -362,8 +426,12 @@ class FastModule(FitModule):
         return None
 
     def _probe_flag(self) -> None:
-        """The non-finite flag, read without waiting (see FitModule._probe_finite)."""
-        if self._graphs:
+        """The non-finite flag, read without waiting (see FitModule._probe_finite); under DDP
+        every rank takes the same decision at the same step (a reduced vote, which waits)."""
+        if self._world > 1:
+            if self.trainer.strategy.reduce_boolean_decision(bool(self._acc[BAD] > 0), all=False):
+                self._stop_non_finite(self.current_epoch, int(self._acc[FIRST_BAD]))
+        elif self._graphs:
             landed = self._probe.landed()
             if landed is not None and landed[0][0] > 0:
                 self._stop_non_finite(self.current_epoch, int(landed[0][1]))
@@ -382,7 +450,12 @@ class FastModule(FitModule):
 
     def on_validation_epoch_start(self) -> None:
         super().on_validation_epoch_start()
-        if self._train_step is not None and self.non_finite is None and self._acc[BAD] > 0:
+        bad = self._train_step is not None and self.non_finite is None and bool(self._acc[BAD] > 0)
+        if self._world > 1:
+            bad = self.trainer.strategy.reduce_boolean_decision(bad, all=False)
+            if self.non_finite is None and not bad:
+                self._sync_from_rank0()
+        if bad:
             self._stop_non_finite(self.current_epoch, int(self._acc[FIRST_BAD]))  # one read an epoch
         if self._val_step is not None:
             self._val_total.zero_()
@@ -400,11 +473,13 @@ class FastModule(FitModule):
     def _prepare_val(self) -> None:
         dev = self.device
         n = self._data("val")[-1].shape[0]
+        rank, world = rank_world()
+        self._val_mine = torch.arange(rank, n, world, device=dev)       # this rank's examples
         self._val_total = torch.zeros((), device=dev)
         self._val_pred = torch.zeros(n, dtype=torch.long, device=dev)
         self._val_idx = torch.arange(min(n, self.val_batch), device=dev)
         self._val_step = _Graph(lambda: self._val_body(self._val_idx))
-        if self._graphs and n >= self.val_batch:
+        if self._graphs and len(self._val_mine) >= self.val_batch:
             self._warm_up(self._val_step.fn)
             self._val_step.capture("validation step")
             self._val_total.zero_()
@@ -424,12 +499,23 @@ class FastModule(FitModule):
         if self.non_finite is not None or self._val_step is None:
             return
         y = self._data("val")[-1]
-        self.val_loss.update(self._val_total / y.shape[0], weight=y.shape[0])
+        mine, pred = self._val_mine, self._val_pred
+        # this rank's share of the metrics (torchmetrics sums the ranks' states when computing)
+        self.val_loss.update(self._val_total / len(mine), weight=len(mine))
         for m in self.val_metrics.values():
-            m.update(self._val_pred, y.long().flatten())
+            m.update(pred[mine], y[mine].long().flatten())
+        if self._world > 1:               # every example's prediction: each written by one rank
+            pred = torch.zeros_like(pred).index_copy_(0, mine, pred[mine])
+            dist.all_reduce(pred)
         if self._val_host_targets is None:
             self._val_host_targets = y.long().flatten().cpu()
-        self._val_out = [(self._val_pred.cpu(), self._val_host_targets)]
+        self._val_out = [(pred.cpu(), self._val_host_targets)]
+
+    def val_predictions(self) -> dict | None:
+        if not self._val_out:             # (already every example's, in order: no gather)
+            return None
+        pred, target = (t.numpy() for t in self._val_out[0])
+        return {"pred": pred, "target": target, "correct": (pred == target)}
 
     # --- the epoch record -----------------------------------------------------------------
     def _train_totals(self) -> torch.Tensor:
@@ -448,7 +534,7 @@ class FastModule(FitModule):
     def teardown(self, stage: str) -> None:
         """Free the graphs and their memory pools now (a sweep's next run plans with free memory)."""
         self._train_step = self._val_step = None
-        for name in ("_acc", "_idx", "_val_total", "_val_pred", "_val_idx", "_lr_dev", "_ema_src",
+        for name in ("_acc", "_idx", "_val_total", "_val_pred", "_val_idx", "_val_mine", "_lr_dev", "_ema_src",
                      "_ema_dst", "_ema_copy", "_params", "_opt"):
             self.__dict__.pop(name, None)
         if torch.cuda.is_available():

@@ -188,12 +188,36 @@ class FitModule(L.LightningModule):
         *xs, y = batch
         net = self.ema.module if self.ema is not None else self.net
         out = net(*xs)
-        self.val_loss.update(self.loss_fn(out, y), weight=y.shape[0])
         pred = self._pred(out)
+        if self.kind != "segmentation":       # all of them: the gather under DDP drops the padding
+            self._val_out.append((pred.cpu(), y.long().cpu()))
+        keep = self._not_padding(batch_idx, y.shape[0])
+        if keep is not None:
+            if not bool(keep.any()):
+                return
+            out, pred, y = out[keep], pred[keep], y[keep]
+        self.val_loss.update(self.loss_fn(out, y), weight=y.shape[0])
         for m in self.val_metrics.values():
             m.update(pred, y.long())
-        if self.kind != "segmentation":
-            self._val_out.append((pred.cpu(), y.long().cpu()))
+
+    def _val_sampler(self):
+        """Lightning's DistributedSampler of the validation loader under DDP (None otherwise)."""
+        from torch.utils.data import DistributedSampler
+
+        sampler = getattr(self.trainer.val_dataloaders, "sampler", None)
+        return sampler if isinstance(sampler, DistributedSampler) and not sampler.drop_last else None
+
+    def _not_padding(self, batch_idx: int, size: int) -> torch.Tensor | None:
+        """Under DDP, Lightning's DistributedSampler pads the validation set with repeats of its
+        first examples until every rank has as many (``total_size``); a repeat would count twice
+        in the metrics. Rank r's i-th example is position r + i * world of the padded order, and
+        positions from len(dataset) on are the repeats: the mask keeps the rest (None: no padding)."""
+        sampler = self._val_sampler()
+        if sampler is None or sampler.total_size == len(sampler.dataset):
+            return None
+        start = batch_idx * self.trainer.val_dataloaders.batch_size
+        pos = sampler.rank + torch.arange(start, start + size, device=self.device) * sampler.num_replicas
+        return pos < len(sampler.dataset)
 
     def _mark_train_end(self) -> None:
         if torch.cuda.is_available():
@@ -278,10 +302,21 @@ class FitModule(L.LightningModule):
         return sum(s[1] for s in self._steps)
 
     def val_predictions(self) -> dict | None:
+        """Each validation example's prediction, in the validation set's order. Under DDP every
+        rank must call it (the ranks' shares are gathered and interleaved back, the padding cut);
+        predictions are kept only where that order is known (an unshuffled sampler)."""
         if not self._val_out:
             return None
-        pred = torch.cat([p for p, _ in self._val_out]).numpy()
-        target = torch.cat([t for _, t in self._val_out]).numpy()
+        pred = torch.cat([p for p, _ in self._val_out])
+        target = torch.cat([t for _, t in self._val_out])
+        if self.trainer.world_size > 1:
+            sampler = self._val_sampler()
+            if sampler is None or sampler.shuffle:
+                return None
+            n = len(sampler.dataset)
+            both = self.all_gather(torch.stack([pred, target]).to(self.device))   # [world, 2, m]
+            pred, target = (both[:, i].transpose(0, 1).reshape(-1)[:n].cpu() for i in (0, 1))
+        pred, target = pred.numpy(), target.numpy()
         return {"pred": pred, "target": target, "correct": (pred == target)}
 
     # --- optimizer and schedule ----------------------------------------------------------

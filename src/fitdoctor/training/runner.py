@@ -2,7 +2,9 @@
 
 The resolved config is saved with the run (in the store and as ``config.yaml`` beside the
 checkpoints). Under DDP the launcher re-runs the command in each child process: only rank 0
-creates the run and writes; the children find the run id in FITDOCTOR_RUN_ID."""
+creates the run and writes; the children find the run id in FITDOCTOR_RUN_ID, and processes that
+another node's launcher started get it from rank 0 once the process group is up (the recorder's
+``setup``)."""
 
 from __future__ import annotations
 
@@ -164,7 +166,8 @@ def _choose_loop(cfg: RunConfig, task, accelerator: str, resumed_loop: str | Non
         raise UsageError(f"run {run_id} was trained in fast mode and resumes only in it, which is not "
                          f"possible here: {why_not}. Resume it on a machine where fast mode runs.")
     if fast:
-        return True, "", len(task.train.dataset) // (task.train.batch_size * t.accumulate_grad_batches)
+        step = task.train.batch_size * t.accumulate_grad_batches * t.devices * t.num_nodes
+        return True, "", len(task.train.dataset) // step
     return False, why_not, max(1, math.ceil(len(task.train) / t.accumulate_grad_batches))
 
 
@@ -188,6 +191,13 @@ def _trainer(t, accelerator: str, fast: bool, callbacks: list, progress: bool, r
     strategy = "ddp" if t.devices * t.num_nodes > 1 else "auto"
     if accelerator == "cpu" and strategy == "ddp":
         strategy = "ddp_spawn" if os.environ.get("FITDOCTOR_DDP_SPAWN") else "ddp"
+    if fast and strategy != "auto":       # fast mode averages the gradients inside its own graph
+        from .fast import unwrapped_ddp
+        strategy = unwrapped_ddp(strategy)
+    elif strategy != "auto":              # gradients as views of DDP's buckets: no copy back a step
+        from lightning.pytorch.strategies import DDPStrategy
+        strategy = DDPStrategy(start_method="spawn" if strategy == "ddp_spawn" else "popen",
+                               gradient_as_bucket_view=True)
     return L.Trainer(
         max_epochs=t.epochs, accelerator=accelerator, devices=t.devices, num_nodes=t.num_nodes,
         strategy=strategy, precision="32" if fast else t.precision,       # fast mode casts itself
@@ -239,6 +249,9 @@ def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str 
             raise
         # the epoch in flight is dropped (its row was never written); a resume redoes it
         raise _interrupted(store, run_id, signum, trainer.current_epoch) from None
+    finally:                     # the launcher's children have read it; a later command must not
+        if not _is_child():
+            os.environ.pop(_RUN_ENV, None)
     return _finish(trainer, module, recorder, stopper, store=store, run_id=run_id, run_dir=run_dir,
                    ckpt_dir=ckpt_dir, plan=plan, extra_callbacks=extra_callbacks, say=say, warn=warn)
 
@@ -275,8 +288,8 @@ def _open_run(store: RunStore, plan: _Plan, stop: StopSignals) -> str:
             store.take_over(plan.resumed_id)      # running again, owned by this process
         return plan.resumed_id
     stop.check()                                  # a signal so far: nothing stored yet
-    if _is_child():
-        return os.environ[_RUN_ENV]
+    if _is_child():      # a process another node's launcher started has no parent to ask: it
+        return os.environ.get(_RUN_ENV, "")   # takes rank 0's id when the process group is up
     run_id = store.create_run(config_dict(plan.cfg), name=plan.cfg.name, monitor=plan.watch.name,
                               mode=plan.watch.mode, val_size=plan.task.val_size)
     os.environ[_RUN_ENV] = run_id
@@ -295,7 +308,8 @@ def _make_run_dir(store: RunStore, plan: _Plan, run_id: str, out_dir: str,
     """(run directory, checkpoint directory); rank 0 writes the resolved config.yaml there."""
     run_dir = os.path.join(out_dir, run_id)
     ckpt_dir = os.path.join(run_dir, "checkpoints")
-    os.makedirs(ckpt_dir, exist_ok=True)
+    if run_id:                                    # ("" on another node: rank 0 writes)
+        os.makedirs(ckpt_dir, exist_ok=True)
     if not _is_child():
         with open(os.path.join(run_dir, "config.yaml"), "w", encoding="utf-8") as fh:
             yaml.safe_dump(config_dict(plan.cfg), fh, sort_keys=False)
@@ -315,8 +329,10 @@ def _build_module(plan: _Plan, say: Callable[[str], None]):
     t = plan.cfg.training
     module = (FastModule if plan.fast else FitModule)(plan.task, plan.cfg, plan.loss, plan.watch)
     if plan.fast and not _is_child():
-        left = module.train_batches.left_out
+        left = module.train_batches.left_out(t.devices * t.num_nodes)
         say("fast mode: each training step is one CUDA graph, the data on the GPU"
+            + (f" of each of {t.devices * t.num_nodes} processes (gradients averaged inside the graph)"
+               if t.devices * t.num_nodes > 1 else "")
             + (f"; each epoch leaves out {left} of its {module.train_batches.n} shuffled training "
                "examples (a static batch shape)" if left else ""))
     elif not _is_child() and (t.fast or (t.fast is None and plan.accelerator != "cpu")):
