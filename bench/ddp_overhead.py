@@ -26,6 +26,8 @@ import time
 import torch
 import torch.distributed as dist
 
+from bench.gpu_train import captured
+
 MULTICAST_OFF = {"NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1", "NVSHMEM_DISABLE_NVLS": "1"}
 
 
@@ -86,22 +88,11 @@ def ways(name: str, steps: int) -> dict:
                 opt.zero_grad(set_to_none=True)
                 body()
         else:
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                for _ in range(3):
-                    opt.zero_grad(set_to_none=True)
-                    body()
-            torch.cuda.current_stream().wait_stream(side)
-            opt.zero_grad(set_to_none=True)
-            g = torch.cuda.CUDAGraph()
             try:
-                with torch.cuda.graph(g):
-                    body()
+                step = captured(body, opt)
             except Exception as exc:  # noqa: BLE001 - the answer is whether it captures
                 out[way] = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
                 continue
-            step = g.replay
         out[way] = timed(step, steps)
         print(name, way, out[way], flush=True)
     return out

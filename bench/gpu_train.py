@@ -114,6 +114,23 @@ def raw_loop(cfg, device: str) -> dict:
             "loader_samples_per_s": loader_sps}
 
 
+def captured(step, opt):
+    """``step`` (zero_grad excluded) captured as one CUDA graph after torch's recipe — three
+    warm-up steps on a side stream — and its replay."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            opt.zero_grad(set_to_none=True)
+            step()
+    torch.cuda.current_stream().wait_stream(side)
+    opt.zero_grad(set_to_none=True)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        step()
+    return graph.replay
+
+
 def raw_graph_loop(cfg, device: str, reduce_overhead: bool = False) -> dict:
     """The anchor: the training data on the GPU, batches gathered by index, static shapes (the
     remainder dropped), fused capturable AdamW with the LR a device tensor (cosine per epoch), and
@@ -153,18 +170,7 @@ def raw_graph_loop(cfg, device: str, reduce_overhead: bool = False) -> dict:
             loss.backward()
             opt.step()
     else:
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):                 # torch's recipe: warm up on a side stream
-            for _ in range(3):
-                opt.zero_grad(set_to_none=True)
-                step()
-        torch.cuda.current_stream().wait_stream(side)
-        opt.zero_grad(set_to_none=True)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            step()
-        replay = graph.replay
+        replay = captured(step, opt)
     times = []
     for epoch in range(t.epochs):
         lr.fill_(t.learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / t.epochs)))
