@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from fitdoctor.diagnosis import diagnose, to_document
-from fitdoctor.diagnosis.document import clean, notes_text
+from fitdoctor.diagnosis.document import clean, finding_codes, notes_text
 from fitdoctor.diagnosis.types import ScheduleFit
 from fitdoctor.history import read_history
 
@@ -70,6 +70,14 @@ def test_schedule_and_interval_present_or_null(try4):
     assert to_document(dataclasses.replace(try4, schedule=None))["schedule"] is None
     no_ci = dataclasses.replace(try4.best, ci95=None)
     assert to_document(dataclasses.replace(try4, best=no_ci))["best"]["ci95"] is None
+
+
+def test_finding_codes_are_the_codes_findings_carry(try4):
+    """diagnose --fail-on accepts these: every finding's code, and no other message's."""
+    codes = finding_codes()
+    assert {f.code for f in try4.findings} <= codes
+    assert {"overfitting", "no_learning", "divergence", "best", "schedule_mismatch"} <= codes
+    assert not codes & {"budget", "config", "note", "plot", "status", "report"}
 
 
 def test_clean_makes_plain_json():

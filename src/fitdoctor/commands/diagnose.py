@@ -4,12 +4,12 @@ the result in the terminal, as JSON or as report files."""
 from __future__ import annotations
 
 import json
-import os
 from typing import List, Optional
 
 import typer
 
 from ..diagnosis import DiagnoseOptions, diagnose, to_document
+from ..diagnosis.document import finding_codes
 from ..errors import UsageError
 from ..history import FORMATS
 from ..inputs import compare_inputs, open_histories
@@ -47,17 +47,10 @@ def diagnose_cmd(
                      for h in open_histories(paths, fmt, run, store)]
         results = [(h, diagnose(h, DiagnoseOptions())) for h in histories]
         if out:
-            from ..report import write_reports
-            from ..report.explore import slug, unique
-            slugs = unique([slug(h.name) for h, _ in results])      # runs may share a name
-            for (h, d), folder in zip(results, slugs):
-                target = out if len(results) == 1 else os.path.join(out, folder)
-                written = write_reports(h, d, target, lang, asset_dir=out)
-                if h.format == "fitdoctor-store":            # keep the report with the run
-                    from ..store import RunStore
-                    RunStore(store).add_artifact(h.source.rsplit("#", 1)[-1], "report", written["html"])
+            from ..report.batch import write_diagnosis_reports
+            for page in write_diagnosis_reports(results, out, lang, store):
                 if not as_json:
-                    err_console.print(f"report: {written['html']}", highlight=False)
+                    err_console.print(f"report: {page}", highlight=False)
         if as_json:
             docs = [to_document(d) for _, d in results]
             typer.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
@@ -75,9 +68,7 @@ def diagnose_cmd(
 
 def _finding_codes(text: str) -> set[str]:
     """--fail-on's codes, each one a finding fitdoctor reports."""
-    from ..i18n import MESSAGES
-
-    known = {key.split(".", 1)[0] for key in MESSAGES} - {"budget", "config", "note"}   # not findings
+    known = finding_codes()
     codes = {c.strip() for c in text.split(",") if c.strip()}
     unknown = sorted(codes - known)
     if unknown or not codes:

@@ -40,9 +40,9 @@ def runs_show(run: str, store: str = typer.Option(DEFAULT_STORE, "--store"),
         s = RunStore(store, create=False)
         info = s.run(run)
         if as_json:
+            from ..report.runs import run_info_document
             epochs = json.loads(s.export_text(info["run_id"], "json"))
-            typer.echo(json.dumps({"schema": "fitdoctor.run-info/1", **info, "epochs": epochs},
-                                  indent=1, default=str))
+            typer.echo(json.dumps(run_info_document(info, epochs), indent=1, default=str))
             return
         from ..report.runs import render_run
         render_run(info, s.epochs(info["run_id"]), out_console, store)

@@ -13,7 +13,7 @@ import typer
 from .. import lrfind
 from ..errors import UsageError
 from ..inputs import metric_series
-from ..report.runs import interrupted_sweep, interrupted_train
+from ..report.runs import interrupted_sweep, interrupted_train, swept_line
 from ..store import DEFAULT_PATH as DEFAULT_STORE
 from ..training.signals import stop_signals
 from .common import check_lang, err_console, flag, out_console, user_errors, warn
@@ -86,14 +86,7 @@ def sweep_cmd(
         from ..sweep.run import run_sweep
         from ..training.config import load_config
 
-        if bool(grid) == bool(search):
-            raise UsageError("give either --grid key=v1,v2 ... or --search tpe|random --trials N --space ...")
-        if search is not None and (search not in ("tpe", "random") or not trials or not space):
-            raise UsageError(f"--search must be tpe or random, with --trials N and --space; got {search=}, {trials=}.")
-        if prune not in (None, "median", "hyperband"):
-            raise UsageError(f"--prune must be median or hyperband, got {prune=}.")
-        if seeds < 1:
-            raise UsageError(f"--seeds must be at least 1, got {seeds=}.")
+        _check_sweep(grid, search, trials, space, prune, seeds)
         base = load_config(config, overrides)
         dims = parse_grid(grid) if grid else parse_space(space)
         name = study or (base.name or os.path.splitext(os.path.basename(config))[0])
@@ -104,9 +97,7 @@ def sweep_cmd(
                                sampler=search or "grid", prune=prune, study_name=name, storage=storage,
                                store_path=store, out_dir=out, say=lambda m: err_console.print(m),
                                on_trial=on_trial)
-        err_console.print(f"study {name}: {result.trials} trials finished ({result.ran_here} here"
-                          + (f", {result.duplicates} duplicate point(s) refused" if result.duplicates else "")
-                          + ")", highlight=False)
+        err_console.print(swept_line(result), highlight=False)
         if worker:
             return
         from ..report.comparison import document_for, render_for, write_comparison
@@ -120,6 +111,19 @@ def sweep_cmd(
             typer.echo(json.dumps(document_for(comparison), indent=2, ensure_ascii=False))
         else:
             render_for(comparison, out_console, lang)
+
+
+def _check_sweep(grid: List[str], search: Optional[str], trials: Optional[int], space: List[str],
+                 prune: Optional[str], seeds: int) -> None:
+    """A grid or a search, not both; a search's sampler, trials and space; the pruner; seeds."""
+    if bool(grid) == bool(search):
+        raise UsageError("give either --grid key=v1,v2 ... or --search tpe|random --trials N --space ...")
+    if search is not None and (search not in ("tpe", "random") or not trials or not space):
+        raise UsageError(f"--search must be tpe or random, with --trials N and --space; got {search=}, {trials=}.")
+    if prune not in (None, "median", "hyperband"):
+        raise UsageError(f"--prune must be median or hyperband, got {prune=}.")
+    if seeds < 1:
+        raise UsageError(f"--seeds must be at least 1, got {seeds=}.")
 
 
 def schedule_cmd(

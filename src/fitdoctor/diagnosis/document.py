@@ -9,10 +9,16 @@ from typing import Any
 import numpy as np
 
 from ..history.names import is_proportion
-from ..i18n import message, phrase
+from ..i18n import MESSAGES, message, phrase
 from .types import Diagnosis
 
 SCHEMA = "fitdoctor.diagnosis/1"
+
+
+def finding_codes() -> set[str]:
+    """The code of every finding a diagnosis can report: each has its message (the budget,
+    config and note messages word comparisons and notes, not findings)."""
+    return {key.split(".", 1)[0] for key in MESSAGES} - {"budget", "config", "note"}
 
 
 def notes_text(d: Diagnosis, lang: str = "en") -> list[str]:

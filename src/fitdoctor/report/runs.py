@@ -1,5 +1,5 @@
-"""Stored runs rendered: the runs list, one run's summary, a finished training run's line and
---json documents."""
+"""Stored runs rendered: the runs list, one run's summary, a finished training run's or sweep's
+line and --json documents."""
 
 from __future__ import annotations
 
@@ -54,6 +54,11 @@ def render_run(info: dict[str, Any], epochs, console: Console, store: str) -> No
     console.print(epochs.to_string(index=False), highlight=False, markup=False)
 
 
+def run_info_document(info: dict[str, Any], epochs: list[dict[str, Any]]) -> dict[str, Any]:
+    """runs show --json (schema fitdoctor.run-info/1): the run's summary and its epochs."""
+    return {"schema": "fitdoctor.run-info/1", **info, "epochs": epochs}
+
+
 def trained_document(result) -> dict[str, Any]:
     """train --json (schema fitdoctor.run/1)."""
     return {"schema": "fitdoctor.run/1", "run_id": result.run_id, "status": result.status,
@@ -74,6 +79,12 @@ def interrupted_train(exc, store: str, out: str) -> str:
         return f"interrupted by {exc.signal_name} before the run was stored: nothing to resume"
     return (f"interrupted at epoch {exc.epoch} by {exc.signal_name}: resume with "
             f"{resume_command(exc.run_id, store)}" + (f" --out {shlex.quote(out)}" if out != "runs" else ""))
+
+
+def swept_line(result) -> str:
+    """What sweep says when its trials are done (``result``: sweep.run.SweepResult)."""
+    return (f"study {result.study}: {result.trials} trials finished ({result.ran_here} here"
+            + (f", {result.duplicates} duplicate point(s) refused" if result.duplicates else "") + ")")
 
 
 def interrupted_sweep(exc, study: str) -> str:
