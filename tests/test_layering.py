@@ -3,7 +3,10 @@ import is executed): diagnosis never imports report, store or training; history 
 training or diagnosis; store and schedules never import training. Checked on every import
 statement, at module level or inside a function (a lazy import still couples the packages),
 absolute or relative, and also through other fitdoctor modules (diagnosis -> history -> training
-breaks the contract as much as diagnosis -> training)."""
+breaks the contract as much as diagnosis -> training). The command line (cli.py and the command
+modules under commands/) sits above them all: it imports the library, the library never imports
+it, and a command module never imports cli.py (cli.py registers the commands). It stays thin:
+each of its modules under 300 lines, each function at most 60."""
 
 from __future__ import annotations
 
@@ -21,6 +24,10 @@ NEVER = {
     "store": {"training"},
     "schedules": {"training"},
 }
+
+
+FRONT = ("cli", "commands", "__main__")     # the command line: fitdoctor.cli, fitdoctor.commands.*
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 300, 60
 
 
 def module_name(path: Path, src: Path = SRC) -> str:
@@ -102,11 +109,51 @@ def violations(graph: dict[str, set[str]], never: dict[str, set[str]] = NEVER) -
     return out
 
 
+def front_violations(graph: dict[str, set[str]]) -> list[str]:
+    """A library module that imports the command line, directly or through another module; a
+    command module that imports cli."""
+    def layer(mod: str) -> str | None:
+        return mod.split(".")[1] if mod.count(".") else None
+
+    out = []
+    for mod in sorted(graph):
+        if layer(mod) in ("cli", "__main__"):
+            continue
+        banned = {"cli", "__main__"} if layer(mod) == "commands" else set(FRONT)
+        for dep, chain in reachable(graph, mod).items():
+            if layer(dep) in banned:
+                out.append(f"{mod} imports the command line: {' -> '.join(chain)}")
+                break
+    return out
+
+
 def test_the_packages_keep_the_import_contract():
     graph = import_graph()
     assert {f"{ROOT}.{p}" for p in NEVER} <= set(graph)          # the scan found the packages
     assert "fitdoctor.history.core" in graph["fitdoctor.store.runstore"]   # and sees a lazy import
     assert violations(graph) == []
+
+
+def test_the_library_never_imports_the_command_line():
+    graph = import_graph()
+    assert f"{ROOT}.commands.diagnose" in graph[f"{ROOT}.cli"]              # the scan sees the commands
+    assert f"{ROOT}.diagnosis" in reachable(graph, f"{ROOT}.commands.diagnose")   # which use the library
+    assert front_violations(graph) == []
+
+
+def test_the_command_line_stays_thin():
+    files = [SRC / ROOT / "cli.py", *sorted((SRC / ROOT / "commands").glob("*.py"))]
+    assert len(files) > 3
+    too_long = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(SRC / ROOT)
+        if len(text.splitlines()) >= MAX_MODULE_LINES:
+            too_long.append(f"{name}: {len(text.splitlines())} lines")
+        too_long += [f"{name}:{n.lineno} {n.name}: {n.end_lineno - n.lineno + 1} lines"
+                     for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and n.end_lineno - n.lineno + 1 > MAX_FUNCTION_LINES]
+    assert too_long == []
 
 
 @pytest.mark.parametrize("module, is_package, line, expected", [
@@ -144,6 +191,28 @@ def test_a_planted_import_is_caught_directly_and_through_another_module(tmp_path
     (pkg / "history" / "core.py").write_text("Y = 1\n")
     (pkg / "diagnosis" / "engine.py").write_text("from .stats import z\n")
     assert violations(import_graph(tmp_path)) == []
+
+
+def test_an_import_of_the_command_line_is_caught(tmp_path):
+    pkg = tmp_path / ROOT
+    for sub in ("commands", "report"):
+        (pkg / sub).mkdir(parents=True)
+        (pkg / sub / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "cli.py").write_text("from .commands import runs\n")
+    (pkg / "commands" / "runs.py").write_text("from ..report.text import x\n")
+    (pkg / "report" / "text.py").write_text("x = 1\n")
+    assert front_violations(import_graph(tmp_path)) == []           # cli -> commands -> library
+    (pkg / "report" / "text.py").write_text("def f():\n    from ..commands.common import y\n")
+    assert front_violations(import_graph(tmp_path)) == [
+        "fitdoctor.report.text imports the command line: fitdoctor.report.text -> fitdoctor.commands"]
+    (pkg / "report" / "__init__.py").write_text("from .text import f\n")       # and through a module
+    assert front_violations(import_graph(tmp_path))[0] == ("fitdoctor.report imports the command line: "
+                                                           "fitdoctor.report -> fitdoctor.report.text -> fitdoctor.commands")
+    (pkg / "report" / "text.py").write_text("x = 1\n")
+    (pkg / "commands" / "runs.py").write_text("from .. import cli\n")
+    assert front_violations(import_graph(tmp_path)) == [
+        "fitdoctor.commands.runs imports the command line: fitdoctor.commands.runs -> fitdoctor.cli"]
 
 
 def _reexport_only(node: ast.stmt) -> bool:
