@@ -1,8 +1,8 @@
-"""Rendering of a Comparison: terminal tables, Markdown, HTML with an overlay plot, JSON."""
+"""Rendering of a Comparison: terminal tables, Markdown, HTML with an overlay plot (templates/
+comparison.html), JSON."""
 
 from __future__ import annotations
 
-import html
 import json
 import os
 
@@ -15,6 +15,7 @@ from ..diagnosis.configs import MAX_SEEDS, Budget, ConfigComparison, ConfigPair,
 from ..diagnosis.document import clean
 from ..i18n import label, message
 from .documents import asset_link, md_text, report_dir, write_atomic
+from .page import render_page
 from .plots import save_figure
 from .text import fmt
 
@@ -218,7 +219,7 @@ def write_comparison(c: Comparison | ConfigComparison, histories: dict, out_dir:
     plotly.min.js; ``params`` (a sweep's keys) adds the parameters-vs-result view; ``diagnoses``
     (by name: what compare_inputs made) spares diagnosing each run again."""
     from .explore import comparison_blocks, run_reports
-    from .interactive import CSS, scripts
+    from .interactive import scripts
 
     report_dir(out_dir, "comparison.md, comparison.html, comparison.png and comparison.json")
     paths = {k: os.path.join(out_dir, n) for k, n in (("png", "comparison.png"), ("md", "comparison.md"),
@@ -243,24 +244,10 @@ def write_comparison(c: Comparison | ConfigComparison, histories: dict, out_dir:
     md += ["", f"## {label('run_reports', lang)}", ""]
     md += [f"- [{md_text(n)}]({href[:-len('html')]}md)" for n, (_, href) in reports.items()]
     write_atomic(paths["md"], "\n".join(md) + "\n")
-    e = html.escape
-    asset = asset_link(out_dir, out_dir)
-
-    def table(head, rows):
-        return ("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>" +
-                "".join("<tr>" + "".join(f"<td>{e(str(x))}</td>" for x in r) + "</tr>" for r in rows) +
-                "</table>")
-    page = (f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>"
-            f"{e(label('comparison_title', lang))}</title><style>body{{font-family:system-ui,sans-serif;"
-            "max-width:1100px;margin:2em auto}td,th{border:1px solid #ccc;padding:.25em .5em}"
-            f"table{{border-collapse:collapse;margin:.5em 0}}img{{max-width:100%}}{CSS}</style></head><body>"
-            f"<h1>{e(label('comparison_title', lang))}: {e(c.monitor)} ({e(c.mode)})</h1>"
-            + comparison_blocks(c, histories, reports, params, lang)
-            + "".join(f"<h2>{e(title)}</h2>{table(*t)}" for title, t in sections)
-            + (f"<h2>{e(label('budget', lang))}</h2><ul>" + "".join(f"<li>{e(b)}</li>" for b in budgets)
-               + "</ul>" if budgets else "")
-            + f"<p><b>{e(label('best_group', lang))}</b>: {e(', '.join(c.best_group))}</p>"
-            + "".join(f"<p>{e(n)}</p>" for n in notes) + scripts(asset) + "</body></html>")
+    page = render_page("comparison.html", lang=lang, monitor=c.monitor, mode=c.mode,
+                       blocks=comparison_blocks(c, histories, reports, params, lang),
+                       sections=[(title, *t) for title, t in sections], budgets=budgets,
+                       best_group=c.best_group, notes=notes, scripts=scripts(asset_link(out_dir, out_dir)))
     write_atomic(paths["html"], page)
     write_atomic(paths["json"], json.dumps(doc, indent=2, ensure_ascii=False))
     return paths

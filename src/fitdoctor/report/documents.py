@@ -1,10 +1,10 @@
-"""Markdown and self-contained HTML reports, and writing every output file atomically
-(temp file + rename) so that a crash never leaves half a report."""
+"""Markdown and self-contained HTML reports (the HTML from templates, through page.py), and
+writing every output file atomically (temp file + rename) so that a crash never leaves half a
+report."""
 
 from __future__ import annotations
 
 import base64
-import html
 import json
 import os
 import secrets
@@ -14,6 +14,7 @@ from ..diagnosis.types import Diagnosis
 from ..errors import UsageError, arg
 from ..history.core import History
 from ..i18n import label
+from .page import render_page
 from .plots import plot_curves
 from .text import (finding_text, headline, patch_yaml, phase_header, phase_rows,
                    recommendation_text, shown_findings)
@@ -114,61 +115,22 @@ def render_markdown(d: Diagnosis, lang: str = "en", image: str | None = "curves.
     return "\n".join(out)
 
 
-_CSS = """body{font-family:system-ui,-apple-system,'Segoe UI','Noto Sans CJK SC',sans-serif;
-max-width:980px;margin:2em auto;padding:0 1em;color:#222}h1{font-size:1.5em}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;
-text-align:left}.critical{color:#b00020;font-weight:bold}.warning{color:#a15c00}.info{color:#00639b}
-.verdict{font-size:1.2em;font-weight:bold}pre{background:#f6f8fa;padding:.6em;overflow:auto}
-img{max-width:100%}.rec{margin-bottom:1em}"""
-
-
 def render_html(d: Diagnosis, lang: str = "en", png: bytes | None = None, figure: dict | None = None,
                 asset: str | None = None) -> str:
-    """The report page. With ``figure`` (figures.run_figure) and ``asset`` (the relative link to
-    plotly.min.js): the interactive plot, curves.png next to the page as its fallback; else
-    ``png`` embedded."""
-    from .interactive import CSS, figure_block, scripts
+    """The report page (templates/report.html). With ``figure`` (figures.run_figure) and
+    ``asset`` (the relative link to plotly.min.js): the interactive plot, curves.png next to the
+    page as its fallback; else ``png`` embedded."""
+    from .interactive import figure_block, scripts
 
-    e = html.escape
-    h = headline(d, lang)
-    parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>",
-             f"<title>{e(label('report_title', lang))}: {e(d.name)}</title>",
-             f"<style>{_CSS}{CSS}</style></head><body>",
-             f"<h1>{e(label('report_title', lang))}: {e(d.name)}</h1>",
-             f"<p>{e(label('source', lang))}: <code>{e(d.source)}</code> ({e(d.format)})</p>",
-             f"<p class='verdict'>{e(label('verdict', lang))}: {e(h['verdict'])}</p><ul>"]
-    parts += [f"<li><b>{e(label(k, lang))}</b>: {e(h[k])}</li>" for k in ("monitor", "best", "final", "lr") if k in h]
-    parts.append("</ul>")
-    if figure is not None and asset:
-        parts.append(figure_block(figure, "curves", lang, fallback="curves.png"))
-    elif png:
-        parts.append(f"<img alt='{e(label('curves', lang))}' src='data:image/png;base64,"
-                     f"{base64.b64encode(png).decode('ascii')}'>")
-    if d.phases:
-        parts.append(f"<h2>{e(label('phases', lang))}</h2><table><tr>")
-        parts += [f"<th>{e(c)}</th>" for c in phase_header(d, lang)]
-        parts.append("</tr>")
-        for row in phase_rows(d, lang):
-            parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
-        parts.append("</table>")
-    parts.append(f"<h2>{e(label('findings', lang))}</h2><ul>")
-    for f in shown_findings(d):
-        parts.append(f"<li><span class='{e(f.severity)}'>[{e(label(f.severity, lang))}]</span> "
-                     f"<code>{e(f.code)}</code>: {e(finding_text(f, lang))}</li>")
-    parts.append(f"</ul><h2>{e(label('recommendations', lang))}</h2>")
-    for i, r in enumerate(d.recommendations, 1):
-        title, why = recommendation_text(r, lang)
-        parts.append(f"<div class='rec'><b>{i}. {e(title)}</b><p>{e(why)}</p>"
-                     f"<pre>{e(patch_yaml(r.patch))}</pre></div>")
-    notes = notes_text(d, lang)
-    if notes:
-        parts.append(f"<h2>{e(label('notes', lang))}</h2><ul>")
-        parts += [f"<li>{e(n)}</li>" for n in notes]
-        parts.append("</ul>")
-    if figure is not None and asset:
-        parts.append(scripts(asset))
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    interactive = figure is not None and bool(asset)
+    return render_page(
+        "report.html", lang=lang, name=d.name, source=d.source, format=d.format, head=headline(d, lang),
+        figure=figure_block(figure, "curves", lang, fallback="curves.png") if interactive else None,
+        png=base64.b64encode(png).decode("ascii") if png else None,
+        phase_header=phase_header(d, lang) if d.phases else [], phase_rows=phase_rows(d, lang) if d.phases else [],
+        findings=[(f.severity, f.code, finding_text(f, lang)) for f in shown_findings(d)],
+        recommendations=[(*recommendation_text(r, lang), patch_yaml(r.patch)) for r in d.recommendations],
+        notes=notes_text(d, lang), scripts=scripts(asset) if interactive else None)
 
 
 def asset_link(asset_dir: str | None, page_dir: str) -> str:

@@ -4,9 +4,10 @@ sweep's parameters against its result."""
 
 from __future__ import annotations
 
-import html
 import os
 import re
+
+from markupsafe import Markup
 
 from ..diagnosis import diagnose
 from ..diagnosis.types import Diagnosis
@@ -15,6 +16,7 @@ from ..i18n import label
 from .documents import write_reports
 from .figures import COLOURS, overlay_figure, params_figure
 from .interactive import figure_block
+from .page import render_fragment
 from .text import fmt
 
 
@@ -54,23 +56,18 @@ def colours_by_entry(entries) -> dict[str, str]:
 
 
 def comparison_blocks(c, histories: dict[str, History], reports: dict[str, tuple[Diagnosis, str]],
-                      params: list[str] | None, lang: str = "en") -> str:
-    """HTML: the list of runs linked to their reports, the overlay, and for a sweep the
-    parameters-vs-result view."""
-    e = html.escape
+                      params: list[str] | None, lang: str = "en") -> Markup:
+    """HTML (templates/comparison_blocks.html): the overlay, the list of runs linked to their
+    reports, and for a sweep the parameters-vs-result view."""
     colour = colours_by_entry(c.entries)
     names = [m for entry in c.entries for m in entry.members if m in histories]
     runs = [(n, histories[n], colour[n]) for n in names]
-    items = []
+    links = []
     for n in names:
         d, href = reports[n]
-        items.append(f"<li><span style='color:{colour[n]}'>&#9632;</span> <a href='{e(href)}'>{e(n)}</a>: "
-                     f"{e(label('verdict.' + d.verdict, lang))}, {e(label('best', lang).lower())} "
-                     f"{fmt(d.best.value)} @ {d.best.epoch:g}</li>")
-    parts = [f"<h2>{e(label('overlay_title', lang))}</h2>",
-             figure_block(overlay_figure(runs, c.monitor, c.mode, lang), "overlay", lang,
-                          fallback="comparison.png"),
-             f"<h3>{e(label('run_reports', lang))}</h3><ul class='fd-runs'>{''.join(items)}</ul>"]
+        links.append({"name": n, "colour": colour[n], "href": href, "verdict": label(f"verdict.{d.verdict}", lang),
+                      "best": f"{fmt(d.best.value)} @ {d.best.epoch:g}"})
+    params_block = None
     if params:
         points = []
         for n in names:
@@ -78,6 +75,7 @@ def comparison_blocks(c, histories: dict[str, History], reports: dict[str, tuple
             points.append({"name": n, "colour": colour[n], "config": dict(histories[n].config),
                            "value": d.best.expected if d.best.expected is not None else d.best.value,
                            "ci95": d.best.ci95})
-        parts += [f"<h2>{e(label('params_title', lang))}</h2>",
-                  figure_block(params_figure(points, params, c.monitor, lang), "params", lang)]
-    return "".join(parts)
+        params_block = figure_block(params_figure(points, params, c.monitor, lang), "params", lang)
+    return render_fragment("comparison_blocks.html", lang=lang, runs=links, params=params_block,
+                           overlay=figure_block(overlay_figure(runs, c.monitor, c.mode, lang), "overlay", lang,
+                                                fallback="comparison.png"))

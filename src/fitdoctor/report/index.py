@@ -5,7 +5,6 @@ metric. The store is only read."""
 
 from __future__ import annotations
 
-import html
 import os
 from collections import Counter
 
@@ -16,12 +15,9 @@ from ..store import RunStore
 from .documents import asset_link, report_dir, write_atomic, write_reports
 from .explore import slug, unique
 from .figures import COLOURS, overlay_figure
-from .interactive import CSS, figure_block, scripts
+from .interactive import figure_block, scripts
+from .page import render_page
 from .text import fmt
-
-_PAGE_CSS = """body{font-family:system-ui,-apple-system,'Segoe UI','Noto Sans CJK SC',sans-serif;
-max-width:1100px;margin:2em auto;padding:0 1em;color:#222}td,th{border:1px solid #ccc;padding:.25em .5em;
-text-align:left}table{border-collapse:collapse;margin:.5em 0}.muted{color:#777}"""
 
 
 def _best_text(d) -> str:
@@ -72,29 +68,17 @@ def _status(status: str, lang: str) -> str:
 
 
 def _page(rows: list[dict], shown: list, asset: str, lang: str) -> str:
-    e = html.escape
+    """index.html (templates/store_index.html)."""
     head = ["run_id", label("run", lang), label("status", lang), label("epoch_count", lang),
             label("verdict", lang), f"{label('best', lang)} (epoch); {label('plot.true_level', lang)}"]
-    body = []
-    for r in rows:
-        name = f"<a href='{e(r['href'])}'>{e(r['name'])}</a>" if r["href"] else e(r["name"])
-        verdict = e(r["verdict"]) if r["verdict"] else f"<span class='muted'>{e(r['note'])}</span>"
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in (
-            f"<code>{e(r['id'])}</code>", name, e(_status(r["status"], lang)), str(r["epochs"]), verdict,
-            e(r["best"]))) + "</tr>")
-    parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
-             f"<title>{e(label('index_title', lang))}</title><style>{_PAGE_CSS}{CSS}</style></head><body>",
-             f"<h1>{e(label('index_title', lang))}</h1><table><tr>"
-             + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>" + "".join(body) + "</table>"]
+    rows = [{**r, "status": _status(r["status"], lang)} for r in rows]
+    monitor, overlay, others = None, None, []
     if shown:
         monitor, _ = Counter(row["monitor"] for row, _, _ in shown).most_common(1)[0]
         mode = next(d.mode for row, _, d in shown if row["monitor"] == monitor)
         runs = [(f"{row['name']} ({row['id']})", h, COLOURS[k % len(COLOURS)])
                 for k, (row, h, _) in enumerate(r for r in shown if r[0]["monitor"] == monitor)]
-        parts.append(f"<h2>{e(label('overlay_title', lang))}: {e(monitor)}</h2>")
-        parts.append(figure_block(overlay_figure(runs, monitor, mode, lang), "overlay", lang))
+        overlay = figure_block(overlay_figure(runs, monitor, mode, lang), "overlay", lang)
         others = [f"{row['name']} ({row['monitor']})" for row, _, _ in shown if row["monitor"] != monitor]
-        if others:
-            parts.append(f"<p class='muted'>{e(label('overlay_left_out', lang))}: {e(', '.join(others))}</p>")
-    parts.append(scripts(asset) + "</body></html>")
-    return "".join(parts)
+    return render_page("store_index.html", lang=lang, head=head, rows=rows, monitor=monitor, overlay=overlay,
+                       left_out=others, scripts=scripts(asset))

@@ -11,14 +11,16 @@ is written as a \\u escape, so no string from a log can close the tag."""
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import math
 import os
 from importlib import resources
 
+from markupsafe import Markup
+
 from ..errors import UsageError
 from ..i18n import label
+from .page import render_fragment, trusted
 
 ASSET = "plotly.min.js"
 
@@ -65,30 +67,23 @@ def _finite(obj):
     return obj
 
 
-def figure_block(payload: dict, fig_id: str, lang: str = "en", fallback: str | None = None) -> str:
-    """The figure's placeholder, its controls (filled in by the script) and its data.
-    ``fallback``: a PNG next to the page, shown when the script or the library cannot run."""
-    e = html.escape
-    img = f"<img alt='{e(label('curves', lang))}' src='{e(fallback)}'>" if fallback else ""
+def figure_block(payload: dict, fig_id: str, lang: str = "en", fallback: str | None = None) -> Markup:
+    """The figure's placeholder, its controls (filled in by the script) and its data
+    (templates/figure.html). ``fallback``: a PNG next to the page, shown when the script or the
+    library cannot run."""
     words = {"axis": label("plot.axis", lang), "smoothing": label("plot.smoothing", lang),
              "series": label("plot.series", lang), "missing": label("plot.missing_library", lang)}
     kinds = {k: label(f"plot.kind.{k}", lang) for k in ("train", "val", "trend", "band", "best", "lr", "param")}
-    return (f"<div class='fd-figure' id='{e(fig_id)}'><div class='fd-controls'></div>"
-            f"<div class='fd-plot'></div><noscript>{img}</noscript>"
-            f"<template class='fd-fallback'>{img}</template></div>"
-            f"<script type='application/json' class='fd-data' data-for='{e(fig_id)}'>"
-            f"{script_json({'figure': payload, 'words': words, 'kinds': kinds})}</script>")
+    # trusted: script_json writes no <, > or & (no string from a log can close the script tag)
+    data = trusted(script_json({"figure": payload, "words": words, "kinds": kinds}))
+    return render_fragment("figure.html", fig_id=fig_id, lang=lang, fallback=fallback, data=data)
 
 
-def scripts(asset_href: str) -> str:
+def scripts(asset_href: str) -> Markup:
     """The library (relative link to the folder's one copy) and the controller; goes at the end
     of <body>."""
-    return f"<script src='{html.escape(asset_href)}'></script><script>{_CONTROLLER}</script>"
+    return render_fragment("scripts.html", asset=asset_href, controller=trusted(_CONTROLLER))
 
-
-CSS = """.fd-figure{margin:1em 0}.fd-controls{display:flex;flex-wrap:wrap;gap:1.2em;align-items:center;
-font-size:.9em;margin:.3em 0}.fd-controls label{white-space:nowrap}.fd-controls input[type=range]
-{vertical-align:middle;width:9em}.fd-missing{color:#a15c00}"""
 
 # Draws every figure of the page; sets data-traces (traces in the figure) and data-rendered
 # (traces drawn in the SVG) on each .fd-figure, and data-fd-ready on <html> when all are drawn.
