@@ -4,7 +4,6 @@ HTML reports. Everything goes through the same library calls a user makes."""
 
 from __future__ import annotations
 
-import html
 import os
 from importlib import resources
 from typing import Callable
@@ -14,6 +13,7 @@ from .diagnosis.comparison import compare, run_input
 from .report import write_reports
 from .store import DEFAULT_PATH
 from .report.documents import write_atomic
+from .report.page import render_page
 from .store import RunStore
 from .training.config import apply_patch, build_config, config_dict, load_config
 from .training.runner import train
@@ -73,22 +73,12 @@ def run_demo(out_dir: str, *, lang: str = "en", say: Callable[[str], None] = pri
 
 
 def _index_page(pages, rec, pair) -> str:
-    e = html.escape
-    rows = "".join(
-        f"<tr><td><a href='{e(link)}'>{e(d.name)}</a></td><td>{r.epochs}</td><td>{e(r.stop_reason)}</td>"
-        f"<td>{e(d.verdict)}</td><td>{d.best.value:.4f} @ {d.best.epoch:g}</td></tr>"
-        for d, r, link in pages)
-    comparison = ""
+    """index.html (report/templates/demo_index.html)."""
+    rows = [{"name": d.name, "link": link, "epochs": r.epochs, "stop": r.stop_reason, "verdict": d.verdict,
+             "best": f"{d.best.value:.4f} @ {d.best.epoch:g}"} for d, r, link in pages]
+    comparison = None
     if pair:
-        comparison = (f"<p>{e(pair.b)} minus {e(pair.a)}: {pair.delta:+.4f} (95% CI {pair.ci95[0]:+.4f} to "
-                      f"{pair.ci95[1]:+.4f}), p = {pair.p_value:.3g} ({e(pair.method)}): "
-                      f"{'a real difference' if pair.significant else 'not a significant difference'}.</p>")
-    intro = (f"<p>The first run was diagnosed and its top recommendation, <b>{e(rec.title)}</b>, "
-             f"was run as the second: {e(rec.rationale)}</p>") if rec else \
-        "<p>The diagnosis found nothing that calls for another run.</p>"
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>fitdoctor demo</title>"
-            "<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto}"
-            "td,th{border:1px solid #ccc;padding:.3em .6em}table{border-collapse:collapse}</style>"
-            f"</head><body><h1>fitdoctor demo</h1>{intro}"
-            "<table><tr><th>run</th><th>epochs</th><th>stop</th><th>verdict</th><th>best</th></tr>"
-            f"{rows}</table>{comparison}</body></html>")
+        comparison = (f"{pair.b} minus {pair.a}: {pair.delta:+.4f} (95% CI {pair.ci95[0]:+.4f} to "
+                      f"{pair.ci95[1]:+.4f}), p = {pair.p_value:.3g} ({pair.method}): "
+                      f"{'a real difference' if pair.significant else 'not a significant difference'}.")
+    return render_page("demo_index.html", lang="en", rows=rows, rec=rec, comparison=comparison)
