@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 
 from ..diagnosis.document import notes_text, to_document
@@ -78,6 +79,12 @@ def md_text(s: object) -> str:
             .replace("|", "\\|").replace("\n", " ").replace("\r", " "))
 
 
+def md_fence(code: str) -> str:
+    """The fence of a Markdown code block holding ``code``: longer than any run of backticks in
+    it, so that no line of it (a config value, a metric's name) can close the block; inside the
+    block its text is shown as it is, HTML included, never rendered."""
+    return "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", code)), default=0))
+
 
 def render_markdown(d: Diagnosis, lang: str = "en", image: str | None = "curves.png") -> str:
     h = headline(d, lang)
@@ -104,9 +111,11 @@ def render_markdown(d: Diagnosis, lang: str = "en", image: str | None = "curves.
     out += ["", f"## {label('recommendations', lang)}", ""]
     for i, r in enumerate(d.recommendations, 1):
         title, why = recommendation_text(r, lang)
-        out += [f"{i}. **{md_text(title)}** — {md_text(why)}", "", "   ```yaml"]
-        out += ["   " + ln for ln in patch_yaml(r.patch).splitlines()]
-        out += ["   ```", ""]
+        patch = patch_yaml(r.patch)
+        fence = md_fence(patch)
+        out += [f"{i}. **{md_text(title)}** — {md_text(why)}", "", f"   {fence}yaml"]
+        out += ["   " + ln for ln in patch.splitlines()]
+        out += [f"   {fence}", ""]
     if not d.recommendations:
         out += [label("none", lang), ""]
     notes = notes_text(d, lang)
