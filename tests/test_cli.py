@@ -134,14 +134,17 @@ def test_metric_and_mode_overrides():
 
 
 def test_demo_loop_on_a_small_config(tmp_path):
+    """The run's name comes from the user's config: its folder and link are made safe (no "../"
+    out of --out, no "javascript:" link)."""
     cfg = tmp_path / "small.yaml"
-    cfg.write_text("name: small\ntask: {name: sentiment, train_size: 64, val_size: 64, batch_size: 32, "
-                   "max_length: 24}\ntraining: {epochs: 6, learning_rate: 2e-4}\n")
+    cfg.write_text("name: 'javascript:../small'\ntask: {name: sentiment, train_size: 64, val_size: 64, "
+                   "batch_size: 32, max_length: 24}\ntraining: {epochs: 6, learning_rate: 2e-4}\n")
     r = run("demo", "--out", tmp_path / "demo", "--config", cfg, "--no-progress")
     assert r.exit_code == 0, r.output
     index = (tmp_path / "demo" / "index.html").read_text()
-    assert "small/report.html" in index and "report:" in r.stdout
-    assert (tmp_path / "demo" / "small" / "curves.png").exists()
+    assert "href='javascript_.._small/report.html'" in index and "report:" in r.stdout
+    assert "href='javascript:" not in index and not (tmp_path / "small").exists()
+    assert (tmp_path / "demo" / "javascript_.._small" / "curves.png").exists()
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ from .diagnosis.comparison import compare, run_input
 from .report import write_reports
 from .store import DEFAULT_PATH
 from .report.documents import write_atomic
+from .report.explore import slug, unique
 from .report.page import render_page
 from .store import RunStore
 from .training.config import apply_patch, build_config, config_dict, load_config
@@ -41,9 +42,9 @@ def run_demo(out_dir: str, *, lang: str = "en", say: Callable[[str], None] = pri
     pages = []
     if not d1.recommendations:
         say("     no finding calls for another run: nothing to compare")
-        write_reports(h1, d1, os.path.join(out_dir, d1.name), lang, asset_dir=out_dir)
+        write_reports(h1, d1, os.path.join(out_dir, slug(d1.name)), lang, asset_dir=out_dir)
         index = os.path.join(out_dir, "index.html")
-        write_atomic(index, _index_page([(d1, first, os.path.join(d1.name, "report.html"))], None, None))
+        write_atomic(index, _index_page([(d1, first, f"{slug(d1.name)}/report.html")], None, None))
         return index
     rec = d1.recommendations[0]
     second_cfg = build_config({**apply_patch(config_dict(first_cfg), rec.patch),
@@ -58,10 +59,11 @@ def run_demo(out_dir: str, *, lang: str = "en", say: Callable[[str], None] = pri
         inputs.append(run_input(d.name, d, h, correct=pred[1]["correct"] if pred else None))
     pair = compare(inputs).pairs[0]
     say("4/4  comparing the two runs and writing the reports")
-    for h, d, r in ((h1, d1, first), (h2, d2, second)):
-        sub = os.path.join(out_dir, d.name)
-        write_reports(h, d, sub, lang, asset_dir=out_dir)
-        pages.append((d, r, os.path.join(d.name, "report.html")))
+    # each run's folder after its name (from the user's config) made safe: no "../" out of --out,
+    # no "javascript:" link; two names alike get -2
+    for (h, d, r), folder in zip(((h1, d1, first), (h2, d2, second)), unique([slug(d1.name), slug(d2.name)])):
+        write_reports(h, d, os.path.join(out_dir, folder), lang, asset_dir=out_dir)
+        pages.append((d, r, f"{folder}/report.html"))
     index = os.path.join(out_dir, "index.html")
     write_atomic(index, _index_page(pages, rec, pair))
     a, b = pair.a, pair.b
