@@ -237,3 +237,15 @@ def test_raw_markup_only_where_fitdoctor_made_it():
         if py.name != "page.py":
             assert "Markup(" not in text, py
     assert calls == {"interactive.py": ["script_json", "_CONTROLLER"]}, calls
+
+
+def test_link_syntax_from_a_log_is_not_a_link_in_markdown(runs):
+    """A run named "[x](javascript:...)" or "![x](http://...)" is not a link or an image in the
+    Markdown report (a viewer that blocks HTML still renders Markdown's own links); an interval
+    "[0.1, 0.2]" is left as it is."""
+    h, d = runs["b-s0"]
+    d = dataclasses.replace(d, name="[click](javascript:alert(1)) ![i](http://x/y.png) [r][1]",
+                            notes=[*d.notes, "an interval [0.1, 0.2]"])
+    md = render_markdown(d)
+    assert "](javascript" not in md and "](http" not in md and "][1]" not in md
+    assert "[click]\\(javascript:alert(1))" in md and "[r]\\[1]" in md and "an interval [0.1, 0.2]" in md

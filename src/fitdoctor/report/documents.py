@@ -73,9 +73,11 @@ def write_atomic(path: str, data: str | bytes) -> None:
 
 def md_text(s: object) -> str:
     """Text from a log or a config in a Markdown report: HTML in it stays text (a run named
-    "<img src=x onerror=...>" is shown, not rendered, by a viewer that passes HTML through), and a
-    table cell or list item stays one line."""
+    "<img src=x onerror=...>" is shown, not rendered, by a viewer that passes HTML through), so
+    does link syntax (a run named "[x](javascript:...)" is not a link: "](" and "][" are escaped;
+    an interval "[0.1, 0.2]" is left as it is), and a table cell or list item stays one line."""
     return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("](", "]\\(").replace("][", "]\\[")
             .replace("|", "\\|").replace("\n", " ").replace("\r", " "))
 
 
