@@ -253,9 +253,10 @@ def test_a_run_resumes_in_the_loop_it_started_in(tmp_path, cpu_fast, monkeypatch
     assert len(RunStore(store).epochs(ids[True])) == 1
 
 
-def _ddp(tmp_path, name: str, fast_mode: bool, model: dict | None = None,
-         **training) -> tuple[dict, object, object]:
-    """`fitdoctor train` on 2 CPU processes (gloo): (its JSON line, its stored epochs, predictions)."""
+def _ddp(tmp_path, name: str, fast_mode: bool, model: dict | None = None, task: dict | None = None,
+         **training) -> tuple[dict, object, object, str]:
+    """`fitdoctor train` on 2 CPU processes (gloo): (its JSON line, its stored epochs, predictions,
+    its stderr). No rank may fail (the launcher's exit status is rank 0's alone)."""
     import json
     import os
     import subprocess
@@ -265,7 +266,7 @@ def _ddp(tmp_path, name: str, fast_mode: bool, model: dict | None = None,
 
     text = yaml.safe_dump({
         "name": name, "task": {"name": "image", "dataset": "digits", "train_size": 512, "val_size": 101,
-                               "batch_size": 32},
+                               "batch_size": 32, **(task or {})},
         "model": model or {"dropout": 0.2, "width": 8},
         "training": {"epochs": 2, "learning_rate": 3e-3, "accelerator": "cpu", "devices": 2, "fast": fast_mode,
                      **training}})
@@ -274,12 +275,12 @@ def _ddp(tmp_path, name: str, fast_mode: bool, model: dict | None = None,
                         str(tmp_path / f"{name}.db"), "--out", str(tmp_path / "runs"), "--json"],
                        capture_output=True, text=True, timeout=300,
                        env={**os.environ, "FITDOCTOR_FAST_ON_CPU": "1" if fast_mode else "0"})
-    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr[-2000:]
     doc = json.loads(p.stdout.splitlines()[-1])
     store = RunStore(str(tmp_path / f"{name}.db"))
     assert ("fast mode:" in p.stderr) == fast_mode and len(store.list_runs()) == 1
     preds = store.predictions(doc["run_id"], "last")
-    return doc, store.epochs(doc["run_id"]), preds[1] if preds else None
+    return doc, store.epochs(doc["run_id"]), preds[1] if preds else None, p.stderr
 
 
 def test_fast_mode_under_ddp_trains_what_one_process_accumulating_does(tmp_path, cpu_fast):
@@ -291,7 +292,7 @@ def test_fast_mode_under_ddp_trains_what_one_process_accumulating_does(tmp_path,
     its accuracy is not compared: the ranks validate with rank 0's BatchNorm running statistics,
     updated once a step from its own block (one process: twice, from both), which early in
     training moves validation accuracy by tens of points."""
-    _, table, pred = _ddp(tmp_path, "fast", True, model={"dropout": 0.0, "width": 8})
+    _, table, pred, _ = _ddp(tmp_path, "fast", True, model={"dropout": 0.0, "width": 8})
     _, one = run(tmp_path / "one", build_config({
         "name": "one", "task": {"name": "image", "dataset": "digits", "train_size": 512, "val_size": 101,
                                 "batch_size": 32},
@@ -305,5 +306,28 @@ def test_fast_mode_under_ddp_trains_what_one_process_accumulating_does(tmp_path,
 
 
 def test_a_non_finite_loss_stops_every_fast_ddp_rank_together(tmp_path):
-    doc, table, _ = _ddp(tmp_path, "nan", True, learning_rate=1e30, epochs=3)   # a rank left behind hangs
+    doc, table, _, _ = _ddp(tmp_path, "nan", True, learning_rate=1e30, epochs=3)   # a rank left behind hangs
     assert doc["stop_reason"] == "non_finite"
+
+
+@pytest.mark.parametrize("build, step", [("rank0_first_step", 0), ("rank1_fourth_step", 3)])
+def test_a_non_finite_loss_on_one_fast_ddp_rank_stops_both_at_its_step(tmp_path, build, step):
+    """One inf image (tests/training/inf_task.py): the rank whose block holds it meets a NaN loss
+    a step before the other (the averaged gradient spreads it). Each rank stops counting at its
+    own first one, so at an epoch's first step that rank has counted nothing and the other one
+    step: both must still take the recorder's same branch (a rank that skipped the record left
+    the other in its reduction: crashed on gloo, a hang on NCCL). The step reported is the first
+    non-finite loss on any rank (rank 0's own was one step later)."""
+    doc, table, _, err = _ddp(tmp_path, "inf", True, model={"dropout": 0.0, "width": 8},
+                              task={"name": f"tests.training.inf_task:{build}"}, epochs=2)
+    assert doc["stop_reason"] == "non_finite" and f"non-finite loss at epoch 0, step {step};" in err
+    assert table["train_loss"].map(math.isfinite).all()
+
+
+@pytest.mark.parametrize("fast_mode", [False, True], ids=["standard", "fast"])
+def test_ema_trains_under_ddp(tmp_path, fast_mode):
+    """The EMA's copy of the network is never trained: under the standard loop's
+    DistributedDataParallel (which wraps the whole module) its parameters must not wait for
+    gradients, or the second step fails ("parameters that were not used in producing the loss")."""
+    doc, table, pred, _ = _ddp(tmp_path, "ema", fast_mode, ema={"decay": 0.9}, accumulate_grad_batches=2)
+    assert doc["status"] == "completed" and len(table) == 2 and len(pred["target"]) == 101

@@ -19,4 +19,8 @@ def make_ema(model: torch.nn.Module, decay: float, warmup: bool) -> AveragedMode
             if not e.is_floating_point():
                 e.copy_(c)
 
-    return AveragedModel(model, multi_avg_fn=ema_update, use_buffers=True)
+    ema = AveragedModel(model, multi_avg_fn=ema_update, use_buffers=True)
+    # the copy is never trained (updated under no_grad): frozen, or DistributedDataParallel, which
+    # wraps the whole LightningModule, waits for gradients of its parameters and fails at the
+    # second step ("parameters that were not used in producing the loss")
+    return ema.requires_grad_(False)

@@ -427,10 +427,11 @@ class FastModule(FitModule):
 
     def _probe_flag(self) -> None:
         """The non-finite flag, read without waiting (see FitModule._probe_finite); under DDP
-        every rank takes the same decision at the same step (a reduced vote, which waits)."""
+        every rank takes the same decision at the same step (a reduction, which waits)."""
         if self._world > 1:
-            if self.trainer.strategy.reduce_boolean_decision(bool(self._acc[BAD] > 0), all=False):
-                self._stop_non_finite(self.current_epoch, int(self._acc[FIRST_BAD]))
+            first = self._first_bad_anywhere(True)
+            if first is not None:
+                self._stop_non_finite(self.current_epoch, first)
         elif self._graphs:
             landed = self._probe.landed()
             if landed is not None and landed[0][0] > 0:
@@ -441,6 +442,20 @@ class FastModule(FitModule):
         elif self._acc[BAD] > 0:                       # the CPU: reading costs nothing
             self._stop_non_finite(self.current_epoch, int(self._acc[FIRST_BAD]))
 
+    def _first_bad_anywhere(self, look: bool) -> int | None:
+        """Under DDP, the step of the first non-finite loss on any rank (None: none), the same on
+        every rank: a collective each rank reaches (``look``: whether this rank has anything to
+        report). Each rank stops counting at its own first non-finite loss, and the ranks meet
+        one (a rank's bad batch, then the NaN the all-reduce spreads) a step apart: rank 0's own
+        step would not be the first."""
+        if look and self._train_step is not None:
+            first = torch.where(self._acc[BAD] > 0, self._acc[FIRST_BAD], math.inf)
+        else:
+            first = torch.full((), math.inf, dtype=torch.float64, device=self.device)
+        dist.all_reduce(first, op=dist.ReduceOp.MIN)
+        first = float(first)
+        return None if math.isinf(first) else int(first)
+
     def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
         if self.schedule is not None and self.non_finite is None:
             self.schedule.after_batch()               # every batch is one optimizer step
@@ -450,12 +465,13 @@ class FastModule(FitModule):
 
     def on_validation_epoch_start(self) -> None:
         super().on_validation_epoch_start()
-        bad = self._train_step is not None and self.non_finite is None and bool(self._acc[BAD] > 0)
         if self._world > 1:
-            bad = self.trainer.strategy.reduce_boolean_decision(bad, all=False)
-            if self.non_finite is None and not bad:
+            first = self._first_bad_anywhere(self.non_finite is None)
+            if first is not None:
+                self._stop_non_finite(self.current_epoch, first)
+            elif self.non_finite is None:
                 self._sync_from_rank0()
-        if bad:
+        elif self._train_step is not None and self.non_finite is None and bool(self._acc[BAD] > 0):
             self._stop_non_finite(self.current_epoch, int(self._acc[FIRST_BAD]))  # one read an epoch
         if self._val_step is not None:
             self._val_total.zero_()
