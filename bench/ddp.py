@@ -4,7 +4,8 @@
   CNN on Animal-MNIST), eager and fast mode, at G = 1, 2 (and 4 when there are four) GPUs.
   Weak scaling keeps the per-GPU batch B (global batch G x B, the notes' case); strong scaling
   keeps the global batch (the largest one measured, G_max x B, split over G). Each row: samples/s
-  (examples of an epoch / the median training time of the epochs after the first, rank 0's clock),
+  (examples trained in an epoch — fast mode leaves out the remainder of G x B — / the median
+  training time of the epochs after the first, rank 0's clock),
   the last epoch's validation accuracy with its binomial standard error, and the DDP invariants:
   one run and one report in the store, one row per epoch, the stored predictions covering the
   validation set once in its order (no padding repeats). Under DDP fast mode averages the
@@ -77,13 +78,17 @@ def _docs(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
-def measure(tmp: str, store: str, run_id: str, p: dict, *, wall: float, reports: int) -> dict:
-    """One training's figures and invariants, read from its store."""
+def measure(tmp: str, store: str, run_id: str, p: dict, *, wall: float, reports: int,
+            step: int | None = None) -> dict:
+    """One training's figures and invariants, read from its store. ``step``: the examples of one
+    fast-mode step (its static shape leaves the epoch's remainder untrained)."""
     from fitdoctor.store import RunStore
 
     rs = RunStore(store)
     table = rs.epochs(run_id)
     n_train, n_val = p["task"]["train_size"], p["task"]["val_size"]
+    if step:
+        n_train -= n_train % step
     acc = float(table["val_acc"].iloc[-1])
     times = table["train_time"].iloc[1:] if len(table) > 1 else table["train_time"]
     preds = rs.predictions(run_id, "last")
@@ -106,9 +111,11 @@ def train(tmp: str, p: dict, *, gpus: int, per_gpu: int, fast: bool, tag: str) -
     if out.returncode != 0:
         return {"error": out.stderr[-1500:]}
     docs = _docs(out.stdout)
-    row = measure(tmp, store, docs[0]["run_id"], p, wall=time.perf_counter() - t0, reports=len(docs))
     loop = next((line for line in out.stderr.splitlines() if "fast mode" in line or "standard loop" in line), "")
-    return {**row, "loop": "fast" if loop.startswith("fast mode") else "standard", "loop_note": loop.strip()}
+    fast_loop = loop.startswith("fast mode")
+    row = measure(tmp, store, docs[0]["run_id"], p, wall=time.perf_counter() - t0, reports=len(docs),
+                  step=gpus * per_gpu if fast_loop else None)
+    return {**row, "loop": "fast" if fast_loop else "standard", "loop_note": loop.strip()}
 
 
 def scaling(tmp: str, plan: dict, counts: list[int], emit) -> None:
