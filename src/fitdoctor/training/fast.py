@@ -114,11 +114,12 @@ def plan(cfg, task, accelerator: str, resumed: str | None = None) -> tuple[bool,
     return True, ""
 
 
-def rank_world() -> tuple[int, int]:
-    """(rank, world size) of the process group; (0, 1) without one."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
+def rank_world(module: torch.nn.Module) -> tuple[int, int]:
+    """(rank, world size) of the module's trainer; (0, 1) before it has one. The trainer's, not
+    the process group's: a one-device run in a process that already holds a group (a user's
+    torchrun, an earlier DDP fit) must not shard its data over ranks that are not training."""
+    trainer = getattr(module, "_trainer", None)
+    return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
 
 
 class DeviceBatches:
@@ -137,7 +138,7 @@ class DeviceBatches:
         self.owner, self.n, self.batch, self.sampler = owner, n, batch, sampler
 
     def __len__(self) -> int:
-        rank, world = rank_world()
+        rank, world = rank_world(self.owner)
         if self.sampler is not None:
             return self.n // (self.batch * world)
         return math.ceil(len(range(rank, self.n, world)) / self.batch)
@@ -145,11 +146,11 @@ class DeviceBatches:
     def left_out(self, world: int | None = None) -> int:
         """Training examples each epoch leaves out (a static step shape), with ``world`` processes
         (default: the process group's)."""
-        step = self.batch * (world or rank_world()[1])
+        step = self.batch * (world or rank_world(self.owner)[1])
         return self.n % step if self.sampler is not None else 0
 
     def __iter__(self):
-        rank, world = rank_world()
+        rank, world = rank_world(self.owner)
         if self.sampler is None:
             order = torch.arange(rank, self.n, world, device=self.owner.device)
             for i in range(len(self)):
@@ -161,7 +162,7 @@ class DeviceBatches:
             yield order[i * step + rank * self.batch:i * step + (rank + 1) * self.batch]
 
 
-def unwrapped_ddp(name: str):
+def unwrapped_ddp():
     """Lightning's DDP without the DistributedDataParallel wrapper (its per-parameter hooks cannot
     live in a captured step): the fast step averages the gradients itself, inside the graph."""
     from lightning.pytorch.strategies import DDPStrategy
@@ -170,7 +171,7 @@ def unwrapped_ddp(name: str):
         def configure_ddp(self) -> None:
             pass                             # no wrapper: FastModule syncs the gradients
 
-    return FastDDP(start_method="spawn" if name == "ddp_spawn" else "popen")
+    return FastDDP()
 
 
 class _Graph:
@@ -228,10 +229,6 @@ class FastModule(FitModule):
     @property
     def _graphs(self) -> bool:
         return self.device.type == "cuda"
-
-    @property
-    def _world(self) -> int:
-        return rank_world()[1]
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=False)
@@ -294,7 +291,7 @@ class FastModule(FitModule):
             self._opt.zero_grad(set_to_none=True)
         parts = self._forward_backward()
         grads = [p.grad for p in self._params if p.grad is not None]
-        if self._world > 1:
+        if self._world() > 1:
             self._average(grads)
         norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)).float())
         clip = self.cfg.training.max_grad_norm
@@ -330,7 +327,7 @@ class FastModule(FitModule):
         collectives can live in a CUDA graph), then copied back."""
         flat = torch.cat([g.flatten() for g in grads])
         dist.all_reduce(flat)
-        flat.mul_(1.0 / self._world)
+        flat.mul_(1.0 / self._world())
         torch._foreach_copy_(grads, [f.view_as(g) for f, g in zip(flat.split([g.numel() for g in grads]), grads)])
 
     def _sync_from_rank0(self) -> None:
@@ -362,7 +359,7 @@ class FastModule(FitModule):
 
     def _prepare_train(self, first: torch.Tensor) -> None:
         dev = self.device
-        if self._world > 1:
+        if self._world() > 1:
             self._sync_from_rank0()          # (also sets up the communicator before the capture)
         self._opt = self.trainer.optimizers[0]
         self._params = [p for g in self._opt.param_groups for p in g["params"]]
@@ -428,7 +425,7 @@ class FastModule(FitModule):
     def _probe_flag(self) -> None:
         """The non-finite flag, read without waiting (see FitModule._probe_finite); under DDP
         every rank takes the same decision at the same step (a reduction, which waits)."""
-        if self._world > 1:
+        if self._world() > 1:
             first = self._first_bad_anywhere(True)
             if first is not None:
                 self._stop_non_finite(self.current_epoch, first)
@@ -465,7 +462,7 @@ class FastModule(FitModule):
 
     def on_validation_epoch_start(self) -> None:
         super().on_validation_epoch_start()
-        if self._world > 1:
+        if self._world() > 1:
             first = self._first_bad_anywhere(self.non_finite is None)
             if first is not None:
                 self._stop_non_finite(self.current_epoch, first)
@@ -489,7 +486,7 @@ class FastModule(FitModule):
     def _prepare_val(self) -> None:
         dev = self.device
         n = self._data("val")[-1].shape[0]
-        rank, world = rank_world()
+        rank, world = rank_world(self)
         self._val_mine = torch.arange(rank, n, world, device=dev)       # this rank's examples
         self._val_total = torch.zeros((), device=dev)
         self._val_pred = torch.zeros(n, dtype=torch.long, device=dev)
@@ -520,7 +517,7 @@ class FastModule(FitModule):
         self.val_loss.update(self._val_total / len(mine), weight=len(mine))
         for m in self.val_metrics.values():
             m.update(pred[mine], y[mine].long().flatten())
-        if self._world > 1:               # every example's prediction: each written by one rank
+        if self._world() > 1:               # every example's prediction: each written by one rank
             pred = torch.zeros_like(pred).index_copy_(0, mine, pred[mine])
             dist.all_reduce(pred)
         if self._val_host_targets is None:

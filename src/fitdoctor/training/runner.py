@@ -188,16 +188,13 @@ def _outcome(module, stopper, extra_callbacks: list | None, ckpt_dir: str, epoch
 def _trainer(t, accelerator: str, fast: bool, callbacks: list, progress: bool, run_dir: str):
     import lightning as L
 
-    strategy = "ddp" if t.devices * t.num_nodes > 1 else "auto"
-    if accelerator == "cpu" and strategy == "ddp":
-        strategy = "ddp_spawn" if os.environ.get("FITDOCTOR_DDP_SPAWN") else "ddp"
-    if fast and strategy != "auto":       # fast mode averages the gradients inside its own graph
+    strategy = "auto"
+    if t.devices * t.num_nodes > 1 and fast:    # fast mode averages the gradients inside its graph
         from .fast import unwrapped_ddp
-        strategy = unwrapped_ddp(strategy)
-    elif strategy != "auto":              # gradients as views of DDP's buckets: no copy back a step
+        strategy = unwrapped_ddp()
+    elif t.devices * t.num_nodes > 1:     # gradients as views of DDP's buckets: no copy back a step
         from lightning.pytorch.strategies import DDPStrategy
-        strategy = DDPStrategy(start_method="spawn" if strategy == "ddp_spawn" else "popen",
-                               gradient_as_bucket_view=True)
+        strategy = DDPStrategy(gradient_as_bucket_view=True)
     return L.Trainer(
         max_epochs=t.epochs, accelerator=accelerator, devices=t.devices, num_nodes=t.num_nodes,
         strategy=strategy, precision="32" if fast else t.precision,       # fast mode casts itself
