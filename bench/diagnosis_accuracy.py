@@ -65,12 +65,12 @@ def evaluate(curves: int, seed: int, modes: tuple[str, ...] = ("logged", "given"
             per[mode] = _scores(d, sim)
             if mode == modes[0]:
                 first = d
-        onset = first.overfitting["onset_epoch"]
+        onset = first.overfitting.onset_epoch
         true_of = sim.label == "overfitting"
         rows.append({
             "kind": kind, "label": sim.label, "verdict": first.verdict,
             "ok": first.verdict in sim.truth.accepted, "accepted": sorted(sim.truth.accepted),
-            "alarm": bool(first.overfitting["detected"]), "overfit": true_of,
+            "alarm": bool(first.overfitting.detected), "overfit": true_of,
             "onset_err": None if not (true_of and onset is not None) else onset - sim.onset_epoch,
             "covered": per[modes[0]]["covered"], "width": per[modes[0]]["width"],
             "n_val": sim.n_val, "log_format": sim.log_format, "noise": sim.noise,

@@ -48,7 +48,7 @@ def score(run, val_size_mode: str) -> dict:
     test = dict(zip(run.truth["epoch"].astype(float), run.truth["test_acc"].astype(float)))
     true_level = test[float(d.best.epoch)]
     lo, hi = d.best.ci95 if d.best.ci95 else (np.nan, np.nan)
-    onset = d.overfitting.get("onset_epoch")
+    onset = d.overfitting.onset_epoch
     tied = [test[float(e)] for e in d.best.tied_epochs if float(e) in test]
     return {
         "run": run.name, "task": run.task, "scenario": run.scenario, "half": run.half,
@@ -56,7 +56,7 @@ def score(run, val_size_mode: str) -> dict:
         "true_level": true_level, "best": d.best.value,
         "verdict": d.verdict, "ok": d.verdict in t.accepted, "accepted": sorted(t.accepted),
         "ok_before": d.verdict in t.accepted_before_amendment_2, "both": t.both,
-        "true_overfit": t.overfitting, "alarm": bool(d.overfitting.get("detected")),
+        "true_overfit": t.overfitting, "alarm": bool(d.overfitting.detected),
         "visible": t.overfitting and tv.overfitting,
         # the protocol itself on what the diagnosis sees: its onset against the test's
         "val_onset_ok": (t.overfitting and tv.overfitting

@@ -42,7 +42,7 @@ def test_every_note_and_schedule_description_reads_in_chinese():
             seen_schedules += 1
             zh = phrase(d.schedule.description, "zh")
             assert CJK.search(zh) and "then" not in zh and "epochs" not in zh, d.schedule.description
-        if d.lr and d.lr.get("at_best") is not None:
+        if d.lr is not None and d.lr.at_best is not None:
             line = headline(d, "zh")["lr"]
             assert "best" not in line and "peak" not in line and CJK.search(line)
     assert seen_notes >= 10 and seen_schedules >= 10

@@ -37,8 +37,8 @@ def run_demo(out_dir: str, *, lang: str = "en", say: Callable[[str], None] = pri
     store = RunStore(store_path)
     h1 = store.history(first.run_id)
     d1 = diagnose(h1)
-    say(f"2/4  diagnosis: {d1.verdict}" + (f", onset at epoch {d1.overfitting['onset_epoch']:g}"
-                                           if d1.overfitting.get("onset_epoch") is not None else ""))
+    say(f"2/4  diagnosis: {d1.verdict}" + (f", onset at epoch {d1.overfitting.onset_epoch:g}"
+                                           if d1.overfitting.onset_epoch is not None else ""))
     pages = []
     if not d1.recommendations:
         say("     no finding calls for another run: nothing to compare")

@@ -32,7 +32,7 @@ class Watched:
 
 def summary(d: Diagnosis) -> str:
     """One line: the verdict, the onset, the best with its interval."""
-    onset = d.overfitting.get("onset_epoch")
+    onset = d.overfitting.onset_epoch
     best = f"best {d.best.value:.4g} @ {d.best.epoch:g}"
     if d.best.ci95:
         best += f" [{d.best.ci95[0]:.3g}-{d.best.ci95[1]:.3g}]"
@@ -98,7 +98,7 @@ def _look(target: str, runs: RunStore | None, seen: Watched,
     except FitDoctorError:
         return []
     seen.diagnosis = d
-    key = (d.verdict, d.overfitting.get("onset_epoch"), d.best.epoch)
+    key = (d.verdict, d.overfitting.onset_epoch, d.best.epoch)
     if key != seen.key:
         seen.key = key
         say(f"epoch {d.final_epoch:g}: {summary(d)}")

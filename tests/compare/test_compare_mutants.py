@@ -19,7 +19,7 @@ import pytest
 from scipy import stats
 
 from fitdoctor.diagnosis.comparison import RunInput, compare, expected_max_curve, run_input
-from fitdoctor.diagnosis.types import Best, Diagnosis
+from fitdoctor.diagnosis.types import Best, Diagnosis, Overfitting
 from fitdoctor.history.core import make_history
 
 Z = stats.norm.ppf(0.975)             # the two-sided 95 % normal quantile, 1.959963984540054
@@ -42,7 +42,7 @@ def diag(value, *, expected=None, ci=None, epoch=10.0, index=10, monitor="val_ac
                 tied_epochs=(epoch,), noise=None, sampling_se=None)
     return Diagnosis(source="test", format="test", name="run", monitor=monitor, mode=mode,
                      monitor_reason="chosen", n_points=30, best=best, final_epoch=29.0,
-                     final_value=value, overfitting=dict(overfitting or {}), phases=(),
+                     final_value=value, overfitting=Overfitting(**(overfitting or {})), phases=(),
                      findings=(), recommendations=(), lr=None, schedule=None, verdict=verdict,
                      notes=(), val_size=val_size, train_column=train_column)
 

@@ -130,7 +130,7 @@ def test_overfitting_onset_is_where_validation_stopped_improving():
     d = diagnose(_history(train_acc=train - wiggle, val_acc=val + wiggle))
     assert d.verdict == "overfitting"
     assert d.best.epoch == 20.0
-    assert d.overfitting["onset_epoch"] == 18.0
+    assert d.overfitting.onset_epoch == 18.0
     assert "within noise of epoch 18" in d.finding("overfitting").message
     f = d.finding("overfitting")
     assert f.evidence["onset"] == 18.0 and f.evidence.get("kind") != "loss"

@@ -42,7 +42,7 @@ def test_every_key_holds_the_diagnosis_value(try4):
                            "tied_epochs": list(b.tied_epochs), "expected": b.expected,
                            "noise_sigma": b.noise, "sampling_se": b.sampling_se}
     assert doc["final"] == {"epoch": d.final_epoch, "value": d.final_value}
-    assert doc["overfitting"] == clean(d.overfitting)
+    assert doc["overfitting"] == clean(d.overfitting.to_dict())
     assert [p["label"] for p in doc["phases"]] == [p.label for p in d.phases]
     assert set(doc["phases"][0]) == {"label", "start", "end", "mean_lr", "train", "val", "gap"}
     assert [set(f) for f in doc["findings"]] == [{"code", "severity", "message", "evidence"}] \
@@ -56,7 +56,7 @@ def test_every_key_holds_the_diagnosis_value(try4):
             for r in doc["recommendations"]] == \
         [(r.code, r.title, clean(r.patch), r.rationale, list(r.because))
          for r in d.recommendations]
-    assert doc["lr"] == clean(d.lr)
+    assert doc["lr"] == (None if d.lr is None else clean(d.lr.to_dict()))
     assert doc["notes"] == notes_text(d)
     json.dumps(doc, allow_nan=False)                 # strict JSON: no NaN, no numpy types
 
@@ -115,5 +115,5 @@ def test_the_stable_gap_sentence_names_the_smoothed_gap_not_the_jsons_raw_one():
     h = read_histories(str(public("resnet50-appended-runs")))[2]       # its third run
     d = diagnose(h)
     f = next(f for f in d.findings if f.code == "stable_gap")
-    assert f.evidence["gap_end"] != pytest.approx(d.overfitting["gap_at_end"], rel=0.01)
+    assert f.evidence["gap_end"] != pytest.approx(d.overfitting.gap_at_end, rel=0.01)
     assert f.message.startswith(f"The smoothed train-val gap is large ({f.evidence['gap_end']:.3g})")

@@ -106,7 +106,7 @@ def test_overfitting_is_dropped_after_a_breakdown_and_its_onset_with_it():
     d = diagnose(hist(n, train_acc=train_acc, val_acc=val, train_loss=loss))
     assert d.verdict == "divergence"
     assert "overfitting" not in d.codes
-    assert d.overfitting["detected"] is False and d.overfitting["onset_epoch"] is None
+    assert d.overfitting.detected is False and d.overfitting.onset_epoch is None
     assert not any(r.code == "early_stop_at_onset" for r in d.recommendations)
 
 

@@ -327,7 +327,7 @@ def test_a_growing_gap_needs_validation_to_get_worse(end, decline, judged):
     else:
         vl = _val_loss_after_5(end)
     out, findings = _gap_run(val_loss=vl, val_decline=decline)
-    assert out["detected"] is judged
+    assert out.detected is judged
     assert [f.code for f in findings] == (["overfitting"] if judged else ["stable_gap"])
     if not judged:         # the gap did grow: the sentence says validation held, with the loss
         f = findings[0]
@@ -342,23 +342,23 @@ def test_gap_onset_is_where_validation_stopped():
     # smoothed validation peaked at 8 (still within noise). Validation stopped improving at its
     # reach, 5, which is the best epoch: overfitting from 5, wherever the gap became visible
     out, (f,) = _gap_run()
-    assert out["detected"] and out["reach_epoch"] == 5.0 and out["onset_epoch"] == 5.0
+    assert out.detected and out.reach_epoch == 5.0 and out.onset_epoch == 5.0
     assert f.code == "overfitting" and f.severity == "warning"
     assert (f.evidence["onset"], f.evidence["reach"], f.evidence["stopped"]) == (5.0, 5.0, 5.0)
     assert f.evidence["gap_growth"] == pytest.approx(f.evidence["gap_end"] - f.evidence["gap_start"])
     assert f.evidence["train_column"] == "train_acc" and f.evidence["decline"] is None
-    assert out["gap_trend"]["t"] > Z
+    assert out.gap_trend.t > Z
     out, _ = _gap_run(val_trend_peak=15)
-    assert out["onset_epoch"] == 5.0
+    assert out.onset_epoch == 5.0
 
 
 def test_gap_must_grow_twice_the_tolerance():
     # growth by the end: 14 x slope; needed 2 x 0.01386 = 0.0277 (a quarter of the gap at the
     # reach is 0.0125, smaller)
     out, findings = _gap_run(train_slope=0.0277 / 14 * 1.02)
-    assert out["detected"]
+    assert out.detected
     out, findings = _gap_run(train_slope=0.0277 / 14 * 0.98)
-    assert not out["detected"] and [f.code for f in findings] == ["stable_gap"]
+    assert not out.detected and [f.code for f in findings] == ["stable_gap"]
     assert findings[0].evidence["reach"] == 5.0
     assert "kind" not in findings[0].evidence and "not growing" in findings[0].message
 
@@ -372,7 +372,7 @@ def test_no_overfitting_while_validation_still_rises_after_its_reach():
     g = np.r_[0.4, 0.5, 0.6, 0.7, 0.75, 0.8 + 0.001 * np.arange(15)]   # +0.001 a point, sigma 0.01
     # t = 0.001 * sqrt(280) / 0.01 = 1.67 > 1: may still be rising
     out, findings = _gap_run(val_g=g)
-    assert not out["detected"] and findings == []
+    assert not out.detected and findings == []
 
 
 def test_no_overfitting_with_too_few_points_after_the_reach():
@@ -382,8 +382,8 @@ def test_no_overfitting_with_too_few_points_after_the_reach():
         v = np.r_[np.linspace(0.4, 0.8, reach + 1), np.full(19 - reach, 0.8)]
         ctx = context(curve("val_acc", v), train=curve("train_acc", t), gap=curve("gap", t - v))
         out, findings = fitting.overfitting(ctx, best_at(reach))
-        assert out["reach_epoch"] == reach
-        assert out["detected"] is judged and (findings != []) is judged
+        assert out.reach_epoch == reach
+        assert out.detected is judged and (findings != []) is judged
 
 
 def test_without_a_training_metric_validation_must_fall():
@@ -397,12 +397,12 @@ def test_without_a_training_metric_validation_must_fall():
     out, (f,) = fitting.overfitting(context(curve("val_acc", v, trend=trend), train_loss=tl),
                                     best_at(5))
     # overfitting (validation fell from index 12), from where validation stopped: 5
-    assert out["onset_epoch"] == 5.0 and f.evidence["train_column"] == "train_loss"
+    assert out.onset_epoch == 5.0 and f.evidence["train_column"] == "train_loss"
     assert f.evidence["gap_growth"] is None and f.evidence["gap_start"] is None
     trend[12:] = 0.8 - 0.9 * TOL
     out, _ = fitting.overfitting(context(curve("val_acc", v, trend=trend), train_loss=tl),
                                  best_at(5))
-    assert not out["detected"]
+    assert not out.detected
 
 
 # -- overfitting read off the losses (accuracy levelled off, val loss up >= 20 %) -----------------
@@ -443,7 +443,7 @@ def test_loss_rise_evidence():
     assert f.evidence["loss_min"] == 0.5 and f.evidence["loss_end"] == pytest.approx(0.6)
     assert f.evidence["loss_rise"] == pytest.approx(0.2)
     assert f.evidence["train_loss_from"] == tl[6] and f.evidence["train_loss_to"] == tl[17]
-    assert out["onset_epoch"] == 5.0 == f.evidence["stopped"]     # where the monitor stopped
+    assert out.onset_epoch == 5.0 == f.evidence["stopped"]     # where the monitor stopped
     assert "loss" in f.message
 
 
@@ -576,10 +576,10 @@ def test_overfitting_block_and_evidence_in_full():
     v_trend = v.copy()
     v_trend[8] = 0.805
     gap_trend = t - v_trend
-    assert set(out) == {"detected", "onset_epoch", "reach_epoch", "gap_at_best", "gap_at_end",
+    assert set(out.to_dict()) == {"detected", "onset_epoch", "reach_epoch", "gap_at_best", "gap_at_end",
                         "gap_trend"}
-    assert out["gap_at_best"] == pytest.approx(t[7] - v[7])       # raw gap at the best epoch
-    assert out["gap_at_end"] == pytest.approx(t[-1] - v[-1])
+    assert out.gap_at_best == pytest.approx(t[7] - v[7])       # raw gap at the best epoch
+    assert out.gap_at_end == pytest.approx(t[-1] - v[-1])
     ev = f.evidence
     assert ev["stopped"] == 5.0 and ev["best_tied"] is True and ev["best_lucky"] is None
     assert (ev["best_epoch"], ev["best_value"], ev["monitor"]) == (7.0, 0.8, "val_acc")
@@ -602,5 +602,5 @@ def test_no_validation_noise_no_overfitting_block_beyond_the_gap():
     t = curve("train_acc", np.linspace(0.5, 1.0, 20))
     gap = curve("gap", t.g - v.g)
     out, findings = fitting.overfitting(context(v, train=t, gap=gap), best_at(19))
-    assert findings == [] and out["reach_epoch"] is None and not out["detected"]
-    assert out["gap_at_best"] == pytest.approx(0.2) and out["gap_at_end"] == pytest.approx(0.2)
+    assert findings == [] and out.reach_epoch is None and not out.detected
+    assert out.gap_at_best == pytest.approx(0.2) and out.gap_at_end == pytest.approx(0.2)

@@ -109,27 +109,27 @@ def test_analyse_lr_values_at_best_onset_and_end():
     lr = lr_per_epoch(lambda o: S.StepLR(o, 4, 0.5), epochs=12, lr=0.2)
     assert lr.tolist() == pytest.approx([0.2] * 4 + [0.1] * 4 + [0.05] * 4)
     info, _ = analyse_lr(ctx_for(lr), best_at(6.4), 9.0)
-    assert info["peak"] == pytest.approx(0.2)
-    assert info["at_best"] == pytest.approx(0.1) and info["at_best_frac"] == pytest.approx(0.5)
-    assert info["at_onset"] == pytest.approx(0.05)
-    assert info["at_onset_frac"] == pytest.approx(0.25)
-    assert info["final"] == pytest.approx(0.05) and info["final_frac"] == pytest.approx(0.25)
+    assert info.peak == pytest.approx(0.2)
+    assert info.at_best == pytest.approx(0.1) and info.at_best_frac == pytest.approx(0.5)
+    assert info.at_onset == pytest.approx(0.05)
+    assert info.at_onset_frac == pytest.approx(0.25)
+    assert info.final == pytest.approx(0.05) and info.final_frac == pytest.approx(0.25)
 
 
 def test_analyse_lr_nearest_epoch_with_epochs_not_starting_at_zero():
     # epochs 10..19 (a resumed run): best at 13 -> index 3, not index 0
     lr = np.linspace(0.1, 0.01, 10)
     info, _ = analyse_lr(ctx_for(lr, epochs=np.arange(10.0, 20.0)), best_at(13.0), None)
-    assert info["at_best"] == pytest.approx(lr[3])
-    assert info["at_onset"] is None and info["at_onset_frac"] is None
+    assert info.at_best == pytest.approx(lr[3])
+    assert info.at_onset is None and info.at_onset_frac is None
 
 
 def test_analyse_lr_missing_lr_at_the_best_epoch_is_none():
     # the LR at the best epoch is NaN (not logged there): None, not NaN
     lr = [0.1, 0.09, np.nan, 0.07, 0.06]
     info, _ = analyse_lr(ctx_for(lr), best_at(2.0), None)
-    assert info["at_best"] is None and info["at_best_frac"] is None
-    assert info["final"] == pytest.approx(0.06)
+    assert info.at_best is None and info.at_best_frac is None
+    assert info.final == pytest.approx(0.06)
 
 
 def test_analyse_lr_correlation_with_epoch_is_pearsons_r():
@@ -139,7 +139,7 @@ def test_analyse_lr_correlation_with_epoch_is_pearsons_r():
     want = pearsonr(lr, np.arange(30.0)).statistic
     assert want < -0.9
     info, findings = analyse_lr(ctx_for(lr), best_at(20.0), 25.0)
-    assert info["corr_with_epoch"] == pytest.approx(want, rel=1e-9)
+    assert info.corr_with_epoch == pytest.approx(want, rel=1e-9)
     (f,) = findings
     assert f.code == "lr_epoch_confounded" and f.severity == "warning"
     assert f.evidence["r"] == pytest.approx(want, rel=1e-9)
@@ -156,7 +156,7 @@ def test_analyse_lr_confound_without_onset_is_only_info():
 def test_analyse_lr_three_points_are_enough_for_a_correlation():
     # LR 0.75, 0.5, 0.25 at epochs 0, 1, 2: an exact line, r = -1 (by hand)
     info, findings = analyse_lr(ctx_for([0.75, 0.5, 0.25]), best_at(0.0), None)
-    assert info["corr_with_epoch"] == pytest.approx(-1.0)
+    assert info.corr_with_epoch == pytest.approx(-1.0)
     assert [f.code for f in findings] == ["lr_epoch_confounded"]
 
 
@@ -164,15 +164,15 @@ def test_analyse_lr_confound_needs_r_strictly_beyond_the_threshold():
     # r = -1 exactly (above), with the threshold set to 1.0: |r| > 1 is false, no finding
     info, findings = analyse_lr(ctx_for([0.75, 0.5, 0.25], lr_confound_r=1.0), best_at(0.0),
                                 None)
-    assert info["corr_with_epoch"] == -1.0 and findings == []
+    assert info.corr_with_epoch == -1.0 and findings == []
 
 
 def test_analyse_lr_two_finite_values():
     # two finite LRs: reported, but two points always lie on a line: no correlation (0.0)
     info, findings = analyse_lr(ctx_for([0.1, np.nan, 0.05]), best_at(0.0), None)
     assert info is not None
-    assert info["peak"] == pytest.approx(0.1) and info["final"] == pytest.approx(0.05)
-    assert info["corr_with_epoch"] == 0.0 and findings == []
+    assert info.peak == pytest.approx(0.1) and info.final == pytest.approx(0.05)
+    assert info.corr_with_epoch == 0.0 and findings == []
 
 
 @pytest.mark.parametrize("lr", [[0.1, np.nan, np.nan], [np.nan] * 4])
@@ -188,14 +188,14 @@ def test_analyse_lr_without_an_lr_column():
 def test_analyse_lr_constant_lr_has_no_correlation():
     # a constant LR does not vary: r = 0.0 (not NaN, not 1), and no finding
     info, findings = analyse_lr(ctx_for([0.01] * 6), best_at(2.0), None)
-    assert info["corr_with_epoch"] == 0.0 and findings == []
+    assert info.corr_with_epoch == 0.0 and findings == []
 
 
 def test_analyse_lr_variation_of_exactly_a_thousandth_of_the_peak_is_constant():
     # rule: the LR "varies" only if its range exceeds 1e-3 x peak. 1000, 999.5, 999: range
     # 1 = 1e-3 x 1000 exactly: treated as constant, r = 0 (otherwise it would be -1)
     info, findings = analyse_lr(ctx_for([1000.0, 999.5, 999.0]), best_at(0.0), None)
-    assert info["corr_with_epoch"] == 0.0 and findings == []
+    assert info.corr_with_epoch == 0.0 and findings == []
 
 
 # =========================================================================== _best_over

@@ -84,11 +84,11 @@ def test_lr_and_epoch_confounded_names_the_control_run():
     h = make_history(pd.DataFrame({"epoch": t, "lr": lr, "train_acc": train, "val_acc": val}),
                      source="constructed", format="test")
     d = diagnose(h)
-    assert "lr_epoch_confounded" in d.codes and d.overfitting["detected"]
+    assert "lr_epoch_confounded" in d.codes and d.overfitting.detected
     control = next(r for r in d.recommendations if r.code == "constant_lr_control")
     assert control.patch["training"]["scheduler"] is None
-    assert control.patch["training"]["learning_rate"] == pytest.approx(d.lr["at_onset"], rel=0.01)
-    assert d.lr["at_best_frac"] is not None and 0 < d.lr["at_best_frac"] <= 1
+    assert control.patch["training"]["learning_rate"] == pytest.approx(d.lr.at_onset, rel=0.01)
+    assert d.lr.at_best_frac is not None and 0 < d.lr.at_best_frac <= 1
 
 
 def test_a_warmup_start_is_not_the_minimum_a_cosine_rises_from():

@@ -13,8 +13,8 @@ def _diag(seed_log, name, val_size=1101):
 def test_try1_best_is_0419_at_13_lucky_and_overfitting(seed_log):
     d = _diag(seed_log, "sst-try1")
     assert (d.best.epoch, d.best.value) == (13, pytest.approx(0.419))
-    assert d.verdict == "overfitting" and d.overfitting["detected"]
-    assert 9 <= d.overfitting["onset_epoch"] <= 14
+    assert d.verdict == "overfitting" and d.overfitting.detected
+    assert 9 <= d.overfitting.onset_epoch <= 14
     assert "lucky_best" in d.codes                 # 0.419 stands out of a ~0.40 plateau
     lo, hi = d.best.ci95
     # the checkpoint's level lies below the lucky peak, and the interval holds the sampling
@@ -27,8 +27,8 @@ def test_try1_best_is_0419_at_13_lucky_and_overfitting(seed_log):
 
 def test_try3_large_gap_but_no_overfitting_onset(seed_log):
     d = _diag(seed_log, "sst-try3")
-    assert not d.overfitting["detected"] and d.overfitting["onset_epoch"] is None
-    assert d.overfitting["gap_at_end"] > 0.25       # the gap is large ...
+    assert not d.overfitting.detected and d.overfitting.onset_epoch is None
+    assert d.overfitting.gap_at_end > 0.25       # the gap is large ...
     assert "overfitting" not in d.codes            # ... and that alone is not overfitting
     assert "underfitting" in d.codes               # train acc 0.71 and still rising (dropout 0.8)
 
@@ -36,7 +36,7 @@ def test_try3_large_gap_but_no_overfitting_onset(seed_log):
 def test_try4_overfits_after_its_peak_at_epoch_10(seed_log):
     d = _diag(seed_log, "sst-try4")
     assert d.best.epoch == 10 and d.verdict == "overfitting"
-    assert 9 <= d.overfitting["onset_epoch"] <= 11
+    assert 9 <= d.overfitting.onset_epoch <= 11
     labels = [p.label for p in d.phases]
     assert labels[0] == "underfit" and labels[-1] == "overfit"
     assert d.phases[-1].gap > d.phases[0].gap + 0.3

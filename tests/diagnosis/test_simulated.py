@@ -166,7 +166,7 @@ def test_each_kind_is_labelled_right_most_of_the_time(kind):
 
 
 def test_no_overfitting_alarm_without_overfitting():
-    alarms = [diagnose(simulate(k, n=70, noise=0.012, seed=s).history).overfitting["detected"]
+    alarms = [diagnose(simulate(k, n=70, noise=0.012, seed=s).history).overfitting.detected
               for k in KINDS if k not in OVERFITTING_KINDS for s in range(8)]
     assert np.mean(alarms) <= 0.05
 
@@ -176,8 +176,8 @@ def test_onset_is_found_near_the_truth():
     for s in range(12):
         sim = simulate("overfit", n=90, noise=0.008, seed=s)
         d = diagnose(sim.history)
-        assert d.overfitting["detected"]
-        errors.append(abs(d.overfitting["onset_epoch"] - sim.onset))
+        assert d.overfitting.detected
+        errors.append(abs(d.overfitting.onset_epoch - sim.onset))
     assert np.median(errors) <= 6
 
 
@@ -204,7 +204,7 @@ def test_metric_disagreement_loss_bottoms_early_accuracy_keeps_rising():
 def test_collapse_is_divergence_not_overfitting():
     sim = simulate("divergence", n=60, noise=0.01, seed=3)
     d = diagnose(sim.history)
-    assert d.verdict == "divergence" and not d.overfitting["detected"]
+    assert d.verdict == "divergence" and not d.overfitting.detected
     assert d.phases[-1].label == "diverged"
 
 
@@ -212,7 +212,7 @@ def test_short_and_flat_histories_do_not_crash():
     d = diagnose(_history(val_acc=np.array([0.5, 0.6, 0.55])))
     assert d.verdict == "too_short" and "short_history" in d.codes and d.best.ci95 is None
     flat = diagnose(_history(val_acc=np.full(20, 0.5), train_acc=np.full(20, 0.6)))
-    assert flat.best.value == 0.5 and not flat.overfitting["detected"]
+    assert flat.best.value == 0.5 and not flat.overfitting.detected
     gaps = diagnose(_history(val_loss=np.array([1.0, np.nan, 0.8, 0.7, np.nan, 0.65, 0.6, 0.62])))
     assert gaps.best.epoch == 6
 

@@ -119,7 +119,7 @@ def test_accuracy_flat_while_validation_loss_climbs_is_overfitting():
     assert "metric_disagreement" not in d.codes      # the loss path says it, consistently
     assert "validation loss rose" in f.message and "stopped improving at epoch" in f.message
     assert "stable_gap" not in d.codes          # "this is not overfitting" would contradict it
-    assert 2 <= d.overfitting["onset_epoch"] <= 8
+    assert 2 <= d.overfitting.onset_epoch <= 8
 
 
 @pytest.mark.parametrize("run", ["mnist/plateau/s3", "digits/cosine_long/s0"])
@@ -162,7 +162,7 @@ def test_onset_on_a_real_run_is_the_true_one_not_later():
 
     d = _diag("sentiment/healthy/s2")
     assert d.verdict == "overfitting"
-    assert d.overfitting["onset_epoch"] == true_onset
+    assert d.overfitting.onset_epoch == true_onset
     assert d.finding("overfitting").evidence.get("kind") != "loss"   # the gap path decides
 
 
@@ -248,7 +248,7 @@ def test_a_warm_restart_climbing_back_does_not_veto_overfitting_by_the_loss():
     assert d.verdict == "overfitting"
     f = d.finding("overfitting")
     assert f.evidence["kind"] == "loss"
-    assert abs(d.overfitting["onset_epoch"] - 2) <= 2
+    assert abs(d.overfitting.onset_epoch - 2) <= 2
     assert "still_improving" not in d.codes and "metric_disagreement" not in d.codes
 
 

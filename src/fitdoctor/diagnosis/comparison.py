@@ -239,8 +239,8 @@ def _entries(runs: list[RunInput], differing: tuple[str, ...], mode: str) -> lis
             "best": top.diagnosis.best.value, "best_epoch": top.diagnosis.best.epoch,
             "smoothed_best": float(np.mean(vals)), "last_mean": g[0].last_mean,
             "test": dict(g[0].test_metrics), "train_at_best": g[0].train_at_best,
-            "gap_at_best": d0.overfitting.get("gap_at_best"),
-            "onset": d0.overfitting.get("onset_epoch"), "verdict": d0.verdict, "seeds": len(g),
+            "gap_at_best": d0.overfitting.gap_at_best,
+            "onset": d0.overfitting.onset_epoch, "verdict": d0.verdict, "seeds": len(g),
             "per_seed": vals if len(g) > 1 else None}
         entries.append((Entry(name, tuple(r.name for r in g), float(np.mean(vals)),
                               top.diagnosis.best.value, top.diagnosis.best.epoch,

@@ -19,7 +19,7 @@ from .phases import find_phases
 from .recommend import recommend
 from .schedule_audit import fit_schedule, schedule_findings
 from .stats import MIN_POINTS, decimals, infer_denominator
-from .types import DiagnoseOptions, Diagnosis, Finding
+from .types import DiagnoseOptions, Diagnosis, Finding, Overfitting
 
 _VERDICT_ORDER = ("non_finite", "divergence", "no_learning", "overfitting", "underfitting",
                   "still_improving", "plateau")
@@ -76,7 +76,7 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     breakdown, stop, stuck, dropped = _breakdown(ctx)
     best = best_estimate(ctx, stop)
     findings, overfit = _fitting_findings(ctx, best, breakdown, stuck, dropped)
-    lr_info, lr_findings = analyse_lr(ctx, best, overfit.get("onset_epoch"))
+    lr_info, lr_findings = analyse_lr(ctx, best, overfit.onset_epoch)
     findings += lr_findings
     schedule, schedule_found = _schedule(ctx, history.config)
     findings += schedule_found
@@ -85,7 +85,7 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
     verdict = _verdict(ctx, {f.code for f in findings})
     recs = recommend(findings, monitor=ctx.val.name, mode=ctx.val.mode,
                      epochs_run=float(ctx.epochs[-1]), first_epoch=float(ctx.epochs[0]),
-                     peak_lr=lr_info["peak"] if lr_info else None, config=history.config,
+                     peak_lr=lr_info.peak if lr_info is not None else None, config=history.config,
                      schedule=schedule, window=ctx.val.window)
     return Diagnosis(
         source=history.source, format=history.format, name=history.name,
@@ -114,7 +114,7 @@ def _breakdown(ctx):
 
 
 def _fitting_findings(ctx, best, breakdown: list[Finding], stuck: Finding | None,
-                      dropped: frozenset) -> tuple[list[Finding], dict]:
+                      dropped: frozenset) -> tuple[list[Finding], Overfitting]:
     """(the findings about the best, the fit and the curves' noise, less those ``dropped``;
     the overfitting summary)."""
     findings: list[Finding] = []
@@ -143,7 +143,7 @@ def _fitting_findings(ctx, best, breakdown: list[Finding], stuck: Finding | None
     findings += fitting.instability(ctx)
     findings = [f for f in findings if f.code not in dropped] + ([stuck] if stuck else [])
     if "overfitting" in dropped:
-        overfit = {**overfit, "detected": False, "onset_epoch": None}
+        overfit = dataclasses.replace(overfit, detected=False, onset_epoch=None)
     return findings, overfit
 
 

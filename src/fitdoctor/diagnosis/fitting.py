@@ -7,6 +7,8 @@ noise estimate, and the detectors that need one return nothing."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from scipy.ndimage import median_filter
 
@@ -15,7 +17,7 @@ from ..i18n import message
 from .curves import Context, Curve, make_curve
 from .lr import SCHEDULE_ENDED, last_restart, lr_at_end
 from .stats import fill_gaps, slope_test
-from .types import Best, Finding
+from .types import Best, Finding, GapTrend, Overfitting
 
 
 # A validation curve whose slope after its best level has t above this may still be rising:
@@ -54,7 +56,7 @@ def reach_index(v: Curve, z: float) -> int:
     return int(np.argmax(v.trend >= v.trend.max() - v.tol(z)))
 
 
-def _gap_onset(ctx: Context, reach: int) -> tuple[int | None, list[Finding], dict | None]:
+def _gap_onset(ctx: Context, reach: int) -> tuple[int | None, list[Finding], GapTrend | None]:
     """Overfitting seen in the monitored metric: validation stopped at ``reach`` while training
     kept improving and the train-val gap grew beyond noise (or, without a same-metric training
     curve, validation fell). Returns (onset index or None, side findings, gap trend)."""
@@ -77,7 +79,7 @@ def _gap_onset(ctx: Context, reach: int) -> tuple[int | None, list[Finding], dic
         return _first(v.trend < peak - v.tol(z), int(np.argmax(v.trend))), [], None
     growth = gap.trend - gap.trend[reach]
     slope, t = slope_test(gap.g[reach:], gap.sigma)
-    trend = {"slope_per_epoch": slope / _spacing(e), "t": t}
+    trend = GapTrend(slope_per_epoch=slope / _spacing(e), t=t)
     # the gap must grow materially by the end, not just drift: twice the noise threshold
     # and a quarter of the gap it started from
     needed = max(2 * gap.tol(z), 0.25 * abs(float(gap.trend[reach])))
@@ -156,22 +158,20 @@ def _loss_rise(ctx: Context) -> dict | None:
             "train_loss_to": train_end}
 
 
-def overfitting(ctx: Context, best: Best, lucky: bool = False) -> tuple[dict, list[Finding]]:
+def overfitting(ctx: Context, best: Best, lucky: bool = False) -> tuple[Overfitting, list[Finding]]:
     """``lucky``: the report calls the best a lucky peak (best.py's lucky_best)."""
     v, z, e = ctx.val, ctx.options.z, ctx.epochs
-    out: dict = {"detected": False, "onset_epoch": None, "reach_epoch": None,
-                 "gap_at_best": None, "gap_at_end": None, "gap_trend": None}
     gap = ctx.gap
-    if gap is not None:
-        out["gap_at_best"] = float(gap.raw[best.index])
-        out["gap_at_end"] = float(gap.raw[-1])
+    out = Overfitting() if gap is None else \
+        Overfitting(gap_at_best=float(gap.raw[best.index]), gap_at_end=float(gap.raw[-1]))
     if not v.known:
         return out, []
     reach = reach_index(v, z)
-    out["reach_epoch"] = float(e[reach])
+    out = dataclasses.replace(out, reach_epoch=float(e[reach]))
     if v.n - 1 - reach < max(5, int(0.15 * v.n)):   # too few points after it to say it stopped
         return out, []
-    onset, side, out["gap_trend"] = _gap_onset(ctx, reach)
+    onset, side, gap_trend = _gap_onset(ctx, reach)
+    out = dataclasses.replace(out, gap_trend=gap_trend)
     loss = None if onset is not None else _loss_rise(ctx)
     if onset is None and loss is None:
         return out, side
@@ -184,7 +184,7 @@ def overfitting(ctx: Context, best: Best, lucky: bool = False) -> tuple[dict, li
     # the onset is where validation stopped improving (the protocol's: where the held-out metric
     # reached its best level); the gap's growth only decides whether it is overfitting
     onset = stop
-    out.update(detected=True, onset_epoch=float(e[onset]))
+    out = dataclasses.replace(out, detected=True, onset_epoch=float(e[onset]))
     gap_start = float(gap.trend[stop]) if gap is not None else None
     gap_end = float(gap.trend[-1]) if gap is not None else None
     ev = {"onset": float(e[onset]), "reach": float(e[reach]), "stopped": float(e[stop]),

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..i18n import message
 from .curves import Context
-from .types import Best, Finding
+from .types import Best, Finding, LRSummary
 
 
 def _at(ctx: Context, epoch: float | None) -> float | None:
@@ -54,7 +54,8 @@ def last_restart(ctx: Context) -> int | None:
     return int(hits[-1]) + 1 if len(hits) else None
 
 
-def analyse_lr(ctx: Context, best: Best, onset: float | None) -> tuple[dict | None, list[Finding]]:
+def analyse_lr(ctx: Context, best: Best,
+               onset: float | None) -> tuple[LRSummary | None, list[Finding]]:
     lr = ctx.lr
     if lr is None:
         return None, []
@@ -62,17 +63,21 @@ def analyse_lr(ctx: Context, best: Best, onset: float | None) -> tuple[dict | No
     if ok.sum() < 2:
         return None, []
     peak = float(np.max(lr[ok]))
-    info: dict = {"peak": peak, "at_best": _at(ctx, best.epoch), "at_onset": _at(ctx, onset)}
+    at_best, at_onset = _at(ctx, best.epoch), _at(ctx, onset)
     end = lr_at_end(ctx)
-    info["final"] = end[0] if end else None
-    for key in ("at_best", "at_onset", "final"):
-        info[key + "_frac"] = (info[key] / peak) if info[key] is not None and peak > 0 else None
+    final = end[0] if end else None
+
+    def frac(x: float | None) -> float | None:
+        return (x / peak) if x is not None and peak > 0 else None
+
     varies = np.ptp(lr[ok]) > 1e-3 * peak
     r = float(np.corrcoef(lr[ok], ctx.epochs[ok])[0, 1]) if varies and ok.sum() >= 3 else 0.0
-    info["corr_with_epoch"] = r
+    info = LRSummary(peak=peak, at_best=at_best, at_onset=at_onset, final=final,
+                     at_best_frac=frac(at_best), at_onset_frac=frac(at_onset),
+                     final_frac=frac(final), corr_with_epoch=r)
     findings = []
     if abs(r) > ctx.options.lr_confound_r:
-        ev = {"r": r, "lr_at_onset": info["at_onset"], "lr_at_best": info["at_best"]}
+        ev = {"r": r, "lr_at_onset": at_onset, "lr_at_best": at_best}
         severity = "warning" if onset is not None else "info"
         findings.append(Finding("lr_epoch_confounded", severity,
                                 message("lr_epoch_confounded", ev), ev))

@@ -7,7 +7,7 @@ import numpy as np
 
 from .curves import Context
 from .fitting import reach_index
-from .types import Finding, Phase
+from .types import Finding, Overfitting, Phase
 
 
 def _index(ctx: Context, epoch: float) -> int:
@@ -22,7 +22,7 @@ def _mean(x: np.ndarray | None, a: int, b: int) -> float | None:
     return float(seg.mean()) if len(seg) else None
 
 
-def find_phases(ctx: Context, overfit: dict, findings: list[Finding]) -> tuple[Phase, ...]:
+def find_phases(ctx: Context, overfit: Overfitting, findings: list[Finding]) -> tuple[Phase, ...]:
     v = ctx.val
     if not v.known:
         return ()
@@ -32,8 +32,8 @@ def find_phases(ctx: Context, overfit: dict, findings: list[Finding]) -> tuple[P
     codes = {f.code: f for f in findings}
     if "plateau" in codes:
         labels[max(reach, _index(ctx, codes["plateau"].evidence["start"])):] = "plateau"
-    if overfit.get("detected"):
-        labels[_index(ctx, overfit["onset_epoch"]):] = "overfit"
+    if overfit.detected:
+        labels[_index(ctx, overfit.onset_epoch):] = "overfit"
     for code in ("divergence", "non_finite"):
         if code in codes:
             labels[_index(ctx, codes[code].evidence["epoch"]):] = "diverged"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +75,49 @@ class ScheduleFit:
 
 
 @dataclass(frozen=True)
+class GapTrend:
+    """The trend of the train-validation gap after the monitor reached its best level."""
+
+    slope_per_epoch: float
+    t: float                              # the slope's t statistic
+
+
+@dataclass(frozen=True)
+class Overfitting:
+    """Whether and where the run overfits, and the gap at the best epoch and at the end.
+    The fields in the order of the JSON document's "overfitting" object."""
+
+    detected: bool = False
+    onset_epoch: float | None = None      # where validation stopped improving
+    reach_epoch: float | None = None      # the smoothed curve's first epoch near its peak
+    gap_at_best: float | None = None      # the raw gap at the best epoch
+    gap_at_end: float | None = None
+    gap_trend: GapTrend | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class LRSummary:
+    """The LR at the moments that matter, as logged. The fields in the order of the JSON
+    document's "lr" object; a ``*_frac`` is the LR as a fraction of the peak, None where the
+    LR is or the peak is 0."""
+
+    peak: float
+    at_best: float | None
+    at_onset: float | None
+    final: float | None
+    at_best_frac: float | None
+    at_onset_frac: float | None
+    final_frac: float | None
+    corr_with_epoch: float                # Pearson's r of the LR with the epoch
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     source: str
     format: str
@@ -85,11 +129,11 @@ class Diagnosis:
     best: Best
     final_epoch: float
     final_value: float
-    overfitting: dict[str, Any]
+    overfitting: Overfitting
     phases: tuple[Phase, ...]
     findings: tuple[Finding, ...]
     recommendations: tuple[Recommendation, ...]
-    lr: dict[str, Any] | None
+    lr: LRSummary | None
     schedule: ScheduleFit | None
     verdict: str
     notes: tuple[str, ...]

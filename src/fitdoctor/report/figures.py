@@ -187,7 +187,7 @@ def run_figure(h: History, d: Diagnosis, lang: str = "en") -> dict:
                   fillcolor=PHASE_COLOURS.get(p.label, "#ffffff"), opacity=0.5, line={"width": 0})
         fig.note(_at(axes, e, (p.start + p.end) / 2), label(p.label, lang), yref="paper", y=1.0,
                  yanchor="bottom", font={"size": 10, "color": "#555555"})
-    onset = d.overfitting.get("onset_epoch")
+    onset = d.overfitting.onset_epoch
     if onset is not None:
         at = _at(axes, e, onset)
         fig.vspan(at, line={"color": ONSET, "dash": "dot", "width": 1.5})

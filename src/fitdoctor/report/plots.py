@@ -101,7 +101,7 @@ def _metric_panel(axes, h: History, d: Diagnosis, val, lang: str) -> None:
     ax.axvline(d.best.epoch, color="#27ae60", ls="--", lw=1)
     ax.annotate(f"{label('plot.best', lang)} {d.best.value:.4g}", (d.best.epoch, d.best.value),
                 textcoords="offset points", xytext=(4, 6), fontsize=8, color="#27ae60")
-    onset = d.overfitting.get("onset_epoch")
+    onset = d.overfitting.onset_epoch
     if onset is not None:
         for a in axes:
             a.axvline(onset, color="#8e44ad", ls=":", lw=1.2)

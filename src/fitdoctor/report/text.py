@@ -56,13 +56,13 @@ def headline(d: Diagnosis, lang: str) -> dict[str, str]:
         "best": f"{fmt(b.value)} @ epoch {b.epoch:g}{ci}",
         "final": f"{fmt(d.final_value)} @ epoch {d.final_epoch:g}",
     }
-    if d.lr and d.lr.get("at_best") is not None:
+    if d.lr is not None and d.lr.at_best is not None:
         # the fraction of the peak is None when the peak is 0 (an LR logged as 0 throughout)
-        best_frac, onset_frac = d.lr.get("at_best_frac"), d.lr.get("at_onset_frac")
-        parts = [label("lr.at_best", lang).format(lr=fmt(d.lr["at_best"], 3))
+        best_frac, onset_frac = d.lr.at_best_frac, d.lr.at_onset_frac
+        parts = [label("lr.at_best", lang).format(lr=fmt(d.lr.at_best, 3))
                  + (label("lr.of_peak", lang).format(frac=best_frac) if best_frac is not None else "")]
-        if d.lr.get("at_onset") is not None:
-            parts.append(label("lr.at_onset", lang).format(lr=fmt(d.lr["at_onset"], 3))
+        if d.lr.at_onset is not None:
+            parts.append(label("lr.at_onset", lang).format(lr=fmt(d.lr.at_onset, 3))
                          + (f" ({onset_frac:.0%})" if onset_frac is not None else ""))
         out["lr"] = "; ".join(parts)
     return out
