@@ -96,7 +96,7 @@ def measure(tmp: str, store: str, run_id: str, p: dict, *, wall: float, reports:
     return {"samples_per_s": round(n_train / float(statistics.median(times)), 1),
             "val_metric": round(acc, 4), "val_metric_se": round(math.sqrt(acc * (1 - acc) / n_val), 4),
             "epochs": len(table), "wall_s": round(wall, 1), "runs": len(rs.list_runs()), "reports": reports,
-            "epoch_rows_unique": bool(table["epoch"].is_unique), "status": info["status"],
+            "epoch_rows_unique": bool(table["epoch"].is_unique), "status": info.status,
             "val_once": preds is not None and len(preds[1]["target"]) == n_val,
             "val_acc_matches_predictions": preds is not None
             and abs(float(preds[1]["correct"].mean()) - acc) < 1e-6}

@@ -66,8 +66,8 @@ def watch(target: str, *, store: str | None = None, interval: float = 2.0,
     while True:
         if runs is not None:
             info = runs.run(target)
-            changed = int(info.get("epochs") or 0) != seen.epochs
-            done = info["status"] != "running"
+            changed = int(info.epochs or 0) != seen.epochs
+            done = info.status != "running"
         else:
             fp = _fingerprint(target)
             changed = fp is not None and fp != fingerprint

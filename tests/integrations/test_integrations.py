@@ -63,14 +63,14 @@ def test_lightning_callback_and_early_stopping(tmp_path):
     store = str(tmp_path / "s.db")
     run_id = load("lightning_callback").main(epochs=20, store=store, report=str(tmp_path / "rep"))
     info = RunStore(store).run(run_id)
-    assert info["config"]["lr"] == 3e-3
+    assert info.config["lr"] == 3e-3
     table = RunStore(store).epochs(run_id)
     assert {"lr", "train_loss", "train_acc", "val_loss", "val_acc"} <= set(table)
-    assert info["status"] == "stopped" and info["stop_reason"] == "patience"
-    assert info["epochs"] == len(table) < 20
+    assert info.status == "stopped" and info.stop_reason == "patience"
+    assert info.epochs == len(table) < 20
     stop = _stop_epoch_by_hand([float(v) for v in table["val_acc"]], patience=4, k=3)
     assert stop is not None and list(table["epoch"])[-1] == stop
-    assert (tmp_path / "rep" / "report.html").exists() and info["artifacts"]["report"].endswith("report.html")
+    assert (tmp_path / "rep" / "report.html").exists() and info.artifacts["report"].endswith("report.html")
 
 
 def test_hf_trainer_callback_with_warmup_plateau(tmp_path, monkeypatch):
@@ -160,7 +160,7 @@ def test_track_marks_failures_and_lazy_import(tmp_path):
             run.log(train_loss=1.0, val_loss=1.2)
             raise RuntimeError("the user's loop broke")
     info = RunStore(store).run(run.run_id)
-    assert info["status"] == "failed" and info["monitor"] == "val_loss"
+    assert info.status == "failed" and info.monitor == "val_loss"
 
 
 def test_export_to_tensorboard_and_read_back(tmp_path):
@@ -190,7 +190,7 @@ def test_lightning_early_stopping_stops_and_names_missing_metrics(tmp_path):
     trainer.fit(ex.DigitsMLP(), train, val)
     assert trainer.current_epoch == 2 and stopper.reason.value == "patience"
     info = RunStore(str(tmp_path / "s.db")).run(doctor.run_id)
-    assert info["status"] == "stopped" and info["stop_reason"] == "patience"
+    assert info.status == "stopped" and info.stop_reason == "patience"
     bad = L.Trainer(max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False,
                     enable_progress_bar=False, enable_model_summary=False,
                     callbacks=[EarlyStopping(monitor="val_f1")])

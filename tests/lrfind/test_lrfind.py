@@ -69,7 +69,7 @@ def test_lr_find_json_apply_and_the_suggestion_converges(tmp_path):
                                    str(tmp_path / "runs"), "--json"])
     low = json.loads(baseline.stdout.strip().splitlines()[-1])
     assert run["best"]["value"] > 0.8 > low["best"]["value"]     # converges; 1e-7 does not
-    assert RunStore(str(tmp_path / "s.db")).run(run["run_id"])["config"]["training"]["learning_rate"] == \
+    assert RunStore(str(tmp_path / "s.db")).run(run["run_id"]).config["training"]["learning_rate"] == \
         pytest.approx(doc["suggestion"], rel=0.01)
 
 

@@ -67,7 +67,7 @@ def test_truncated_last_checkpoint_falls_back_to_the_previous_good_one(tmp_path,
     store, out = str(tmp_path / "s.db"), str(tmp_path / "runs")
     p = subprocess.run([sys.executable, str(DIE), cfg, "2", store, out], env=env(), capture_output=True, text=True)
     assert p.returncode == 9, p.stderr
-    last = RunStore(store).run(RunStore(store).list_runs()[0]["run_id"])["artifacts"]["last_checkpoint"]
+    last = RunStore(store).run(RunStore(store).list_runs()[0]["run_id"]).artifacts["last_checkpoint"]
     data = Path(last).read_bytes()
     Path(last).write_bytes(data[: len(data) // 3])                 # a torn write
     epochs, r = resume(store, out)

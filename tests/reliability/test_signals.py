@@ -160,34 +160,34 @@ def test_liveness_of_the_owner_decides_between_running_and_stale(tmp_path):
     config = yaml.safe_load(CONFIG)
     config["training"]["epochs"] = 1                       # were the live owner ignored: a short run
     run_id = s.create_run(config)
-    assert s.run(run_id)["status"] == "running"                 # owned by this live process
+    assert s.run(run_id).status == "running"                 # owned by this live process
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         started = _start_time(sleeper.pid)
         with sqlite3.connect(store_of(tmp_path)) as c:
             c.execute("UPDATE runs SET owner_pid=?, owner_start=?", (sleeper.pid, started))
-        assert s.run(run_id)["status"] == "running"
+        assert s.run(run_id).status == "running"
         r = runner.invoke(app, ["train", "--resume", run_id, "--store", store_of(tmp_path),
                                 "--out", str(tmp_path / "runs"), "--no-progress"])
         assert r.exit_code == 2 and f"still running (process {sleeper.pid} on this host)" in r.stderr, r.output
         if started is not None:                                 # Linux: a reused pid is not the owner
             with sqlite3.connect(store_of(tmp_path)) as c:
                 c.execute("UPDATE runs SET owner_start=?", (started + 1,))
-            assert s.run(run_id)["status"] == "stale"
+            assert s.run(run_id).status == "stale"
             with sqlite3.connect(store_of(tmp_path)) as c:
                 c.execute("UPDATE runs SET owner_start=?", (started,))
     finally:
         sleeper.kill()
         sleeper.wait()
-    assert s.run(run_id)["status"] == "stale"
+    assert s.run(run_id).status == "stale"
     assert [r["status"] for r in s.list_runs()] == ["stale"]
     with sqlite3.connect(store_of(tmp_path)) as c:
         c.execute("UPDATE runs SET owner_host='another-host'")
-    assert s.run(run_id)["status"] == "running"                 # another host's process: unknown
+    assert s.run(run_id).status == "running"                 # another host's process: unknown
     s.update_run(run_id, status="completed")
     with sqlite3.connect(store_of(tmp_path)) as c:
         c.execute("UPDATE runs SET owner_host=NULL")
-    assert s.run(run_id)["status"] == "completed"
+    assert s.run(run_id).status == "completed"
 
 
 # fitdoctor's schema version 1 (tests/store's), with a run left "running" by an old version
@@ -210,7 +210,7 @@ def test_a_version_1_store_opens_and_gains_the_owner_columns(tmp_path):
     assert (old["run_id"], old["status"], old["epochs"], old["owner_pid"]) == ("old-run", "running", 1, None)
     assert s.conn.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION == 2
     new = s.create_run({})
-    assert s.run(new)["owner_pid"] == os.getpid()
+    assert s.run(new).owner_pid == os.getpid()
     RunStore(path)                                              # opens again, migrated once
 
 

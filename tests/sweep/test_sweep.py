@@ -71,7 +71,7 @@ def test_random_search_and_pruning(tmp_path, cfg):
         assert max(t.intermediate_values) == 2                      # reported up to epoch 2, no further
         (run_id,) = t.user_attrs["run_ids"]
         info = store.run(run_id)
-        assert info["status"] == "stopped" and info["stop_reason"] == "pruned" and info["epochs"] == 3
+        assert info.status == "stopped" and info.stop_reason == "pruned" and info.epochs == 3
     assert any(t.state == TrialState.COMPLETE and max(t.intermediate_values) == 3 for t in study.trials)
 
 

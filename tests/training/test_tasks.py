@@ -41,14 +41,14 @@ def test_segmentation_trains_with_ce_dice(tmp_path):
     doc = run(tmp_path, "task: {name: segmentation, dataset: nuclei_boundary, train_size: 16, batch_size: 8}\n"
                         "model: {width: 8}\ntraining: {epochs: 1}\nloss: {ce_weight: 1.0, dice_weight: 1.5}\n")
     info = RunStore(str(tmp_path / "s.db")).run(doc["run_id"])
-    assert info["monitor"] == "val_f1" and info["val_size"] is None     # pixels are not independent
+    assert info.monitor == "val_f1" and info.val_size is None     # pixels are not independent
     assert doc["epochs"] == 1 and 0 <= doc["best"]["value"] <= 1
 
 
 def test_sentiment_fine_tunes_minilm(tmp_path):
     doc = run(tmp_path, "task: {name: sentiment, train_size: 64, val_size: 32, batch_size: 32, max_length: 24}\n"
                         "model: {dropout: 0.3}\ntraining: {epochs: 1, learning_rate: 5e-5}\n")
-    assert doc["epochs"] == 1 and RunStore(str(tmp_path / "s.db")).run(doc["run_id"])["val_size"] == 32
+    assert doc["epochs"] == 1 and RunStore(str(tmp_path / "s.db")).run(doc["run_id"]).val_size == 32
 
 
 def test_ddp_two_cpu_processes_one_writer_one_decision(tmp_path):

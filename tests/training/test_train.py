@@ -54,8 +54,8 @@ def test_train_writes_every_epoch_and_the_preview_agrees(tmp_path, cfg):
     assert list(table["epoch"]) == [0, 1, 2]
     assert {"lr", "train_loss", "train_acc", "val_loss", "val_acc", "grad_norm", "epoch_time"} <= set(table)
     info = store.run(doc["run_id"])
-    assert info["val_size"] == 200 and info["config"]["training"]["warmup_epochs"] == 1
-    assert Path(info["artifacts"]["config"]).exists() and Path(info["artifacts"]["last_checkpoint"]).exists()
+    assert info.val_size == 200 and info.config["training"]["warmup_epochs"] == 1
+    assert Path(info.artifacts["config"]).exists() and Path(info.artifacts["last_checkpoint"]).exists()
     best = store.predictions(doc["run_id"], "best")
     assert best is not None and len(best[1]["pred"]) == 200
     preview = json.loads(runner.invoke(app, ["schedule", cfg(), "--json"]).stdout)["lr_per_epoch"]
@@ -74,7 +74,7 @@ def test_runs_commands_and_diagnose_by_run_id(tmp_path, cfg):
                                "--out", str(csv)]).exit_code == 0
     d = json.loads(runner.invoke(app, ["diagnose", doc["run_id"], "--store", s, "--json",
                                        "--out", str(tmp_path / "rep")]).stdout)
-    assert RunStore(s).run(doc["run_id"])["artifacts"]["report"].endswith("report.html")
+    assert RunStore(s).run(doc["run_id"]).artifacts["report"].endswith("report.html")
     assert d["format"] == "fitdoctor-store" and d["monitor"]["name"] == "val_acc" and d["n_points"] == 6
     assert d["schedule"]["family"] in ("cosine", "one_cycle")         # read off the logged LR
     again = json.loads(runner.invoke(app, ["diagnose", str(csv), "--json"]).stdout)
@@ -273,8 +273,8 @@ def test_train_with_a_recommendation_as_patch(tmp_path, cfg):
     def applied(patch, conf):
         return all(applied(v, conf[k]) if isinstance(v, dict) else conf[k] == v
                    for k, v in patch.items())
-    assert applied(recs[0]["patch"], info["config"])
-    kept = Path(info["artifacts"]["patch"]).read_text()
+    assert applied(recs[0]["patch"], info.config)
+    kept = Path(info.artifacts["patch"]).read_text()
     assert f"recommendation 1 ({recs[0]['code']})" in kept and first["run_id"] in kept
     # a plain YAML patch, and mistakes
     (tmp_path / "p.yaml").write_text("training: {learning_rate: 0.01}\n")
@@ -282,7 +282,7 @@ def test_train_with_a_recommendation_as_patch(tmp_path, cfg):
                             "--patch", str(tmp_path / "p.yaml"), "--set", "training.epochs=1", "--json"])
     assert r.exit_code == 0
     run_id = json.loads(r.stdout.strip().splitlines()[-1])["run_id"]
-    assert store.run(run_id)["config"]["training"]["learning_rate"] == 0.01
+    assert store.run(run_id).config["training"]["learning_rate"] == 0.01
     (tmp_path / "bad.yaml").write_text("training: {learning_rat: 0.01}\n")
     for patch, opts, message in ((tmp_path / "bad.yaml", [], "learning_rat"),
                                  (tmp_path / "d.json", ["--recommendation", "99"], "--recommendation 99"),

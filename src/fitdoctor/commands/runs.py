@@ -41,11 +41,11 @@ def runs_show(run: str, store: str = typer.Option(DEFAULT_STORE, "--store"),
         info = s.run(run)
         if as_json:
             from ..report.runs import run_info_document
-            epochs = json.loads(s.export_text(info["run_id"], "json"))
-            typer.echo(json.dumps(run_info_document(info, epochs), indent=1, default=str))
+            epochs = json.loads(s.export_text(info.run_id, "json"))
+            typer.echo(json.dumps(run_info_document(info.to_dict(), epochs), indent=1, default=str))
             return
         from ..report.runs import render_run
-        render_run(info, s.epochs(info["run_id"]), out_console, store)
+        render_run(info, s.epochs(info.run_id), out_console, store)
 
 
 def runs_export(run: str, fmt: str = typer.Option("csv", "--format", help="csv, json or tensorboard"),

@@ -4,9 +4,12 @@ line and --json documents."""
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from ..store import RunInfo
 
 
 def resume_command(run_id: str, store: str) -> str:
@@ -32,24 +35,24 @@ def runs_document(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: r[k] for k in ("run_id", "name", "status", "epochs")} for r in rows]
 
 
-def render_run(info: dict[str, Any], epochs, console: Console, store: str) -> None:
+def render_run(info: RunInfo, epochs, console: Console, store: str) -> None:
     """``runs show``: status (with how to resume), config, artifacts, the per-epoch table."""
     import yaml
 
-    status = info["status"]
-    resume = resume_command(info["run_id"], store)
+    status = info.status
+    resume = resume_command(info.run_id, store)
     if status == "stale":
-        status = f"stale (marked running, but process {info['owner_pid']} is gone; resume with {resume})"
+        status = f"stale (marked running, but process {info.owner_pid} is gone; resume with {resume})"
     elif status == "interrupted":
         status = f"interrupted (resume with {resume})"
-    elif status == "running" and info.get("owner_pid") is not None:
-        status = f"running (process {info['owner_pid']} on {info['owner_host']})"
-    console.print(f"run {info['run_id']} ({info['name']}): {status}, stop: "
-                  f"{info['stop_reason']}, {info['epochs']} epochs, monitor {info['monitor']} "
-                  f"({info['mode']}), validation size {info['val_size']}", highlight=False,
+    elif status == "running" and info.owner_pid is not None:
+        status = f"running (process {info.owner_pid} on {info.owner_host})"
+    console.print(f"run {info.run_id} ({info.name}): {status}, stop: "
+                  f"{info.stop_reason}, {info.epochs} epochs, monitor {info.monitor} "
+                  f"({info.mode}), validation size {info.val_size}", highlight=False,
                   markup=False, soft_wrap=True)
-    console.print(yaml.safe_dump(info["config"], sort_keys=False).rstrip(), highlight=False, markup=False)
-    for kind, path in sorted(info["artifacts"].items()):
+    console.print(yaml.safe_dump(info.config, sort_keys=False).rstrip(), highlight=False, markup=False)
+    for kind, path in sorted(info.artifacts.items()):
         console.print(f"{kind}: {path}", highlight=False)
     console.print(epochs.to_string(index=False), highlight=False, markup=False)
 

@@ -2,8 +2,8 @@
 
 from .runstore import (
     SCHEMA_VERSION, DEFAULT_PATH, STALE, StoreError, pid_alive, this_process, APPLICATION_ID,
-    RunStore)
+    RunInfo, RunStore)
 
 __all__ = [
     "SCHEMA_VERSION", "DEFAULT_PATH", "STALE", "StoreError", "pid_alive", "this_process",
-    "APPLICATION_ID", "RunStore"]
+    "APPLICATION_ID", "RunInfo", "RunStore"]

@@ -94,6 +94,38 @@ def _with_liveness(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    """One stored run (``RunStore.run``): its row of the runs table, its number of epochs and
+    its artifacts ({kind: path}). The fields in the order ``runs show --json`` writes them."""
+
+    run_id: str
+    name: str | None
+    status: str                            # running, completed, stopped, failed, ... or stale
+    stop_reason: str | None
+    config: dict[str, Any]
+    monitor: str | None
+    mode: str | None
+    val_size: int | None
+    best_epoch: float | None
+    best_value: float | None
+    created: float
+    updated: float
+    owner_host: str | None = None
+    owner_pid: int | None = None
+    owner_start: int | None = None
+    epochs: int = 0
+    artifacts: dict[str, str] = dataclasses.field(default_factory=dict)
+    # the store has the owner columns (schema 2); a schema-1 store read as it is has not, and
+    # its document leaves them out
+    has_owners: bool = dataclasses.field(default=True, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as ``runs show --json`` writes it (the config and artifacts not copied)."""
+        skip = {"has_owners"} | (set() if self.has_owners else {c for c, _ in _OWNER_COLUMNS})
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+
+
 def _flatten(d: dict, prefix: str = "") -> dict:
     out = {}
     for k, v in d.items():
@@ -325,7 +357,7 @@ class RunStore:
         raise StoreError(f"{self.path}: {run!r} matches {len(ids)} runs ({', '.join(ids[:5])}); "
                          "give more of the id.")
 
-    def run(self, run: str) -> dict[str, Any]:
+    def run(self, run: str) -> RunInfo:
         run_id = self.resolve(run)
         cur = self.conn.execute("SELECT * FROM runs WHERE run_id=?", (run_id,))
         row = dict(zip([c[0] for c in cur.description], cur.fetchone()))
@@ -333,7 +365,7 @@ class RunStore:
         row["epochs"] = self.conn.execute("SELECT COUNT(*) FROM epochs WHERE run_id=?", (run_id,)).fetchone()[0]
         row["artifacts"] = {k: p for k, p in self.conn.execute(
             "SELECT kind, path FROM artifacts WHERE run_id=?", (run_id,))}
-        return _with_liveness(row)
+        return RunInfo(**_with_liveness(row), has_owners="owner_pid" in row)
 
     def list_runs(self) -> list[dict[str, Any]]:
         if self._empty:
@@ -366,15 +398,15 @@ class RunStore:
         from ..history.core import make_history
 
         info = self.run(run)
-        table = self.epochs(info["run_id"])
+        table = self.epochs(info.run_id)
         if table.empty:
-            raise StoreError(f"{self.path}: run {info['run_id']} has no epochs yet.")
-        h = make_history(table, source=f"{self.path}#{info['run_id']}", format="fitdoctor-store",
-                         name=info["name"], val_size=info["val_size"],
-                         config=_flatten(info["config"]),
+            raise StoreError(f"{self.path}: run {info.run_id} has no epochs yet.")
+        h = make_history(table, source=f"{self.path}#{info.run_id}", format="fitdoctor-store",
+                         name=info.name, val_size=info.val_size,
+                         config=_flatten(info.config),
                          non_finite={"train_loss": float(table["epoch"].iloc[-1])}
-                         if info["stop_reason"] == "non_finite" else None)
-        if info["monitor"] and h.has(info["monitor"]):
-            h = dataclasses.replace(h, monitor=info["monitor"], mode=info["mode"] or h.mode,
+                         if info.stop_reason == "non_finite" else None)
+        if info.monitor and h.has(info.monitor):
+            h = dataclasses.replace(h, monitor=info.monitor, mode=info.mode or h.mode,
                                     monitor_reason="stored")
         return h

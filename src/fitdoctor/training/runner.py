@@ -21,7 +21,7 @@ import yaml
 
 from ..errors import Interrupted, UsageError
 from ..history.names import Monitor
-from ..store import RunStore
+from ..store import RunInfo, RunStore
 from .config import RunConfig, build_config, config_dict, resolve_monitor
 from .early_stopping import StopReason
 from .losses import build_loss
@@ -115,16 +115,16 @@ def keep_patch(result: RunResult, store_path: str, changes: dict, note: str) -> 
     return path
 
 
-def _check_owner(info: dict, warn: Callable[[str], None]) -> None:
+def _check_owner(info: RunInfo, warn: Callable[[str], None]) -> None:
     """Refuse to resume a run whose process is still training it on this host."""
-    if info["status"] != "running" or info.get("owner_pid") is None:
+    if info.status != "running" or info.owner_pid is None:
         return                                   # finished, interrupted, stale, or from an old store
-    if info.get("owner_host") != socket.gethostname():
-        warn(f"run {info['run_id']} is marked running on host {info['owner_host']} (process "
-             f"{info['owner_pid']}); if it still trains there, both processes write this run")
-    elif info["owner_pid"] != os.getpid():
-        raise UsageError(f"run {info['run_id']} is still running (process {info['owner_pid']} on this "
-                         f"host). Stop it first (Ctrl+C in its terminal, or kill {info['owner_pid']}), "
+    if info.owner_host != socket.gethostname():
+        warn(f"run {info.run_id} is marked running on host {info.owner_host} (process "
+             f"{info.owner_pid}); if it still trains there, both processes write this run")
+    elif info.owner_pid != os.getpid():
+        raise UsageError(f"run {info.run_id} is still running (process {info.owner_pid} on this "
+                         f"host). Stop it first (Ctrl+C in its terminal, or kill {info.owner_pid}), "
                          "then resume it.")
 
 
@@ -146,13 +146,13 @@ def _resumed(store: RunStore, resume: str, warn: Callable[[str], None]):
     info = store.run(resume)
     if not _is_child():
         _check_owner(info, warn)
-    cfg = build_config(info["config"], where=f"run {info['run_id']}")
-    candidates = [info["artifacts"].get("last_checkpoint"), info["artifacts"].get("best_checkpoint")]
+    cfg = build_config(info.config, where=f"run {info.run_id}")
+    candidates = [info.artifacts.get("last_checkpoint"), info.artifacts.get("best_checkpoint")]
     ckpt, loop = usable_checkpoint([c for c in candidates if c], warn)
     if ckpt is None:
-        warn(f"run {info['run_id']} has no usable checkpoint: it starts again from epoch 0 "
+        warn(f"run {info.run_id} has no usable checkpoint: it starts again from epoch 0 "
              "(its stored epochs are replaced as they are redone)")
-    return cfg, info["run_id"], info["epochs"], ckpt, loop
+    return cfg, info.run_id, info.epochs, ckpt, loop
 
 
 def _choose_loop(cfg: RunConfig, task, accelerator: str, resumed_loop: str | None,
