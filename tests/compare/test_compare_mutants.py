@@ -474,15 +474,15 @@ def test_seed_group_entry_and_its_row():
     assert (g.name, g.members) == ("g-s0 (+2 seeds)", ("g-s0", "g-s1", "g-s2"))
     assert g.value == pytest.approx((0.32 + 0.30 + 0.33) / 3)
     assert (g.raw_best, g.best_epoch, g.ci95) == (0.280, 9.0, None)
-    assert g.row == {"config": {"training.lr": 0.1}, "best": 0.280, "best_epoch": 9.0,
+    assert g.row.to_dict() == {"config": {"training.lr": 0.1}, "best": 0.280, "best_epoch": 9.0,
                      "smoothed_best": pytest.approx((0.32 + 0.30 + 0.33) / 3), "last_mean": 0.35,
                      "test": {"test_loss": 0.33}, "train_at_best": 0.25, "gap_at_best": 0.05,
                      "onset": 20.0, "verdict": "overfitting", "seeds": 3,
                      "per_seed": [0.320, 0.300, 0.330]}
     assert (s.name, s.members, s.value, s.raw_best, s.best_epoch, s.ci95) == (
         "one", ("one",), 0.36, 0.27, 7.0, (0.35, 0.37))
-    assert s.row["config"] == {"training.lr": 0.3} and s.row["seeds"] == 1
-    assert s.row["per_seed"] is None and s.row["gap_at_best"] == 0.01 and s.row["onset"] is None
+    assert s.row.config == {"training.lr": 0.3} and s.row.seeds == 1
+    assert s.row.per_seed is None and s.row.gap_at_best == 0.01 and s.row.onset is None
     (pr,) = c.pairs
     assert pr.method != WELCH and pr.p_b_better is None       # one run is no seed sample
     assert c.notes == (RANK_NOTE, SEED_NOTE, ONE_RUN_NOTE)
@@ -496,7 +496,7 @@ def test_a_single_run_against_a_seed_group_is_not_a_welch_pair():
     assert [e.name for e in c.entries] == ["one", "g-s0 (+1 seeds)"]
     (pr,) = c.pairs
     assert pr.method != WELCH and pr.p_b_better is None
-    assert c.entries[1].row["per_seed"] == [0.80, 0.81] and c.entries[1].row["seeds"] == 2
+    assert c.entries[1].row.per_seed == [0.80, 0.81] and c.entries[1].row.seeds == 2
     assert c.notes == (RANK_NOTE, SEED_NOTE, ONE_RUN_NOTE)                   # two seeds are already a group
 
 
@@ -506,7 +506,7 @@ def test_top_seed_is_the_one_with_the_highest_raw_peak_for_an_accuracy():
                       epochs=[5.0, 8.0, 6.0])
     other = seed_runs("h", {"training.lr": 0.2}, [0.70, 0.71])
     e = compare(group + other).entries[0]
-    assert (e.raw_best, e.best_epoch, e.row["best"]) == (0.83, 8.0, 0.83)
+    assert (e.raw_best, e.best_epoch, e.row.best) == (0.83, 8.0, 0.83)
 
 
 def test_smoothed_best_falls_back_to_the_raw_best():
@@ -540,7 +540,7 @@ def test_differing_keys_are_the_numbers_and_switches_that_differ():
           "opt.nesterov": False, "tag": 5}
     c = compare([run("A", 0.8, config=c1), run("B", 0.7, config=c2)])
     assert c.differing_keys == ("extra", "opt.nesterov", "tag", "training.lr")
-    assert c.entries[1].row["config"] == {"extra": None, "opt.nesterov": False, "tag": 5,
+    assert c.entries[1].row.config == {"extra": None, "opt.nesterov": False, "tag": 5,
                                           "training.lr": 0.2}
 
 

@@ -46,6 +46,27 @@ class RunInput:
 
 
 @dataclass(frozen=True)
+class EntryRow:
+    """What the comparison table shows of an entry beyond its name and value (the JSON's "runs"
+    items, in this order: ``to_dict``)."""
+    config: dict[str, Any]            # the keys that differ between the compared runs
+    best: float                       # the best seed's best value and its epoch
+    best_epoch: float
+    smoothed_best: float
+    last_mean: float | None
+    test: dict[str, float]
+    train_at_best: float | None
+    gap_at_best: float | None
+    onset: float | None               # the first seed's overfitting onset
+    verdict: str
+    seeds: int
+    per_seed: list[float] | None      # each seed's smoothed best (None for one run)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
 class Entry:
     name: str
     members: tuple[str, ...]          # the runs (seeds) behind this entry
@@ -53,7 +74,7 @@ class Entry:
     raw_best: float
     best_epoch: float
     ci95: tuple[float, float] | None
-    row: dict[str, Any]
+    row: EntryRow
 
 
 @dataclass(frozen=True)
@@ -234,14 +255,14 @@ def _entries(runs: list[RunInput], differing: tuple[str, ...], mode: str) -> lis
         d0 = g[0].diagnosis
         name = g[0].name if len(g) == 1 else f"{g[0].name} (+{len(g) - 1} seeds)"
         top = max(g, key=lambda r: sign * r.diagnosis.best.value)
-        row = {
-            "config": {k: g[0].config.get(k) for k in differing if k != "training.seed"},
-            "best": top.diagnosis.best.value, "best_epoch": top.diagnosis.best.epoch,
-            "smoothed_best": float(np.mean(vals)), "last_mean": g[0].last_mean,
-            "test": dict(g[0].test_metrics), "train_at_best": g[0].train_at_best,
-            "gap_at_best": d0.overfitting.gap_at_best,
-            "onset": d0.overfitting.onset_epoch, "verdict": d0.verdict, "seeds": len(g),
-            "per_seed": vals if len(g) > 1 else None}
+        row = EntryRow(
+            config={k: g[0].config.get(k) for k in differing if k != "training.seed"},
+            best=top.diagnosis.best.value, best_epoch=top.diagnosis.best.epoch,
+            smoothed_best=float(np.mean(vals)), last_mean=g[0].last_mean,
+            test=dict(g[0].test_metrics), train_at_best=g[0].train_at_best,
+            gap_at_best=d0.overfitting.gap_at_best,
+            onset=d0.overfitting.onset_epoch, verdict=d0.verdict, seeds=len(g),
+            per_seed=vals if len(g) > 1 else None)
         entries.append((Entry(name, tuple(r.name for r in g), float(np.mean(vals)),
                               top.diagnosis.best.value, top.diagnosis.best.epoch,
                               d0.best.ci95 if len(g) == 1 else None, row), g))

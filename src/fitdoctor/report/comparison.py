@@ -27,7 +27,7 @@ def comparison_document(c: Comparison) -> dict:
     return clean({
         "schema": SCHEMA, "monitor": {"name": c.monitor, "mode": c.mode},
         "runs": [{"name": e.name, "best": e.raw_best, "best_epoch": e.best_epoch,
-                  "smoothed_best": e.value, "members": list(e.members), **{k: v for k, v in e.row.items()
+                  "smoothed_best": e.value, "members": list(e.members), **{k: v for k, v in e.row.to_dict().items()
                                                                              if k not in ("best", "best_epoch")}}
                  for e in c.entries],
         "pairs": [{"a": p.a, "b": p.b, "delta": p.delta, "ci95": list(p.ci95), "p_value": p.p_value,
@@ -45,11 +45,11 @@ def _run_rows(c: Comparison, lang: str) -> tuple[list[str], list[list[str]]]:
     for i, e in enumerate(c.entries, 1):
         r = e.row
         conf = ", ".join(f"{k.split('.')[-1]}={'-' if v is None else v}"     # "-": not in its log
-                         for k, v in r["config"].items())
-        test = ", ".join(f"{k}={v:.3g}" for k, v in r["test"].items())
+                         for k, v in r.config.items())
+        test = ", ".join(f"{k}={v:.3g}" for k, v in r.test.items())
         rows.append([str(i), e.name, conf, f"{fmt(e.raw_best)} ({e.best_epoch:g})", fmt(e.value),
-                     fmt(r["last_mean"]), test or "-", fmt(r["train_at_best"]), fmt(r["gap_at_best"], 3),
-                     "-" if r["onset"] is None else f"{r['onset']:g}", label(f"verdict.{r['verdict']}", lang)])
+                     fmt(r.last_mean), test or "-", fmt(r.train_at_best), fmt(r.gap_at_best, 3),
+                     "-" if r.onset is None else f"{r.onset:g}", label(f"verdict.{r.verdict}", lang)])
     return head, rows
 
 
