@@ -314,7 +314,12 @@ class FitModule(L.LightningModule):
             if sampler is None or sampler.shuffle:
                 return None
             n = len(sampler.dataset)
-            both = self.all_gather(torch.stack([pred, target]).to(self.device))   # [world, 2, m]
+            import torch.distributed as dist    # (not self.all_gather: a deprecated torch path, warned)
+
+            local = torch.stack([pred, target]).to(self.device)
+            parts = [torch.empty_like(local) for _ in range(self.trainer.world_size)]
+            dist.all_gather(parts, local)
+            both = torch.stack(parts)                                          # [world, 2, m]
             pred, target = (both[:, i].transpose(0, 1).reshape(-1)[:n].cpu() for i in (0, 1))
         pred, target = pred.numpy(), target.numpy()
         return {"pred": pred, "target": target, "correct": (pred == target)}

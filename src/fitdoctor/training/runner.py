@@ -195,6 +195,7 @@ def _trainer(t, accelerator: str, fast: bool, callbacks: list, progress: bool, r
     elif t.devices * t.num_nodes > 1:     # gradients as views of DDP's buckets: no copy back a step
         from lightning.pytorch.strategies import DDPStrategy
         strategy = DDPStrategy(gradient_as_bucket_view=True)
+    _quiet_lightning()          # again: a Lightning module imported since may have reset its level
     return L.Trainer(
         max_epochs=t.epochs, accelerator=accelerator, devices=t.devices, num_nodes=t.num_nodes,
         strategy=strategy, precision="32" if fast else t.precision,       # fast mode casts itself
