@@ -138,8 +138,7 @@ def sweep(tmp: str, p: dict, workers: int, cpu: bool, name: str) -> dict:
     import optuna
 
     cfg, store = os.path.join(tmp, f"{name}.yaml"), os.path.join(tmp, f"{name}.db")
-    write_config(cfg, {**p, "task": {**p["task"]}}, name=name, gpus=1, per_gpu=p["batch"], fast=False,
-                 epochs=2)
+    write_config(cfg, p, name=name, gpus=1, per_gpu=p["batch"], fast=False, epochs=2)
     grid = "training.learning_rate=" + ",".join(f"{v:g}" for v in p["grid"])
     cmd = [sys.executable, "-m", "fitdoctor", "sweep", cfg, "--grid", grid, "--store", store,
            "--out", os.path.join(tmp, f"{name}-runs"), "--worker"]

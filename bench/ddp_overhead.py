@@ -26,9 +26,8 @@ import time
 import torch
 import torch.distributed as dist
 
+from bench.ddp import MULTICAST_OFF
 from bench.gpu_train import captured
-
-MULTICAST_OFF = {"NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1", "NVSHMEM_DISABLE_NVLS": "1"}
 
 
 def task(name: str):

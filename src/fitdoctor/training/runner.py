@@ -195,8 +195,8 @@ def _trainer(t, accelerator: str, fast: bool, callbacks: list, progress: bool, r
     elif t.devices * t.num_nodes > 1:     # gradients as views of DDP's buckets: no copy back a step
         from lightning.pytorch.strategies import DDPStrategy
         strategy = DDPStrategy(gradient_as_bucket_view=True)
-    _quiet_lightning()          # again: a Lightning module imported since may have reset its level
-    return L.Trainer(
+    _quiet_lightning()          # here, after every Lightning import: importing lightning.pytorch's
+    return L.Trainer(           # modules puts their loggers back to INFO
         max_epochs=t.epochs, accelerator=accelerator, devices=t.devices, num_nodes=t.num_nodes,
         strategy=strategy, precision="32" if fast else t.precision,       # fast mode casts itself
         gradient_clip_val=None if fast else t.max_grad_norm, gradient_clip_algorithm="norm",
@@ -225,7 +225,6 @@ class _Plan:
 def _train(cfg: RunConfig | None, *, store_path: str, out_dir: str, resume: str | None,
            say: Callable[[str], None], warn: Callable[[str], None], progress: bool,
            extra_callbacks: list | None, holder: dict | None, stop: StopSignals) -> RunResult:
-    _quiet_lightning()
     store = RunStore(store_path)
     plan = _plan(cfg, store, resume, warn)
     run_id = _open_run(store, plan, stop)
