@@ -26,19 +26,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "overfitting": {
         "en": "Overfitting from epoch {onset:g}: validation stopped improving at epoch "
-              "{stopped:g}{best_tied}{best_lucky} while training kept improving ({train_from:.4g} "
+              "{stopped:g}{best_tied} while training kept improving ({train_from:.4g} "
               "-> {train_to:.4g}){gap_growth}{decline}.",
-        "zh": "从 epoch {onset:g} 起过拟合：验证指标在 epoch {stopped:g} 停止提升{best_tied}{best_lucky}，"
+        "zh": "从 epoch {onset:g} 起过拟合：验证指标在 epoch {stopped:g} 停止提升{best_tied}，"
               "而训练指标继续提升（{train_from:.4g} -> {train_to:.4g}）{gap_growth}{decline}。",
     },
     "overfitting.loss": {
         "en": "Overfitting from epoch {onset:g}: {monitor} stopped improving at epoch "
-              "{stopped:g}{best_tied}{best_lucky} while the validation loss rose {loss_rise:.0%} "
+              "{stopped:g}{best_tied} while the validation loss rose {loss_rise:.0%} "
               "above its minimum ({loss_min:.4g} at epoch {loss_epoch:g} -> {loss_end:.4g}) and "
               "the training loss kept falling ({train_loss_from:.4g} -> {train_loss_to:.4g})"
               "{decline}: the model memorises its training set and grows over-confident on the "
               "examples it gets wrong.",
-        "zh": "从 epoch {onset:g} 起过拟合：{monitor} 在 epoch {stopped:g} 停止提升{best_tied}{best_lucky}，"
+        "zh": "从 epoch {onset:g} 起过拟合：{monitor} 在 epoch {stopped:g} 停止提升{best_tied}，"
               "而验证损失比最低点上升了 {loss_rise:.0%}（epoch {loss_epoch:g} 的 {loss_min:.4g} -> "
               "{loss_end:.4g}），训练损失继续下降（{train_loss_from:.4g} -> {train_loss_to:.4g}）"
               "{decline}：模型在记忆训练集，对判错的样本越来越自信。",
@@ -334,15 +334,11 @@ FRAGMENTS: dict[str, dict[str, str]] = {
     # overfitting: only when there is a same-metric training curve to make a gap with
     "gap_growth": {"en": " and the smoothed train-val gap grew from {gap_start:.3g} to {gap_end:.3g}",
                    "zh": "，平滑后的训练-验证差距从 {gap_start:.3g} 增大到 {gap_end:.3g}"},
-    # overfitting: where validation stopped is not the best epoch (fitting._stopped says which)
+    # overfitting: where validation stopped is a tie of the best epoch (fitting._stopped)
     "best_tied": {"en": " (the best {monitor}, {best_value:.4g} at epoch {best_epoch:g}, is "
                         "within noise of epoch {stopped:g})",
                   "zh": "（epoch {best_epoch:g} 的最佳 {monitor} {best_value:.4g} 与 epoch "
                         "{stopped:g} 在噪声范围内无差别）"},
-    "best_lucky": {"en": " (the best single value, {best_value:.4g} at epoch {best_epoch:g}, "
-                         "is a lucky peak above the smoothed curve)",
-                   "zh": "（epoch {best_epoch:g} 的最佳单点值 {best_value:.4g} 是高出平滑曲线的"
-                         "运气峰值）"},
     # regularize, when underfitting is found too
     "underfit_end": {"en": " Training ({underfit_col}) is, though, only {underfit_end:.3g} and "
                            "still rising: the model is both short of fitting the training set "

@@ -122,14 +122,21 @@ def test_noisy_validation_is_reported():
 
 # -- which finding informs which, on real logs ------------------------------------------------
 
-def test_a_lucky_best_is_what_the_overfitting_message_says_of_the_best(seed_log):
-    # SST Try1: the best (0.419 at epoch 13) is a lucky peak after the onset; the overfitting
-    # message says so instead of moving where validation stopped to the lucky epoch
+def test_the_onset_is_the_first_epoch_at_the_best_level(seed_log):
+    # SST Try1: the best (0.419 at epoch 13) is a lucky peak, and no epoch before it is tied
+    # with it: validation stopped improving at epoch 13 itself (the first epoch at the best's
+    # level; the smoothed curve's first point near its peak, 11, is not tied with it). SST Try3:
+    # the best comes late and an earlier epoch is tied with it; the onset is the first such
     d = diagnose(read_history(seed_log("sst-try1")))
     assert "lucky_best" in d.codes
     of = d.finding("overfitting")
-    assert of.evidence["best_lucky"] is True and of.evidence["best_tied"] is None
-    assert of.evidence["stopped"] < d.best.epoch and "lucky" in of.message
+    assert d.overfitting.onset_epoch == of.evidence["stopped"] == d.best.epoch == 13.0
+    assert of.evidence["best_tied"] is None and "within noise" not in of.message
+    d = diagnose(read_history(seed_log("sst-try4")))
+    of = d.finding("overfitting")
+    assert (d.best.epoch, min(d.best.tied_epochs)) == (10.0, 9.0)
+    assert d.overfitting.onset_epoch == of.evidence["stopped"] == 9.0
+    assert of.evidence["best_tied"] is True and "within noise of epoch 9" in of.message
 
 
 def test_overfitting_read_off_the_losses_stands_in_for_metric_disagreement():

@@ -278,7 +278,7 @@ def test_metric_disagreement_needs_all_of_it(kw):
 # -- overfitting in the monitored metric: the gap path ------------------------------------------
 
 def _gap_run(train_slope=0.003, val_trend_peak=8, val_g=None, train_end_gain=None, best=5,
-             tied=(), lucky=False, val_decline=0.0, val_loss=None):
+             tied=(), val_decline=0.0, val_loss=None):
     """Validation reaches 0.8 at index 5 and stays there (its trend bumps to 0.805 at
     ``val_trend_peak``); training 0.85 at index 5 then up ``train_slope`` a point."""
     n = 20
@@ -295,7 +295,7 @@ def _gap_run(train_slope=0.003, val_trend_peak=8, val_g=None, train_end_gain=Non
     vl = None if val_loss is None else curve("val_loss", -np.asarray(val_loss), mode="min",
                                               raw=np.asarray(val_loss))
     ctx = context(val, train=train, gap=gap, val_loss=vl)
-    return fitting.overfitting(ctx, best_at(best, tied=tied), lucky)
+    return fitting.overfitting(ctx, best_at(best, tied=tied))
 
 
 def _val_loss_after_5(end):
@@ -477,20 +477,23 @@ def test_loss_rise_with_the_least_room_after_the_minimum():
 
 # -- where the report says validation stopped improving (fitting._stopped) -----------------------
 
-@pytest.mark.parametrize("best, tied, onset, lucky, expected", [
-    (5, (), 8, False, (5, None)),                 # the reach is the best epoch
-    (7, (5,), 8, False, (5, "tied")),             # the reach is tied with the best
-    (7, (), 8, False, (7, None)),                 # the best between reach and onset
-    (8, (), 8, False, (8, None)),                 # ... the onset itself included
-    (8, (6, 7), 8, False, (6, "tied")),           # the first tied one there
-    (12, (3, 4), 8, False, (4, "tied")),          # tied just before the reach: the last such
-    (12, (), 8, True, (5, "lucky")),              # a lucky best after the onset
-    (12, (11,), 8, False, (11, "tied")),          # else the first tied after the onset
-    (12, (), 8, False, (12, None)),               # ... or the best itself
+@pytest.mark.parametrize("best, tied, expected", [
+    (5, (), (5, False)),                  # no tie: the best epoch itself
+    (7, (5,), (5, True)),                 # a tie before the best: the first such
+    (8, (6, 7), (6, True)),
+    (12, (3, 14), (3, True)),             # ties on both sides: the first of all
+    (12, (13, 15), (12, False)),          # ties only after the best: the best
+    (0, (1,), (0, False)),
 ])
-def test_stopped(best, tied, onset, lucky, expected):
+def test_stopped_is_the_first_epoch_at_the_best_level(best, tied, expected):
     ctx = SimpleNamespace(epochs=np.arange(20, dtype=float))
-    assert fitting._stopped(ctx, best_at(best, tied=tied), 5, onset, lucky) == expected
+    assert fitting._stopped(ctx, best_at(best, tied=tied)) == expected
+
+
+def test_stopped_reads_epoch_numbers_not_indices():
+    # epochs logged from 1 (or every other epoch): ties are epoch numbers, the result an index
+    ctx = SimpleNamespace(epochs=np.arange(1, 40, 2, dtype=float))
+    assert fitting._stopped(ctx, best_at(11, tied=(7, 15))) == (3, True)
 
 
 # -- divergence: the loss climbs back (on a log scale) x2 and a quarter of the way up ----------
@@ -581,7 +584,7 @@ def test_overfitting_block_and_evidence_in_full():
     assert out.gap_at_best == pytest.approx(t[7] - v[7])       # raw gap at the best epoch
     assert out.gap_at_end == pytest.approx(t[-1] - v[-1])
     ev = f.evidence
-    assert ev["stopped"] == 5.0 and ev["best_tied"] is True and ev["best_lucky"] is None
+    assert ev["stopped"] == 5.0 and ev["best_tied"] is True
     assert (ev["best_epoch"], ev["best_value"], ev["monitor"]) == (7.0, 0.8, "val_acc")
     assert ev["train_from"] == pytest.approx(t[5]) and ev["train_to"] == pytest.approx(t[-1])
     assert ev["gap_start"] == pytest.approx(gap_trend[5])
@@ -591,10 +594,10 @@ def test_overfitting_block_and_evidence_in_full():
     assert "within noise" in f.message
 
 
-def test_overfitting_with_a_lucky_best_says_so():
-    out, (f,) = _gap_run(best=15, lucky=True)
-    assert f.evidence["best_lucky"] is True and f.evidence["best_tied"] is None
-    assert f.evidence["stopped"] == 5.0 and "lucky" in f.message
+def test_overfitting_from_the_best_epoch_itself_says_no_tie():
+    out, (f,) = _gap_run(best=15, tied=(16,))
+    assert out.onset_epoch == 15.0 and f.evidence["stopped"] == 15.0
+    assert f.evidence["best_tied"] is None and "within noise" not in f.message
 
 
 def test_no_validation_noise_no_overfitting_block_beyond_the_gap():

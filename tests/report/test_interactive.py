@@ -63,8 +63,11 @@ def test_a_run_report_has_its_figure_and_one_asset(tmp_path):
     assert true_level["y"][0] == pytest.approx(0.397, abs=0.002)          # the report's figures
     assert true_level["error_y"]["array"][0] > 0 and true_level["x"] == [13.0]
     assert [t["smooth"] for t in fig["fd"]["traces"]] == [True, True, False, False, False, False, True]
-    # the onset and the phases are drawn (a dotted line; two shaded spans)
-    assert len(fig["layout"]["shapes"]) == 3
+    # the phases and the onset are drawn (three shaded spans: underfit 0-10, fit 11-12, overfit
+    # 13-49; a dotted line at 13)
+    shapes = fig["layout"]["shapes"]
+    assert [s["type"] for s in shapes] == ["rect", "rect", "rect", "line"]
+    assert [(s["x0"], s["x1"]) for s in shapes] == [(0, 10.5), (10.5, 12.5), (12.5, 49), (13, 13)]
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"      # the PNG stays
 
 

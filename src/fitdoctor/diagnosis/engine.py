@@ -122,8 +122,7 @@ def _fitting_findings(ctx, best, breakdown: list[Finding], stuck: Finding | None
         ev = {"n": ctx.n}
         findings.append(Finding("short_history", "info", message("short_history", ev), ev))
     findings += best_findings(ctx, best)
-    lucky = any(f.code == "lucky_best" for f in findings)
-    overfit, of_findings = fitting.overfitting(ctx, best, lucky)
+    overfit, of_findings = fitting.overfitting(ctx, best)
     findings += of_findings
     findings += breakdown
     overfit_found = None if "overfitting" in dropped else next(
