@@ -3,10 +3,11 @@
 alone, and the answers are scored against the true labels of bench/truth/PROTOCOL.md: coverage of
 the 95 % interval of the true level at the chosen epoch (with its mean width), verdict accuracy,
 overfitting onset within +-2 epochs, false overfitting alarms, and whether "tied" epochs are tied
-in truth. Calibration half (seeds 0, 1) and report half (seeds 2, 3) are printed apart; the
-goals apply to the report half. The same figures on simulated curves follow.
+in truth. Calibration half (seeds 0, 1), report half (seeds 2, 3), fresh seeds (4, 5) and new
+seeds (6, 7; bench/truth/PROTOCOL.md says when each was made) are printed apart; the goals apply
+to the report half. The same figures on simulated curves follow.
 
-    .venv/bin/python bench/diagnosis_real.py [--val-size inferred|given] [--half report|calibrate|all] [--misses]
+    .venv/bin/python bench/diagnosis_real.py [--val-size inferred|given] [--half report|calibrate|fresh|new|all] [--misses]
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def main() -> None:
     ap.add_argument("--val-size", choices=("inferred", "given"), default="inferred",
                     help="inferred: the CSV alone, as a user's log gives it (fitdoctor infers N "
                          "from the accuracy's granularity where it can); given: --val-size N")
-    ap.add_argument("--half", choices=("report", "calibrate", "fresh", "all"), default="all")
+    ap.add_argument("--half", choices=("report", "calibrate", "fresh", "new", "all"), default="all")
     ap.add_argument("--simulated", type=int, default=700, help="simulated curves (0: none)")
     ap.add_argument("--misses", action="store_true", help="list every run scored wrong")
     args = ap.parse_args()
@@ -115,13 +116,13 @@ def main() -> None:
     print(f"{len(rows)} real runs from {os.path.relpath(args.corpus)} "
           f"({', '.join(sorted({r['task'] for r in rows}))}), validation size {args.val_size}; "
           f"{time.perf_counter() - t0:.1f} s\n")
-    halves = ("calibrate", "report", "fresh") if args.half == "all" else (args.half,)
+    halves = ("calibrate", "report", "fresh", "new") if args.half == "all" else (args.half,)
     for half in halves:
         part = [r for r in rows if r["half"] == half]
         if not part:
             continue
         seeds = ", ".join(str(s) for s in sorted({int(r["run"].rsplit("/s", 1)[1]) for r in part}))
-        print(f"== {half} {'seeds' if half == 'fresh' else 'half'} (seeds {seeds}) ==")
+        print(f"== {half} {'seeds' if half in ('fresh', 'new') else 'half'} (seeds {seeds}) ==")
         print(HEADER)
         by = collections.defaultdict(list)
         for r in part:

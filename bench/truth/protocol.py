@@ -19,7 +19,10 @@ from scipy.stats import linregress
 MAJORITY = {"digits": 0.102, "mnist": 0.1, "animal": 0.1, "sentiment": 0.578}
 NO_LEARNING_MARGIN = 0.03        # within 3 points of the majority rate = learned nothing
 CALIBRATE_SEEDS = (0, 1)         # the calibration half; seeds 2 and 3 are the report half
-REPORT_SEEDS = (2, 3)            # later seeds (4, 5: made 2026-11-29) are "fresh": never looked at
+REPORT_SEEDS = (2, 3)
+FRESH_SEEDS = (4, 5)             # made 2026-11-29 after the rules were fixed: "fresh"
+# later seeds (6, 7: made in the second session of 2026-11-29, after the onset rule changed, and
+# scored once with that code) are "new": a held-out test of everything, nothing tuned on them
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Run:
     @property
     def half(self) -> str:
         return ("calibrate" if self.seed in CALIBRATE_SEEDS else "report" if self.seed in REPORT_SEEDS
-                else "fresh")
+                else "fresh" if self.seed in FRESH_SEEDS else "new")
 
     @property
     def name(self) -> str:
