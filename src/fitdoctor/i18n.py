@@ -77,17 +77,17 @@ MESSAGES: dict[str, dict[str, str]] = {
               "这是训练集跑在前面，不是过拟合。",
     },
     "still_improving": {
-        "en": "Still improving when it stopped: over the last {k} epochs {monitor} rose by "
-              "{slope:.3g} per epoch (t {t_text}, beyond noise). Train longer.",
-        "zh": "停止时仍在提升：最后 {k} 个 epoch 中 {monitor} 每个 epoch 提升 {slope:.3g}"
+        "en": "Still improving when it stopped: from epoch {from_epoch:g} to {to_epoch:g} "
+              "{monitor} improved by {slope:.3g} per epoch (t {t_text}, beyond noise). Train longer.",
+        "zh": "停止时仍在提升：从 epoch {from_epoch:g} 到 {to_epoch:g}，{monitor} 每个 epoch 改善 {slope:.3g}"
               "（t {t_text}，超出噪声）。应训练更久。",
     },
     "still_improving.schedule_ended": {
-        "en": "Still improving when it stopped: over the last {k} epochs {monitor} rose by "
-              "{slope:.3g} per epoch (t {t_text}, beyond noise), but the LR schedule had run "
+        "en": "Still improving when it stopped: from epoch {from_epoch:g} to {to_epoch:g} "
+              "{monitor} improved by {slope:.3g} per epoch (t {t_text}, beyond noise), but the LR schedule had run "
               "out: the last LR is {lr_end_frac:.1%} of its peak. More epochs at that LR would "
               "change little; the schedule is what to lengthen or restart.",
-        "zh": "停止时仍在提升：最后 {k} 个 epoch 中 {monitor} 每个 epoch 提升 {slope:.3g}"
+        "zh": "停止时仍在提升：从 epoch {from_epoch:g} 到 {to_epoch:g}，{monitor} 每个 epoch 改善 {slope:.3g}"
               "（t {t_text}，超出噪声），但学习率调度已经走完：最后的学习率只有峰值的 "
               "{lr_end_frac:.1%}。在这样的学习率下多跑几个 epoch 作用不大，应拉长或重启的是学习率调度。",
     },
@@ -238,19 +238,20 @@ RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "train_longer": {
         "en": ("Train longer",
-               "{monitor} was still rising by {slope:.3g} per epoch over the last {k} epochs "
-               "(t {t_text}). Give it {epochs} epochs (and stretch the schedule with it)."),
+               "{monitor} was still improving by {slope:.3g} per epoch from epoch {from_epoch:g} "
+               "to {to_epoch:g} (t {t_text}). Give it {epochs} epochs (and stretch the schedule "
+               "with it)."),
         "zh": ("训练更久",
-               "最后 {k} 个 epoch 中 {monitor} 仍以每 epoch {slope:.3g} 的速度上升（t {t_text}）。"
+               "从 epoch {from_epoch:g} 到 {to_epoch:g}，{monitor} 仍以每 epoch {slope:.3g} 的速度改善（t {t_text}）。"
                "训练 {epochs} 个 epoch（并相应拉长学习率调度）。"),
     },
     "schedule_ended": {
         "en": ("Lengthen or restart the LR schedule",
-               "{monitor} was still rising at the end (t {t_text}), but the LR had fallen to "
+               "{monitor} was still improving at the end (t {t_text}), but the LR had fallen to "
                "{lr_end_frac:.1%} of its peak: the schedule ended, not the learning.{stretch_to}"
                "{restart_every}"),
         "zh": ("拉长或重启学习率调度",
-               "最后 {monitor} 仍在上升（t {t_text}），但学习率已降到峰值的 {lr_end_frac:.1%}："
+               "最后 {monitor} 仍在改善（t {t_text}），但学习率已降到峰值的 {lr_end_frac:.1%}："
                "结束的是学习率调度，而不是学习本身。{stretch_to}{restart_every}"),
     },
     "reduce_regularization": {

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import pytest
 
+from fitdoctor.diagnosis import diagnose
 from fitdoctor.diagnosis.recommend import recommend
 from fitdoctor.diagnosis.types import Finding, ScheduleFit
+from fitdoctor.history.readers import read_history
+
+from ..conftest import public
 
 COSINE = ScheduleFit("cosine", {"T_max": 30}, 0.0, 0.01, "cosine")
 LINEAR = ScheduleFit("linear", {"end_epoch": 40}, 0.0, 0.01, "linear")
@@ -193,27 +197,39 @@ def test_overfitting_advice_order():
 
 # -- LR and epoch confounded: one constant-LR control run --------------------------------------
 
-@pytest.mark.parametrize("evidence, peak_lr, lr", [
-    ({"r": 0.97, "lr_at_onset": 1.234e-3, "lr_at_best": 5e-4}, 1e-2, 1.23e-3),   # onset first
-    ({"r": -0.95, "lr_at_best": 5e-4}, 1e-2, 5e-4),                             # then the best
-    ({"r": 0.95}, 1e-2, 1e-2),                                                  # then the peak
-])
-def test_constant_lr_control(evidence, peak_lr, lr):
-    (rec,) = run(finding("lr_epoch_confounded", **evidence), peak_lr=peak_lr)
+def test_constant_lr_control():
+    evidence = {"r": 0.97, "lr_at_onset": 1.234e-3, "lr_at_best": 5e-4}
+    (rec,) = run(finding("lr_epoch_confounded", **evidence), peak_lr=1e-2)
     assert rec.code == "constant_lr_control" and rec.because == ("lr_epoch_confounded",)
-    assert rec.patch == {"training": {"scheduler": None, "learning_rate": lr}}
-    assert f"(r = {evidence['r']:.2f})" in rec.rationale
-    assert f"constant LR of {lr:.3g}" in rec.rationale
+    assert rec.patch == {"training": {"scheduler": None, "learning_rate": 1.23e-3}}
+    assert "(r = 0.97)" in rec.rationale and "constant LR of 0.00123 (the LR at the onset)" in rec.rationale
 
 
-def test_constant_lr_control_needs_some_lr():
-    assert run(finding("lr_epoch_confounded", r=0.99)) == ()
+@pytest.mark.parametrize("evidence", [
+    {"r": -0.95, "lr_at_best": 5e-4, "lr_at_onset": None},    # no overfitting onset
+    {"r": 0.99},
+])
+def test_constant_lr_control_only_for_an_overfitting_onset(evidence):
+    assert run(finding("lr_epoch_confounded", **evidence), peak_lr=1e-2) == ()
+
+
+def test_a_run_still_improving_is_not_told_to_run_the_control_first():
+    """mT5 (a public Hugging Face log, linear decay, LR and epoch confounded, val_loss still
+    falling at the end): the advice is to train longer, not a constant-LR control 'if it
+    overfits at the same epoch' (it was the first advice)."""
+    d = diagnose(read_history(public("mt5-azsumm")))
+    assert d.verdict == "still_improving" and "lr_epoch_confounded" in d.codes
+    assert [r.code for r in d.recommendations][0] == "train_longer"
+    assert "constant_lr_control" not in [r.code for r in d.recommendations]
+    f = d.finding("still_improving")
+    assert "val_loss improved by" in f.message and "from epoch 1.72 to 2.23" in f.message
 
 
 # -- still improving ----------------------------------------------------------------------------
 
 def improving(**more):
-    return finding("still_improving", monitor="val_acc", slope=0.002, k=5, t=4.2, **more)
+    return finding("still_improving", monitor="val_acc", slope=0.002, k=5, t=4.2, from_epoch=26.0,
+                   to_epoch=30.0, **more)
 
 
 @pytest.mark.parametrize("first, epochs_run, schedule, patch", [
@@ -228,7 +244,7 @@ def test_train_longer(first, epochs_run, schedule, patch):
     (rec,) = run(improving(), first_epoch=first, epochs_run=epochs_run, schedule=schedule)
     assert rec.code == "train_longer" and rec.because == ("still_improving",)
     assert rec.patch == {"training": patch}
-    assert (f"val_acc was still rising by 0.002 per epoch over the last 5 epochs (t = 4.2). "
+    assert (f"val_acc was still improving by 0.002 per epoch from epoch 26 to 30 (t = 4.2). "
             f"Give it {patch['epochs']} epochs") in rec.rationale
 
 
@@ -307,7 +323,8 @@ def test_fit_schedule_to_run_names_the_length_parameter_of_the_family():
 def test_a_longer_run_that_stretches_the_schedule_is_the_only_length_patch():
     """catches: "train longer: 450 epochs, T_max 450" beside "fit the schedule: T_max 300" in
     one report (a warmup + cosine log of 300 epochs)."""
-    recs = run(finding("still_improving", monitor="val_acc", k=5, slope=0.01, t=5.0),
+    recs = run(finding("still_improving", monitor="val_acc", k=5, slope=0.01, t=5.0,
+                   from_epoch=16.0, to_epoch=20.0),
                finding("schedule_mismatch", kind="rises_again", length=290.0),
                schedule=COSINE, first_epoch=0.0, epochs_run=299.0)
     assert [r.code for r in recs] == ["train_longer"]
@@ -363,7 +380,7 @@ def test_plateau_and_underfitting_advice_give_way_to_overfitting():
 
 def test_order_of_the_advice():
     recs = run(finding("no_learning", cause="lr_high", lr=0.1),
-               finding("lr_epoch_confounded", r=0.95, lr_at_best=0.01),
+               finding("lr_epoch_confounded", r=0.95, lr_at_onset=0.01),
                improving(), finding("underfitting", train_col="train_acc", train_end=0.5),
                finding("schedule_mismatch", kind="stopped_early", length=40.0),
                finding("metric_disagreement", loss_epoch=3.0, acc_epoch=9.0, monitor="val_acc"),

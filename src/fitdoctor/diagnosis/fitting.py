@@ -235,7 +235,11 @@ def still_improving(ctx: Context) -> Finding | None:
     rising, k, slope, t = _rising_at_end(ctx)
     if not (rising and v.trend[-1] >= v.trend.max() - v.tol(z)):
         return None
-    ev = {"monitor": v.name, "k": k, "slope": slope / _spacing(ctx.epochs), "t": t}
+    # the span judged, in the log's own epochs (a history evaluated every few steps has
+    # fractional ones: "the last k epochs" would be wrong there); the slope is oriented, so a
+    # loss that falls "improves"
+    ev = {"monitor": v.name, "k": k, "slope": slope / _spacing(ctx.epochs), "t": t,
+          "from_epoch": float(ctx.epochs[-k]), "to_epoch": float(ctx.epochs[-1])}
     end = lr_at_end(ctx)
     if end is not None and end[0] < SCHEDULE_ENDED * end[1]:
         # rising at an LR near 0: the schedule ran out, more epochs at that LR change little

@@ -125,12 +125,16 @@ def _overfitting(r: _Run, out: list) -> list[Recommendation]:
 
 
 def _confounded(r: _Run, out: list) -> list[Recommendation]:
+    """One constant-LR run at the LR of the overfitting onset separates 'the LR fell' from 'more
+    epochs' as its cause. Without an onset there is no such question to settle (a run still
+    improving at the end was once told first to run this control, 'if it overfits at the same
+    epoch', ahead of training longer)."""
     if "lr_epoch_confounded" not in r.f:
         return []
-    ev = r.f["lr_epoch_confounded"].evidence
-    control_lr = ev.get("lr_at_onset") or ev.get("lr_at_best") or r.lr
+    control_lr = r.f["lr_epoch_confounded"].evidence.get("lr_at_onset")
     if not control_lr:
         return []
+    ev = r.f["lr_epoch_confounded"].evidence
     return [_rec("constant_lr_control", {"training": {
         "scheduler": None, "learning_rate": float(f"{control_lr:.3g}")}},
         {"r": ev["r"], "lr": control_lr}, ("lr_epoch_confounded",))]
