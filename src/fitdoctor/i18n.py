@@ -158,9 +158,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "schedule_mismatch.stopped_early": {
         "en": "Schedule mismatch: the run stopped at epoch {end:g}, long before its {family} "
-              "schedule finished (fitted length {length:g} epochs); the LR was still at "
+              "schedule finished (fitted length {length:.4g} epochs); the LR was still at "
               "{lr_frac:.0%} of its peak.",
-        "zh": "调度不匹配：训练在 epoch {end:g} 停止，远早于 {family} 调度结束（拟合长度 {length:g} "
+        "zh": "调度不匹配：训练在 epoch {end:g} 停止，远早于 {family} 调度结束（拟合长度 {length:.4g} "
               "个 epoch）；学习率仍为峰值的 {lr_frac:.0%}。",
     },
     "schedule_mismatch.rises_again": {
@@ -265,10 +265,10 @@ RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "fit_schedule_to_run": {
         "en": ("Make the schedule end where training ends",
-               "The {family} schedule was fitted to {length:g} epochs but the run ended at epoch "
+               "The {family} schedule was fitted to {length:.4g} epochs but the run ended at epoch "
                "{end:g}. Set its length to the epochs you actually train."),
         "zh": ("让学习率调度与训练长度一致",
-               "{family} 调度拟合长度为 {length:g} 个 epoch，但训练在 epoch {end:g} 结束。"
+               "{family} 调度拟合长度为 {length:.4g} 个 epoch，但训练在 epoch {end:g} 结束。"
                "把调度长度设为实际训练的 epoch 数。"),
     },
     "select_by_accuracy": {

@@ -109,14 +109,18 @@ def _poly_fit(t: np.ndarray, y: np.ndarray):
     return fit
 
 
-def _smooth_families(t: np.ndarray, post: np.ndarray) -> ScheduleFit | None:
+def _smooth_families(t: np.ndarray, post: np.ndarray, t0: float = 0.0) -> ScheduleFit | None:
+    """The smooth family that fits ``post`` over ``t`` (epochs since the decay began, at epoch
+    ``t0``): its parameters are durations from that start, its description names the log's own
+    epochs (a decay after a 33-epoch warmup that reaches 0 119 epochs later does so at epoch
+    153, not 'at epoch 119')."""
     ones = np.ones_like(t)
     fits: list[ScheduleFit] = []
     coef, err = _lsq(np.column_stack([ones, t]), post)
     if coef[1] < 0:
         zero = float(-coef[0] / coef[1])
         fits.append(ScheduleFit("linear", {"end_epoch": zero}, 0.0, err,
-                                f"linear decay reaching 0 at epoch {zero:.0f}"))
+                                f"linear decay reaching 0 at epoch {t0 + zero:.0f}"))
     if np.all(post > 0):
         coef_e, _ = _lsq(np.column_stack([ones, t]), np.log(post))
         pred = np.exp(coef_e[0] + coef_e[1] * t)
@@ -140,7 +144,7 @@ def _smooth_families(t: np.ndarray, post: np.ndarray) -> ScheduleFit | None:
             T, _, power, err_p = pol
             fits.append(ScheduleFit("polynomial", {"total_epochs": round(T, 1),
                                                    "power": round(power, 2)}, 0.0, err_p,
-                                    f"polynomial decay (power {power:.2g}) reaching 0 at epoch {T:.0f}"))
+                                    f"polynomial decay (power {power:.2g}) reaching 0 at epoch {t0 + T:.0f}"))
     if not fits:
         return None
     fits.sort(key=lambda f: f.rmse)
@@ -169,7 +173,8 @@ def fit_schedule(epochs: np.ndarray, lr: np.ndarray) -> ScheduleFit | None:
     xp, post = x[start:], lv[start:]
     fit = None
     if len(post) >= 3:
-        fit = _restarts(xp, post) or _steps(xp, post) or _smooth_families(xp - xp[0], post)
+        fit = _restarts(xp, post) or _steps(xp, post) or \
+            _smooth_families(xp - xp[0], post, float(xp[0]))
     if fit is None:
         family = "warmup" if warm and len(post) < 3 else "unknown"
         fit = ScheduleFit(family, {}, 0.0, float("nan"),
