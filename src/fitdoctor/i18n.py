@@ -63,9 +63,9 @@ MESSAGES: dict[str, dict[str, str]] = {
               "{nl_constant}{nl_lr_high}{nl_lr_low}",
     },
     "stable_gap": {
-        "en": "The smoothed train-val gap is large ({gap_end:.3g}) but not growing beyond noise after "
+        "en": "The smoothed train-val gap ({gap_end:.3g}) is not growing beyond noise after "
               "epoch {reach:g}: this is not overfitting.",
-        "zh": "平滑后的训练-验证差距较大（{gap_end:.3g}），但在 epoch {reach:g} 之后没有超出噪声的增长："
+        "zh": "平滑后的训练-验证差距（{gap_end:.3g}）在 epoch {reach:g} 之后没有超出噪声的增长："
               "这不是过拟合。",
     },
     "stable_gap.val_holds": {

@@ -116,4 +116,4 @@ def test_the_stable_gap_sentence_names_the_smoothed_gap_not_the_jsons_raw_one():
     d = diagnose(h)
     f = next(f for f in d.findings if f.code == "stable_gap")
     assert f.evidence["gap_end"] != pytest.approx(d.overfitting.gap_at_end, rel=0.01)
-    assert f.message.startswith(f"The smoothed train-val gap is large ({f.evidence['gap_end']:.3g})")
+    assert f.message.startswith(f"The smoothed train-val gap ({f.evidence['gap_end']:.3g})")

@@ -29,3 +29,13 @@ def test_a_linear_decay_after_warmup_reaches_zero_at_the_logs_epoch():
     assert "fitted length 152.5 epochs" in text and "fitted to 152.5 epochs" in text
     zh = report(log, "--lang", "zh")
     assert "线性衰减，在 epoch 153 降到 0" in zh
+
+
+def test_the_gap_note_does_not_call_a_small_gap_large():
+    """Brain-tumour ResNet50, third appended run: the smoothed train-val gap ends at 0.00613 (the
+    phases table's gap -0.0116): the note called it 'large (0.00613)'."""
+    text = report(public("resnet50-appended-runs"), "--run", "3")
+    assert "The smoothed train-val gap (0.00613) is not growing beyond noise after epoch 3" in text
+    assert "gap is large" not in text
+    assert "较大" not in report(public("resnet50-appended-runs"), "--run", "3", "--lang", "zh")
+
