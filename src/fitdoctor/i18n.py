@@ -146,11 +146,18 @@ MESSAGES: dict[str, dict[str, str]] = {
               "损失选择模型。",
     },
     "lr_epoch_confounded": {
-        "en": "LR and epoch move together (r = {r:.2f}): this history cannot tell 'a lower LR "
+        "en": "LR and epoch move together (r = {r:.2f}): this history cannot tell 'a {lr_lower}{lr_higher} LR "
               "causes overfitting' from 'more epochs cause overfitting'. A constant-LR control "
               "(or warm restarts) would.",
-        "zh": "学习率与 epoch 同步变化（r = {r:.2f}）：这份记录无法区分“学习率降低导致过拟合”和"
+        "zh": "学习率与 epoch 同步变化（r = {r:.2f}）：这份记录无法区分“学习率{lr_lower}{lr_higher}导致过拟合”和"
               "“训练更多 epoch 导致过拟合”。恒定学习率对照实验（或热重启）才能区分。",
+    },
+    # without an overfitting onset there is no cause of overfitting to tell apart
+    "lr_epoch_confounded.no_onset": {
+        "en": "LR and epoch move together (r = {r:.2f}): in this history the LR's effect cannot be "
+              "told apart from that of the number of epochs.",
+        "zh": "学习率与 epoch 同步变化（r = {r:.2f}）：在这份记录中，学习率的作用无法与训练 epoch 数的"
+              "作用区分开。",
     },
     "schedule": {
         "en": "Schedule: {description}.",
@@ -312,6 +319,9 @@ FRAGMENTS: dict[str, dict[str, str]] = {
                        "few epochs); meanwhile this patch adds a short warmup and gradient clipping.",
                  "zh": "不知道要修改的学习率：`fitdoctor lr-find CONFIG` 可以找出一个（只需几个 epoch 的计算）；"
                        "在此之前，此补丁加入短暂预热和梯度裁剪。"},
+    # lr_epoch_confounded: the way the LR went as the epochs went by (the sign of r)
+    "lr_lower": {"en": "lower", "zh": "降低"},
+    "lr_higher": {"en": "higher", "zh": "升高"},
     # no_learning
     "nl_loss": {"en": " the training loss stayed at {loss_end:.3g} (its early level {loss_start:.3g})",
                 "zh": "训练损失停在 {loss_end:.3g}（早期水平 {loss_start:.3g}）"},

@@ -39,3 +39,26 @@ def test_the_gap_note_does_not_call_a_small_gap_large():
     assert "gap is large" not in text
     assert "较大" not in report(public("resnet50-appended-runs"), "--run", "3", "--lang", "zh")
 
+
+def test_an_lr_that_rose_with_the_epochs_is_not_called_lower():
+    """ConvNeXt EEG (Hugging Face): a 29-epoch warmup, r = +1.00, the LR at its end 99 % of its
+    peak: the confound was worded 'a lower LR causes overfitting'."""
+    log = public("convnext-eeg-earlystop")
+    text = report(log)
+    assert "(r = 1.00): this history cannot tell 'a higher LR causes overfitting'" in text
+    assert "a lower LR" not in text
+    assert "“学习率升高导致过拟合”" in report(log, "--lang", "zh")
+
+
+def test_no_overfitting_no_question_of_its_cause():
+    """ConvNeXtV2 garbage (Lightning, cosine, no overfitting, verdict 'no problem'): the confound
+    note spoke of telling the causes of an overfitting the run does not have apart, with a
+    control experiment to run."""
+    log = public("convnextv2-garbage")
+    text = report(log)
+    assert "no problem found beyond noise" in text
+    line = text[text.index("lr_epoch_confounded:"):text.index("schedule:", text.index("lr_epoch_confounded:"))]
+    assert "(r = -0.99): in this history the LR's effect cannot be told apart" in line
+    assert "overfitting" not in line and "control" not in line
+    zh = report(log, "--lang", "zh")
+    assert "学习率的作用无法与训练 epoch 数的作用区分开" in zh and "导致过拟合" not in zh

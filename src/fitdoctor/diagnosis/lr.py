@@ -77,8 +77,13 @@ def analyse_lr(ctx: Context, best: Best,
                      final_frac=frac(final), corr_with_epoch=r)
     findings = []
     if abs(r) > ctx.options.lr_confound_r:
-        ev = {"r": r, "lr_at_onset": at_onset, "lr_at_best": at_best}
+        # the LR fell (r < 0) or rose (a long warmup, r > 0) with the epochs; without an onset
+        # there is no overfitting whose cause is in question
+        ev = {"r": r, "lr_at_onset": at_onset, "lr_at_best": at_best,
+              "lr_lower": True if r < 0 else None, "lr_higher": True if r > 0 else None}
+        if onset is None:
+            ev["kind"] = "no_onset"
         severity = "warning" if onset is not None else "info"
-        findings.append(Finding("lr_epoch_confounded", severity,
-                                message("lr_epoch_confounded", ev), ev))
+        key = "lr_epoch_confounded" + (".no_onset" if onset is None else "")
+        findings.append(Finding("lr_epoch_confounded", severity, message(key, ev), ev))
     return info, findings
