@@ -229,10 +229,10 @@ RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Warm restarts at the convergence epoch",
                "Validation converged after about {t0:g} epochs; restarting the cosine every "
                "{t0:g} epochs (T_mult 2) lifts the LR back before the model settles into "
-               "memorising, and tests whether the low LR late in the run matters."),
+               "memorising{wr_low_lr}."),
         "zh": ("在收敛点使用热重启",
                "验证指标约在 {t0:g} 个 epoch 后收敛；每 {t0:g} 个 epoch 重启余弦（T_mult=2）会在模型开始"
-               "记忆之前把学习率拉回，也能检验后期低学习率是否是原因。"),
+               "记忆之前把学习率拉回{wr_low_lr}。"),
     },
     "constant_lr_control": {
         "en": ("Run a constant-LR control",
@@ -319,6 +319,9 @@ FRAGMENTS: dict[str, dict[str, str]] = {
                        "few epochs); meanwhile this patch adds a short warmup and gradient clipping.",
                  "zh": "不知道要修改的学习率：`fitdoctor lr-find CONFIG` 可以找出一个（只需几个 epoch 的计算）；"
                        "在此之前，此补丁加入短暂预热和梯度裁剪。"},
+    # warm_restarts
+    "wr_low_lr": {"en": ", and tests whether the low LR late in the run matters",
+                  "zh": "，也能检验后期低学习率是否是原因"},
     # lr_epoch_confounded: the way the LR went as the epochs went by (the sign of r)
     "lr_lower": {"en": "lower", "zh": "降低"},
     "lr_higher": {"en": "higher", "zh": "升高"},

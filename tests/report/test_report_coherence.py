@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from fitdoctor.cli import app
 
-from ..conftest import public
+from ..conftest import ROOT, SEED_LOGS, public
 
 
 def report(log, *more) -> str:
@@ -62,3 +62,17 @@ def test_no_overfitting_no_question_of_its_cause():
     assert "overfitting" not in line and "control" not in line
     zh = report(log, "--lang", "zh")
     assert "学习率的作用无法与训练 epoch 数的作用区分开" in zh and "导致过拟合" not in zh
+
+
+def test_warm_restarts_speak_of_a_low_late_lr_only_where_the_lr_fell():
+    """The warm-restart advice said it 'tests whether the low LR late in the run matters' for a
+    run at a constant LR 1e-05 (a public multi-group HF log), one whose LR rose to 99 % of its
+    peak (ConvNeXt EEG) and one with no LR logged (sst-try4); a run whose LR fell after the
+    onset (the truth corpus's sentiment/plateau/s3, ReduceLROnPlateau) keeps it."""
+    for log in (public("multigroup-30ep"), public("convnext-eeg-earlystop"), SEED_LOGS / "sst-try4.log"):
+        text = report(log)
+        assert "Warm restarts at the convergence epoch" in text
+        assert "low LR late in the run" not in text, log
+        assert "后期低学习率" not in report(log, "--lang", "zh")
+    fell = ROOT / "bench/truth/corpus/sentiment/plateau/s3/history.csv"
+    assert "memorising, and tests whether the low LR late in the run matters." in report(fell)

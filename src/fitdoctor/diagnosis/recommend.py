@@ -34,6 +34,7 @@ class _Run:
     wd: float | None
     smoothing: int
     schedule: ScheduleFit | None
+    lr_fell: bool = False            # the LR ended below its level at the overfitting onset
 
     @property
     def f(self) -> dict[str, Finding]:
@@ -47,11 +48,13 @@ class _Run:
 
 def recommend(findings: list[Finding], *, monitor: str, mode: str, epochs_run: float,
               first_epoch: float, peak_lr: float | None, config: Mapping[str, Any],
-              schedule: ScheduleFit | None, window: int) -> tuple[Recommendation, ...]:
+              schedule: ScheduleFit | None, window: int,
+              lr_fell: bool = False) -> tuple[Recommendation, ...]:
     r = _Run(findings, monitor, mode, epochs_run, first_epoch,
              peak_lr or _number(config, "learning_rate", "lr"),
              _number(config, "dropout", "hidden_dropout_prob", "dropout_rate"),
-             _number(config, "weight_decay", "lambda_l2"), max(3, min(5, window)), schedule)
+             _number(config, "weight_decay", "lambda_l2"), max(3, min(5, window)), schedule,
+             lr_fell)
     out: list[Recommendation] = []
     for advise in (_breakdown, _no_learning, _overfitting, _confounded, _improving,
                    _underfitting, _schedule_length, _disagreement, _noisy, _plateau):
@@ -120,7 +123,9 @@ def _overfitting(r: _Run, out: list) -> list[Recommendation]:
         params["eta_min"] = float(f"{r.lr * 0.01:.3g}")
     recs.append(_rec("warm_restarts", {"training": {
         "scheduler": "CosineAnnealingWarmRestarts", "scheduler_params": params}},
-        {"t0": t0}, ("overfitting",)))
+        # 'the low LR late in the run' only where the LR fell after the onset (not at a constant
+        # LR, one that rose, or one the log does not give)
+        {"t0": t0, "wr_low_lr": True if r.lr_fell else None}, ("overfitting",)))
     return recs
 
 
