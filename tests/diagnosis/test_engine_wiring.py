@@ -139,6 +139,21 @@ def test_the_onset_is_the_first_epoch_at_the_best_level(seed_log):
     assert of.evidence["best_tied"] is True and "within noise of epoch 9" in of.message
 
 
+def test_warm_restarts_count_the_epochs_to_where_validation_stopped(seed_log):
+    """catches: "validation stopped improving at epoch 13" in the overfitting finding beside
+    "Validation converged after about 12 epochs" in the warm-restarts advice (SST Try1, epochs
+    from 0: the advice counted to the smoothed curve's reach, 11); on the truth corpus's
+    sentiment/overfit/s3 it was epoch 4 beside "about 9 epochs"."""
+    for path in (seed_log("sst-try1"), TRUTH / "sentiment" / "overfit" / "s3" / "history.csv"):
+        d = diagnose(read_history(path))
+        stopped = d.finding("overfitting").evidence["stopped"]
+        n = int(stopped - d.phases[0].start + 1)
+        wr = next(r for r in d.recommendations if r.code == "warm_restarts")
+        assert f"stopped improving at epoch {stopped:g}" in d.finding("overfitting").message
+        assert wr.patch["training"]["scheduler_params"]["T_0"] == n
+        assert f"converged after about {n} epochs" in wr.rationale
+
+
 def test_overfitting_read_off_the_losses_stands_in_for_metric_disagreement():
     # MiniLM on Rotten Tomatoes, trained on a small set: validation loss climbs while the
     # accuracy levels off. metric_disagreement alone would fire; beside overfitting of kind

@@ -117,7 +117,10 @@ def _overfitting(r: _Run, out: list) -> list[Recommendation]:
         under = r.f["underfitting"].evidence
         reg_ev.update(underfit_col=under["train_col"], underfit_end=under["train_end"])
     recs.append(_rec("regularize", patch, reg_ev, ("overfitting",)))
-    t0 = int(max(2, round(n_reach)))
+    # "validation converged after about t0 epochs": the epochs up to where the overfitting
+    # finding says validation stopped improving (its onset), not the smoothed curve's reach,
+    # which can lie several epochs either side of it
+    t0 = int(max(2, round(max(1.0, onset - r.first_epoch + 1))))
     params: dict = {"T_0": t0, "T_mult": 2}
     if r.lr:
         params["eta_min"] = float(f"{r.lr * 0.01:.3g}")
