@@ -154,6 +154,20 @@ def test_warm_restarts_count_the_epochs_to_where_validation_stopped(seed_log):
         assert f"converged after about {n} epochs" in wr.rationale
 
 
+def test_the_constant_lr_control_survives_an_onset_on_a_row_without_an_lr():
+    """catches: an overfitting run (LR and epoch confounded, warning) told no constant-LR control
+    because its onset's row logged no LR (an evaluation row before training, as the public
+    multigroup-30ep log has at epoch 0): the control reads only the LR at the onset now, which
+    was None there. The nearest logged LR stands in."""
+    df = pd.read_csv(TRUTH / "sentiment" / "cosine_long" / "s0" / "history.csv")
+    onset = diagnose(make_history(df, source="s0.csv", format="csv")).overfitting.onset_epoch
+    df.loc[df["epoch"] == onset, "lr"] = np.nan
+    d = diagnose(make_history(df, source="hole.csv", format="csv"))
+    assert d.overfitting.onset_epoch == onset and d.lr.at_onset is not None
+    assert d.finding("lr_epoch_confounded").evidence["lr_at_onset"] == d.lr.at_onset
+    assert "constant_lr_control" in [r.code for r in d.recommendations]
+
+
 def test_overfitting_read_off_the_losses_stands_in_for_metric_disagreement():
     # MiniLM on Rotten Tomatoes, trained on a small set: validation loss climbs while the
     # accuracy levels off. metric_disagreement alone would fire; beside overfitting of kind

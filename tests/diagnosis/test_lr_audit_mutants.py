@@ -124,12 +124,16 @@ def test_analyse_lr_nearest_epoch_with_epochs_not_starting_at_zero():
     assert info.at_onset is None and info.at_onset_frac is None
 
 
-def test_analyse_lr_missing_lr_at_the_best_epoch_is_none():
-    # the LR at the best epoch is NaN (not logged there): None, not NaN
+def test_analyse_lr_missing_lr_at_the_best_epoch_is_the_nearest_logged():
+    # the LR at the best epoch is NaN (not logged there): the nearest logged one (the earlier of
+    # two as near), never NaN; None only without any finite LR
     lr = [0.1, 0.09, np.nan, 0.07, 0.06]
-    info, _ = analyse_lr(ctx_for(lr), best_at(2.0), None)
-    assert info.at_best is None and info.at_best_frac is None
+    info, _ = analyse_lr(ctx_for(lr), best_at(2.0), 2.0)
+    assert info.at_best == pytest.approx(0.09) and info.at_best_frac == pytest.approx(0.9)
+    assert info.at_onset == pytest.approx(0.09)
     assert info.final == pytest.approx(0.06)
+    lr = [np.nan, 0.09, 0.08, 0.07, 0.06]           # an evaluation row before training
+    assert analyse_lr(ctx_for(lr), best_at(0.0), None)[0].at_best == pytest.approx(0.09)
 
 
 def test_analyse_lr_correlation_with_epoch_is_pearsons_r():

@@ -11,10 +11,15 @@ from .types import Best, Finding, LRSummary
 
 
 def _at(ctx: Context, epoch: float | None) -> float | None:
+    """The LR logged nearest to ``epoch`` (a row that logged none, such as an evaluation before
+    training, takes its neighbour's), or None without a finite LR."""
     if epoch is None or ctx.lr is None:
         return None
-    i = int(np.argmin(np.abs(ctx.epochs - epoch)))
-    return float(ctx.lr[i]) if np.isfinite(ctx.lr[i]) else None
+    ok = np.flatnonzero(np.isfinite(ctx.lr))
+    if not len(ok):
+        return None
+    i = ok[int(np.argmin(np.abs(ctx.epochs[ok] - epoch)))]
+    return float(ctx.lr[i])
 
 
 # The LR at the end below this fraction of its peak: the schedule has run out, and advice to
