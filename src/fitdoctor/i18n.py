@@ -139,9 +139,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "metric_disagreement": {
         "en": "Metrics disagree: validation loss bottomed out at epoch {loss_epoch:g} while "
-              "{monitor} kept improving until epoch {acc_epoch:g} (+{gain:.3g}). The model grows "
+              "smoothed {monitor} kept improving until epoch {acc_epoch:g} (+{gain:.3g}). The model grows "
               "over-confident on the examples it gets wrong; select by {monitor}, not by loss.",
-        "zh": "指标不一致：验证损失在 epoch {loss_epoch:g} 见底，而 {monitor} 持续提升到 epoch "
+        "zh": "指标不一致：验证损失在 epoch {loss_epoch:g} 见底，而平滑后的 {monitor} 持续提升到 epoch "
               "{acc_epoch:g}（+{gain:.3g}）。模型对判错的样本越来越自信；应按 {monitor} 而不是"
               "损失选择模型。",
     },
@@ -264,11 +264,11 @@ RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
     "reduce_regularization": {
         "en": ("Regularize less or train longer",
                "The training metric {train_col} is {train_end:.3g} and still rising: the model "
-               "cannot fit the training data yet. Lower the dropout to {dropout:g} and train for "
-               "{epochs} epochs."),
+               "cannot fit the training data yet. {rr_lower}{rr_unknown} and train for {epochs} "
+               "epochs."),
         "zh": ("减弱正则化或训练更久",
                "训练指标 {train_col} 只有 {train_end:.3g} 且仍在上升：模型尚未拟合训练数据。"
-               "把 dropout 降到 {dropout:g}，训练 {epochs} 个 epoch。"),
+               "{rr_lower}{rr_unknown}，训练 {epochs} 个 epoch。"),
     },
     "fit_schedule_to_run": {
         "en": ("Make the schedule end where training ends",
@@ -296,6 +296,17 @@ RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
                "epoch 间噪声为 {sigma:.3g}：单个 epoch 的峰值是运气。早停和模型选择应基于 {k} 轮移动平均，"
                "并在比较配置前用 3 个随机种子重复实验。"),
     },
+    "stop_at_plateau": {
+        "en": ("Stop when it levels off",
+               "Nothing moved beyond noise over epochs {start:g}-{end:g}, although the LR had "
+               "already been lowered there ({lr_from:.3g} -> {lr_to:.3g}): a still lower LR is not "
+               "what is missing. Early stopping ends the run once it levels off; to get further, "
+               "change the model, the data or the regularization."),
+        "zh": ("进入平台期即停止",
+               "epoch {start:g}-{end:g} 期间没有超出噪声的变化，而学习率在此期间已经降低（{lr_from:.3g} -> "
+               "{lr_to:.3g}）：缺的不是更低的学习率。早停会在曲线走平时结束训练；要更进一步，应改变模型、"
+               "数据或正则化。"),
+    },
     "plateau_schedule": {
         "en": ("Drop the LR on the plateau",
                "Nothing moved beyond noise over epochs {start:g}-{end:g}. ReduceLROnPlateau "
@@ -319,6 +330,12 @@ FRAGMENTS: dict[str, dict[str, str]] = {
                        "few epochs); meanwhile this patch adds a short warmup and gradient clipping.",
                  "zh": "不知道要修改的学习率：`fitdoctor lr-find CONFIG` 可以找出一个（只需几个 epoch 的计算）；"
                        "在此之前，此补丁加入短暂预热和梯度裁剪。"},
+    # reduce_regularization: the dropout the log gives, lowered; or, when it gives none, at most
+    # the patch's value (without the current value "lower" may be a rise)
+    "rr_lower": {"en": "Lower the dropout to {dropout:g}", "zh": "把 dropout 降到 {dropout:g}"},
+    "rr_unknown": {"en": "Set the dropout to {dropout:g} or less (the log does not say what it is "
+                         "now)",
+                   "zh": "把 dropout 设为 {dropout:g} 或更低（记录中没有当前值）"},
     # warm_restarts
     "wr_low_lr": {"en": ", and tests whether the low LR late in the run matters",
                   "zh": "，也能检验后期低学习率是否是原因"},
@@ -338,8 +355,9 @@ FRAGMENTS: dict[str, dict[str, str]] = {
                    "zh": "学习率 {lr:.2g} 远高于该优化器的常用范围：这很可能是原因。"},
     "nl_lr_low": {"en": " The LR {lr:.2g} is far below the usual range: the weights barely move.",
                   "zh": "学习率 {lr:.2g} 远低于常用范围：权重几乎不动。"},
-    "decline": {"en": "; validation ended {decline:.3g} worse than its best",
-                "zh": "；验证指标最终比最佳差了 {decline:.3g}"},
+    "decline": {"en": "; the smoothed validation curve ended {decline:.3g} worse than its best "
+                      "level",
+                "zh": "；平滑后的验证曲线最终比其最佳水平差 {decline:.3g}"},
     "sampling": {"en": " With {val_size} validation examples the sampling error alone is "
                        "{sampling:.3g}.",
                  "zh": "验证集有 {val_size} 个样本，仅抽样误差就有 {sampling:.3g}。"},

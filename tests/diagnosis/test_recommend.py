@@ -14,8 +14,11 @@ from fitdoctor.diagnosis import diagnose
 from fitdoctor.diagnosis.recommend import recommend
 from fitdoctor.diagnosis.types import Finding, ScheduleFit
 from fitdoctor.history.readers import read_history
+from fitdoctor.i18n import recommendation
 
-from ..conftest import public
+from ..conftest import ROOT, public
+
+CORPUS = ROOT / "bench" / "truth" / "corpus"
 
 COSINE = ScheduleFit("cosine", {"T_max": 30}, 0.0, 0.01, "cosine")
 LINEAR = ScheduleFit("linear", {"end_epoch": 40}, 0.0, 0.01, "linear")
@@ -290,8 +293,21 @@ def test_reduce_regularization(config, dropout, first, epochs_run, epochs):
                  first_epoch=first, epochs_run=epochs_run)
     assert rec.code == "reduce_regularization" and rec.because == ("underfitting",)
     assert rec.patch == {"model": {"dropout": dropout}, "training": {"epochs": epochs}}
-    assert f"Lower the dropout to {dropout:g} and train for {epochs} epochs" in rec.rationale
+    if config:
+        assert f"Lower the dropout to {dropout:g} and train for {epochs} epochs" in rec.rationale
+    else:          # no dropout in the log: "lower" to 0.1 may be a rise
+        assert (f"Set the dropout to 0.1 or less (the log does not say what it is now) and train "
+                f"for {epochs} epochs") in rec.rationale and "Lower" not in rec.rationale
     assert "train_acc is 0.62" in rec.rationale
+
+
+def test_reduce_regularization_on_a_log_without_its_dropout(seed_log):
+    """SST Try3 (underfitting; the log gives no dropout): it was told to 'lower the dropout to
+    0.1', which for a model at 0.05 or none is a rise."""
+    d = diagnose(read_history(seed_log("sst-try3")))
+    rec = next(r for r in d.recommendations if r.code == "reduce_regularization")
+    assert "Set the dropout to 0.1 or less (the log does not say what it is now)" in rec.rationale
+    assert "把 dropout 设为 0.1 或更低（记录中没有当前值）" in recommendation(rec.code, rec.evidence, "zh")[1]
 
 
 # -- the schedule does not fit the run ----------------------------------------------------------
@@ -373,6 +389,35 @@ def test_plateau_schedule(k, patience):
         "scheduler_params": {"mode": "min", "factor": 0.5, "patience": patience},
         "early_stopping": {"monitor": "val_loss", "mode": "min", "patience": k or 5}}}
     assert "Nothing moved beyond noise over epochs 20-30." in rec.rationale
+
+
+def test_a_plateau_whose_lr_was_already_lowered_is_told_to_stop_not_to_lower_it():
+    (rec,) = run(finding("plateau", start=20.0, end=30.0, k=6, lr_from=1e-3, lr_to=2.5e-4,
+                         lr_lowered=True), monitor="val_acc", mode="max")
+    assert rec.code == "stop_at_plateau" and rec.because == ("plateau",)
+    assert rec.patch == {"training": {"early_stopping": {"monitor": "val_acc", "mode": "max",
+                                                         "patience": 6}}}
+    assert "already been lowered there (0.001 -> 0.00025)" in rec.rationale
+
+
+@pytest.mark.parametrize("run_dir, code", [
+    # ReduceLROnPlateau already dropped the LR inside the plateau (8.1e-05 -> 2.43e-05)
+    ("mnist/plateau/s2", "stop_at_plateau"),
+    # a cosine annealed to 2 % of its peak before the plateau's end
+    ("animal/cosine_annealed/s4", "stop_at_plateau"),
+    # a constant LR 1e-3 all along: lowering it on the plateau is the advice
+    ("animal/healthy/s1", "plateau_schedule"),
+    # a cosine 3x longer than the run: the LR still at 80-90 % of its peak on the plateau
+    ("animal/cosine_long/s0", "plateau_schedule"),
+])
+def test_plateau_advice_on_real_runs(run_dir, code):
+    """The truth corpus's runs that level off: 'drop the LR on the plateau' (ReduceLROnPlateau)
+    was advised to runs whose LR had already been dropped or annealed there."""
+    d = diagnose(read_history(CORPUS / run_dir / "history.csv"))
+    codes = [r.code for r in d.recommendations]
+    assert "plateau" in d.codes and code in codes
+    assert ("plateau_schedule" in codes) is (code == "plateau_schedule")
+    assert ("stop_at_plateau" in codes) is (code == "stop_at_plateau")
 
 
 def test_plateau_and_underfitting_advice_give_way_to_overfitting():

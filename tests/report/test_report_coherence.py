@@ -76,3 +76,16 @@ def test_warm_restarts_speak_of_a_low_late_lr_only_where_the_lr_fell():
         assert "后期低学习率" not in report(log, "--lang", "zh")
     fell = ROOT / "bench/truth/corpus/sentiment/plateau/s3/history.csv"
     assert "memorising, and tests whether the low LR late in the run matters." in report(fell)
+
+
+def test_smoothed_figures_say_they_are_smoothed():
+    """ImageBind on MELD (Lightning): 'validation ended 0.00464 worse than its best' beside a
+    header whose best and final differ by 0.00877, and 'val_acc kept improving until epoch 17'
+    beside a best at epoch 18: both figures are the smoothed curve's, and now say so."""
+    log = public("imagebind-meld-v23")
+    text = report(log)
+    assert "the smoothed validation curve ended 0.00464 worse than its best level" in text
+    assert "while smoothed val_acc kept improving until epoch 17" in text
+    assert "validation ended" not in text
+    zh = report(log, "--lang", "zh")
+    assert "平滑后的验证曲线最终比其最佳水平差 0.00464" in zh and "而平滑后的 val_acc 持续提升到 epoch 17" in zh

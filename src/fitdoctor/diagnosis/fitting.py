@@ -286,8 +286,31 @@ def plateau(ctx: Context) -> Finding | None:
             return None
     if v.trend.max() - v.trend[0] <= v.tol(z):
         return None                    # never improved: not a plateau after learning
-    ev = {"start": float(ctx.epochs[-k]), "end": float(ctx.epochs[-1]), "k": k}
+    ev = {"start": float(ctx.epochs[-k]), "end": float(ctx.epochs[-1]), "k": k,
+          **_lr_over_plateau(ctx, k)}
     return Finding("plateau", "info", message("plateau", ev), ev)
+
+
+# The LR counts as already lowered on a plateau when it ended there at half its level at the
+# plateau's start or lower (one ReduceLROnPlateau drop of 0.5, a cosine's tail, a restart cycle
+# running down), or sat at a tenth of its peak or less (a schedule that had annealed before it)
+LR_LOWERED = 0.5
+LR_LOW_SHARE = 0.1
+
+
+def _lr_over_plateau(ctx: Context, k: int) -> dict:
+    """The logged LR at the plateau's first and last points, and whether it was already lowered
+    there (``lr_lowered``: then 'drop the LR on the plateau' is advice the run has taken)."""
+    lr = ctx.lr
+    if lr is None:
+        return {}
+    span = lr[-k:][np.isfinite(lr[-k:])]
+    peak = float(np.nanmax(lr)) if np.isfinite(lr).any() else float("nan")
+    if len(span) < 2 or not peak > 0:
+        return {}
+    lowered = span[-1] <= LR_LOWERED * span[0] or float(np.median(span)) <= LR_LOW_SHARE * peak
+    return {"lr_from": float(span[0]), "lr_to": float(span[-1]),
+            "lr_lowered": True if lowered else None}
 
 
 def noisy_validation(ctx: Context, best: Best) -> Finding | None:

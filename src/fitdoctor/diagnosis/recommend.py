@@ -187,7 +187,9 @@ def _underfitting(r: _Run, out: list) -> list[Recommendation]:
     n = int(math.ceil((r.epochs_run - r.first_epoch + 1) * 2))
     return [_rec("reduce_regularization", {"model": {"dropout": new_dropout},
                                            "training": {"epochs": n}},
-                 {**ev, "dropout": new_dropout, "epochs": n}, ("underfitting",))]
+                 {**ev, "dropout": new_dropout, "epochs": n,
+                  "rr_lower": True if r.dropout is not None else None,
+                  "rr_unknown": True if r.dropout is None else None}, ("underfitting",))]
 
 
 def _schedule_length(r: _Run, out: list) -> list[Recommendation]:
@@ -228,8 +230,10 @@ def _plateau(r: _Run, out: list) -> list[Recommendation]:
         return []
     ev = r.f["plateau"].evidence
     k = int(ev.get("k", 5))
+    stop = {"monitor": r.monitor, "mode": r.mode, "patience": k}
+    if ev.get("lr_lowered"):          # the LR already fell on the plateau: a lower one is not it
+        return [_rec("stop_at_plateau", {"training": {"early_stopping": stop}}, ev, ("plateau",))]
     return [_rec("plateau_schedule", {"training": {
         "scheduler": "ReduceLROnPlateau",
         "scheduler_params": {"mode": r.mode, "factor": 0.5, "patience": max(2, k // 2)},
-        "early_stopping": {"monitor": r.monitor, "mode": r.mode, "patience": k}}},
-        ev, ("plateau",))]
+        "early_stopping": stop}}, ev, ("plateau",))]
