@@ -19,7 +19,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "lucky_best": {
         "en": "The best {monitor} {value:.4g} at epoch {epoch:g} is {excess:.3g} better than the "
               "estimated true level there ({trend:.4g}), while the noise is {sigma:.3g}: the peak is "
-              "mostly luck. Expect about {trend:.4g} on new data; {n_tied} epochs are tied with it.",
+              "mostly luck. Expect about {trend:.4g} on new data; {n_tied_are} tied with it.",
         "zh": "epoch {epoch:g} 的最佳 {monitor} {value:.4g} 比该处估计的真实水平（{trend:.4g}）好 "
               "{excess:.3g}，而噪声为 {sigma:.3g}：这个峰值主要来自运气。在新数据上预计约 {trend:.4g}；"
               "有 {n_tied} 个 epoch 与其并列。",
@@ -406,6 +406,7 @@ def _bounded(x: Any) -> str:
 DERIVED: dict[str, tuple[str, Any]] = {
     "max_z_text": ("max_z", _bounded),
     "t_text": ("t", lambda t: _bounded(t) if t > STAT_CAP else f"= {t:.1f}"),
+    "n_tied_are": ("n_tied", lambda n: f"{n} epoch is" if n == 1 else f"{n} epochs are"),
 }
 
 
@@ -621,7 +622,7 @@ LABELS: dict[str, dict[str, str]] = {
     "status.interrupted": {"en": "interrupted", "zh": "已中断"},
     "status.stale": {"en": "stale (its process is gone: resume it)", "zh": "失联（进程已不在：可恢复）"},
     "lr.at_best": {"en": "{lr} @ best", "zh": "最佳处 {lr}"},
-    "lr.of_peak": {"en": " ({frac:.0%} of peak)", "zh": "（峰值的 {frac:.0%}）"},
+    "lr.of_peak": {"en": " ({frac} of peak)", "zh": "（峰值的 {frac}）"},
     "lr.at_onset": {"en": "{lr} @ onset", "zh": "过拟合起点处 {lr}"},
     "severity": {"en": "Severity", "zh": "严重程度"},
     "code": {"en": "Code", "zh": "代码"},
@@ -688,6 +689,7 @@ LABELS: dict[str, dict[str, str]] = {
     "overfit": {"en": "overfit", "zh": "过拟合"},
     "plateau": {"en": "plateau", "zh": "平台期"},
     "diverged": {"en": "diverged", "zh": "发散"},
+    "no_learning": {"en": "no learning", "zh": "未学习"},
     "info": {"en": "info", "zh": "提示"},
     "warning": {"en": "warning", "zh": "警告"},
     "critical": {"en": "critical", "zh": "严重"},
@@ -726,8 +728,8 @@ def verdict(code: str, lang: str = "en") -> str:
 _N = r"([-+0-9.e]+)"
 PHRASES: dict[str, list[tuple[str, str]]] = {"zh": [
     (rf"constant LR {_N}", r"恒定学习率 \1"),
-    (rf"one-cycle: rise for {_N} epochs to {_N}", r"one-cycle：\1 个 epoch 升到 \2"),
-    (rf"linear warmup for {_N} epochs to {_N}", r"线性预热 \1 个 epoch 到 \2"),
+    (rf"one-cycle: rise for {_N} epochs? to {_N}", r"one-cycle：\1 个 epoch 升到 \2"),
+    (rf"linear warmup for {_N} epochs? to {_N}", r"线性预热 \1 个 epoch 到 \2"),
     (r", then ", "，然后"),
     (rf"cosine annealing \(T_max~{_N}, eta_min~{_N} of peak\)",
      r"余弦退火（T_max≈\1，eta_min≈峰值的 \2）"),
@@ -738,8 +740,8 @@ PHRASES: dict[str, list[tuple[str, str]]] = {"zh": [
     (rf"step decay every {_N} epochs by x{_N}", r"每 \1 个 epoch 阶梯衰减 ×\2"),
     (rf"plateau-style drops \(ReduceLROnPlateau, factor {_N}\) at epochs ([0-9., ]+)",
      r"平台式下降（ReduceLROnPlateau，因子 \1），在 epoch \2"),
-    (rf"drops at epochs ([0-9., ]+) \(x{_N}\)", r"在 epoch \1 下降（×\2）"),
-    (r"warm restarts at epochs ([0-9., ]+) \(", r"在 epoch \1 热重启（"),
+    (rf"drops at epochs? ([0-9., ]+) \(x{_N}\)", r"在 epoch \1 下降（×\2）"),
+    (r"warm restarts at epochs? ([0-9., ]+) \(", r"在 epoch \1 热重启（"),
     (r"no known family fits the logged LR", "没有已知的调度族能拟合记录的学习率"),
     (r"(\S+) was in percent; rescaled to 0-1", r"\1 原为百分数，已换算到 0-1"),
     (r"no epoch column: the step is used as the x axis", "没有 epoch 列：以 step 作横轴"),

@@ -89,3 +89,36 @@ def test_smoothed_figures_say_they_are_smoothed():
     assert "validation ended" not in text
     zh = report(log, "--lang", "zh")
     assert "平滑后的验证曲线最终比其最佳水平差 0.00464" in zh and "而平滑后的 val_acc 持续提升到 epoch 17" in zh
+
+
+def test_a_run_that_learned_nothing_has_no_fit_phase():
+    """MNIST at SGD LR 0.5 (truth corpus): the verdict 'learned nothing' beside a phases table
+    'fit 0-19'. The stretch the finding judged is 'no learning', the epochs before it 'underfit';
+    a run that learned and then collapsed (s2) keeps its fit phase before the collapse."""
+    from fitdoctor.diagnosis import diagnose
+    from fitdoctor.history.readers import read_history
+
+    corpus = ROOT / "bench" / "truth" / "corpus" / "mnist" / "lr_high_sgd"
+    d = diagnose(read_history(corpus / "s0" / "history.csv"))
+    assert d.verdict == "no_learning"
+    assert [(p.label, p.start, p.end) for p in d.phases] == [("underfit", 0, 4), ("no_learning", 5, 19)]
+    assert d.finding("no_learning").evidence["from_epoch"] == 5
+    collapsed = diagnose(read_history(corpus / "s2" / "history.csv"))
+    assert [p.label for p in collapsed.phases] == ["underfit", "fit", "no_learning"]
+    assert re.search(r"no learning\s*│\s*5-19", report(corpus / "s0" / "history.csv"))
+    assert re.search(r"未学习\s*│\s*5-19", report(corpus / "s0" / "history.csv", "--lang", "zh"))
+
+
+def test_small_counts_and_shares_read_right():
+    """'(0% of peak)' for an LR of 2.03e-08 against 2e-05 (CodeBERT); '1 epochs are tied'
+    (ImageBind); 'linear warmup for 1 epochs' and 'drops at epochs 40' (a MiniLM run, a
+    Conditional-DETR log); the Chinese header's LR line joined with '; ' and '()'."""
+    assert "LR: 2.03e-08 @ best (<1% of peak)" in report(public("codebert-10ep"))
+    assert "1 epoch is tied with it" in report(public("imagebind-meld-v23"))
+    assert "Schedule: drops at epoch 40 (x0.1)" in report(public("cond-detr-swin-50ep"))
+    plateau = ROOT / "bench" / "truth" / "corpus" / "sentiment" / "plateau" / "s3" / "history.csv"
+    text = report(plateau)
+    assert "linear warmup for 1 epoch to 5e-05" in text and "1 epochs" not in text
+    zh = report(plateau, "--lang", "zh")
+    assert "线性预热 1 个 epoch 到 5e-05" in zh
+    assert "最佳处 1.5e-05（峰值的 30%）；过拟合起点处 5e-05（100%）" in zh

@@ -23,6 +23,15 @@ DECLARED_FAMILIES = {
 _FIT_LIMIT = 0.03          # relative RMSE above which no smooth family is claimed
 
 
+
+def _epochs(values, how: str = "at") -> str:
+    """Epoch numbers (``how`` "at": "epoch 40", "epochs 40, 80") or one duration ("for":
+    "1 epoch", "5 epochs"), in the English the descriptions are made in (i18n.phrase renders
+    them)."""
+    if how == "for":
+        return f"{values[0]:g} epoch" + ("" if values[0] == 1 else "s")
+    return ("epoch " if len(values) == 1 else "epochs ") + ", ".join(f"{v:g}" for v in values)
+
 def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
@@ -46,7 +55,7 @@ def _steps(x: np.ndarray, post: np.ndarray) -> ScheduleFit | None:
                            f"plateau-style drops (ReduceLROnPlateau, factor {gamma:.3g}) at "
                            f"epochs {', '.join(f'{d:g}' for d in drops)}")
     return ScheduleFit("multistep", params, 0.0, 0.0,
-                       f"drops at epochs {', '.join(f'{d:g}' for d in drops)} (x{gamma:.3g})")
+                       f"drops at {_epochs(drops)} (x{gamma:.3g})")
 
 
 def _restarts(x: np.ndarray, post: np.ndarray) -> ScheduleFit | None:
@@ -60,7 +69,7 @@ def _restarts(x: np.ndarray, post: np.ndarray) -> ScheduleFit | None:
     if len(periods) >= 2 and periods[0] > 0:
         params["T_mult"] = round(float(periods[1] / periods[0]), 2)
     return ScheduleFit("cosine_restarts", params, 0.0, 0.0,
-                       f"warm restarts at epochs {', '.join(f'{s:g}' for s in starts[1:])} "
+                       f"warm restarts at {_epochs(starts[1:])} "
                        f"(T_0={t0:g}" + (f", T_mult={params['T_mult']:g})" if "T_mult" in params
                                          else ")"))
 
@@ -185,9 +194,9 @@ def fit_schedule(epochs: np.ndarray, lr: np.ndarray) -> ScheduleFit | None:
         share = warmup / max(float(x[-1] - x[0]), 1e-9)
         if share >= 0.2 and family in ("cosine", "linear") and post[-1] < 0.1:
             family = "one_cycle"
-            desc = f"one-cycle: rise for {warmup:g} epochs to {_fmt(peak)}, then {desc}"
+            desc = f"one-cycle: rise for {_epochs([warmup], 'for')} to {_fmt(peak)}, then {desc}"
         else:
-            desc = f"linear warmup for {warmup:g} epochs to {_fmt(peak)}" + \
+            desc = f"linear warmup for {_epochs([warmup], 'for')} to {_fmt(peak)}" + \
                    (f", then {desc}" if desc else "")
     return ScheduleFit(family, params, warmup, fit.rmse, desc)
 

@@ -21,7 +21,7 @@ from ..i18n import label
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
 PHASE_COLOURS = {"underfit": "#dbe9f6", "fit": "#dff0d8", "overfit": "#f8d7da",
-                 "plateau": "#eeeeee", "diverged": "#f5c6cb"}
+                 "plateau": "#eeeeee", "diverged": "#f5c6cb", "no_learning": "#e2e3e5"}
 TREND, BEST, ONSET, LR = "#e67e22", "#27ae60", "#8e44ad", "#16a085"
 # a run's wall clock: a column of seconds per epoch (fitdoctor's own runs), else one of elapsed time
 _EPOCH_SECONDS = ("train_epoch_time", "epoch_time")

@@ -60,11 +60,13 @@ def headline(d: Diagnosis, lang: str) -> dict[str, str]:
         # the fraction of the peak is None when the peak is 0 (an LR logged as 0 throughout)
         best_frac, onset_frac = d.lr.at_best_frac, d.lr.at_onset_frac
         parts = [label("lr.at_best", lang).format(lr=fmt(d.lr.at_best, 3))
-                 + (label("lr.of_peak", lang).format(frac=best_frac) if best_frac is not None else "")]
+                 + (label("lr.of_peak", lang).format(frac=_share(best_frac))
+                    if best_frac is not None else "")]
         if d.lr.at_onset is not None:
             parts.append(label("lr.at_onset", lang).format(lr=fmt(d.lr.at_onset, 3))
-                         + (f" ({onset_frac:.0%})" if onset_frac is not None else ""))
-        out["lr"] = "; ".join(parts)
+                         + ({"en": " ({})", "zh": "（{}）"}[lang].format(_share(onset_frac))
+                            if onset_frac is not None else ""))
+        out["lr"] = {"en": "; ", "zh": "；"}[lang].join(parts)
     return out
 
 
@@ -86,3 +88,9 @@ def phase_rows(d: Diagnosis, lang: str) -> list[list[str]]:
 
 def phase_header(d: Diagnosis, lang: str) -> list[str]:
     return [label(k, lang) for k in _phase_columns(d)]
+
+
+def _share(frac: float) -> str:
+    """A share of the peak as a percentage; under half a percent but above 0, "<1%" (an LR of
+    2e-8 against a peak of 2e-5 is not "0% of peak")."""
+    return "<1%" if 0 < frac < 0.005 else f"{frac:.0%}"
