@@ -133,6 +133,26 @@ def test_plateau_found_with_its_tail():
     assert f.evidence == {"start": 5.0, "end": 9.0, "k": 5}
 
 
+@pytest.mark.parametrize("lr, lowered", [
+    ([1e-3] * 10, None),                                 # constant: lowering it is the advice
+    ([1e-3] * 5 + [1e-3, 1e-3, 5e-4, 5e-4, 5e-4], True),  # halved inside the plateau
+    ([1e-3] * 5 + [1e-3, 1e-3, 6e-4, 6e-4, 6e-4], None),  # 0.6x: not yet
+    ([1e-2] * 5 + [1e-3] * 5, True),                     # flat, but a tenth of the peak
+    ([1e-2] * 5 + [1.1e-3] * 5, None),                   # flat at 11 % of the peak
+])
+def test_plateau_says_whether_the_lr_was_already_lowered_there(lr, lowered):
+    f = fitting.plateau(context(curve("val_acc", LEARNED_THEN_FLAT), lr=lr))
+    assert f.evidence["lr_lowered"] is lowered
+    assert (f.evidence["lr_from"], f.evidence["lr_to"]) == (lr[5], lr[9])
+
+
+def test_plateau_without_a_logged_lr_says_nothing_of_it():
+    lr = [np.nan] * 9 + [1e-3]                           # one logged value in the tail
+    for ctx in (context(curve("val_acc", LEARNED_THEN_FLAT)),
+                context(curve("val_acc", LEARNED_THEN_FLAT), lr=lr)):
+        assert fitting.plateau(ctx).evidence == {"start": 5.0, "end": 9.0, "k": 5}
+
+
 def test_plateau_needs_eight_points():
     g = np.r_[0.5, 0.7, np.full(6, 0.8)]
     assert fitting.plateau(context(curve("val_acc", g))) is not None
