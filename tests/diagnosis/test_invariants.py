@@ -510,3 +510,30 @@ def test_7_true_level_no_better_than_the_best_observed_beyond_noise():
                                 f"noise {b.noise:.3g}"))
     if bad:
         _fail("true level better than the best observed by more than the noise", bad)
+
+
+# ---------------------------------------------------------------- 8. counts, shares, directions
+
+_ONE_EPOCHS = re.compile(r"(?<![\d.])1 epochs\b")
+_AT_ONE_EPOCHS = re.compile(r"\bat epochs \d+(?:\.\d+)?(?![\d.]|, \d)")
+
+
+def test_8_counts_shares_and_directions_read_right():
+    """No '1 epochs' or 'at epochs 40' (one epoch named in the plural); no '0% of peak' for an
+    LR above 0; a loss still improving is never said to rise (it falls)."""
+    bad = []
+    for r in reports():
+        texts = r.sentences("en") + [_body(r.markdown["en"])]
+        for s in texts:
+            for pattern in (_ONE_EPOCHS, _AT_ONE_EPOCHS):
+                m = pattern.search(s)
+                if m:
+                    bad.append((r.name, m.group(), s[max(0, m.start() - 60):m.end() + 20]))
+        lr = r.d.lr
+        if lr is not None and lr.at_best and any("(0% of peak)" in s for s in texts):
+            bad.append((r.name, f"LR {lr.at_best:.3g} at best called 0% of its peak"))
+        f = r.d.finding("still_improving")
+        if f is not None and r.d.mode == "min" and re.search(r"\b(rose|rising)\b", f.message):
+            bad.append((r.name, "a loss still improving said to rise", f.message[:160]))
+    if bad:
+        _fail("a count, share or direction that reads wrong", bad)
