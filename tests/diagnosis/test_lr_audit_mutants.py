@@ -425,3 +425,16 @@ def test_epochs_that_never_advance_fit_no_family():
     # a decaying LR logged 10 times at the same epoch: no time axis, no family -> "unknown"
     fit = fit_schedule(np.zeros(10), 0.1 * 0.9 ** np.arange(10))
     assert fit.family == "unknown"
+
+
+def test_analyse_lr_takes_no_lr_from_far_outside_the_logged_span():
+    # the LR logged on the first three rows only (a callback that stopped writing it): the LR at
+    # a best epoch 15 is unknown, not the 0.1 of epoch 2; a row next to the logged span still
+    # takes its neighbour's, and one inside the span its nearest
+    lr = [0.1, 0.1, 0.1] + [np.nan] * 17
+    info, _ = analyse_lr(ctx_for(lr), best_at(15.0), 15.0)
+    assert info.at_best is None and info.at_best_frac is None
+    assert info.at_onset is None
+    assert analyse_lr(ctx_for(lr), best_at(3.0), None)[0].at_best == pytest.approx(0.1)
+    lr = [0.1] + [np.nan] * 8 + [0.05]
+    assert analyse_lr(ctx_for(lr), best_at(7.0), None)[0].at_best == pytest.approx(0.05)

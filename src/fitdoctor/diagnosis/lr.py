@@ -12,13 +12,18 @@ from .types import Best, Finding, LRSummary
 
 def _at(ctx: Context, epoch: float | None) -> float | None:
     """The LR logged nearest to ``epoch`` (a row that logged none, such as an evaluation before
-    training, takes its neighbour's), or None without a finite LR."""
+    training, takes its neighbour's), or None without a finite LR, or where ``epoch`` lies
+    outside the rows that logged one and more than a row away from them (an LR logged only at
+    the start says nothing of the LR at epoch 30)."""
     if epoch is None or ctx.lr is None:
         return None
     ok = np.flatnonzero(np.isfinite(ctx.lr))
     if not len(ok):
         return None
+    row = int(np.argmin(np.abs(ctx.epochs - epoch)))
     i = ok[int(np.argmin(np.abs(ctx.epochs[ok] - epoch)))]
+    if not (ok[0] <= row <= ok[-1] or abs(int(i) - row) <= 1):
+        return None
     return float(ctx.lr[i])
 
 
