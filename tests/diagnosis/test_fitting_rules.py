@@ -139,6 +139,7 @@ def test_plateau_found_with_its_tail():
     ([1e-3] * 5 + [1e-3, 1e-3, 6e-4, 6e-4, 6e-4], None),  # 0.6x: not yet
     ([1e-2] * 5 + [1e-3] * 5, True),                     # flat, but a tenth of the peak
     ([1e-2] * 5 + [1.1e-3] * 5, None),                   # flat at 11 % of the peak
+    ([1e-2] * 5 + [1e-5, 3e-5, 1e-4, 3e-4, 9e-4], None),  # rising again (a restart): not lowered
 ])
 def test_plateau_says_whether_the_lr_was_already_lowered_there(lr, lowered):
     f = fitting.plateau(context(curve("val_acc", LEARNED_THEN_FLAT), lr=lr))

@@ -308,7 +308,10 @@ def _lr_over_plateau(ctx: Context, k: int) -> dict:
     peak = float(np.nanmax(lr)) if np.isfinite(lr).any() else float("nan")
     if len(span) < 2 or not peak > 0:
         return {}
-    lowered = span[-1] <= LR_LOWERED * span[0] or float(np.median(span)) <= LR_LOW_SHARE * peak
+    # the tenth-of-peak clause only where the LR did not rise over the plateau (a restart's or a
+    # warmup's climb from a low LR is no lowered LR: "lowered there (1e-05 -> 0.0009)")
+    lowered = span[-1] <= LR_LOWERED * span[0] or \
+        (span[-1] <= span[0] and float(np.median(span)) <= LR_LOW_SHARE * peak)
     return {"lr_from": float(span[0]), "lr_to": float(span[-1]),
             "lr_lowered": True if lowered else None}
 
