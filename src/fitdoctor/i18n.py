@@ -214,7 +214,7 @@ RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
                "average of {monitor} stops there without reacting to noise."),
         "zh": ("在过拟合起点停止",
                "过拟合从 epoch {onset:g} 开始；此后的 {wasted} 个 epoch 没有收益。对 {monitor} 的 "
-               "{smoothing} 轮移动平均使用 patience={patience} 的早停，可以在此停止且不被噪声误触发。"),
+               "{smoothing} 个 epoch 的移动平均使用 patience={patience} 的早停，可以在此停止且不被噪声误触发。"),
     },
     "regularize": {
         "en": ("Regularize more",
@@ -293,7 +293,7 @@ RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
                "select on the {k}-epoch moving average, and repeat the run with 3 seeds before "
                "ranking configurations."),
         "zh": ("基于平滑后的指标做决策",
-               "epoch 间噪声为 {sigma:.3g}：单个 epoch 的峰值是运气。早停和模型选择应基于 {k} 轮移动平均，"
+               "epoch 间噪声为 {sigma:.3g}：单个 epoch 的峰值是运气。早停和模型选择应基于 {k} 个 epoch 的移动平均，"
                "并在比较配置前用 3 个随机种子重复实验。"),
     },
     "stop_at_plateau": {
@@ -647,7 +647,7 @@ LABELS: dict[str, dict[str, str]] = {
     "pairs": {"en": "Pairs", "zh": "两两比较"},
     "config": {"en": "Config", "zh": "配置"},
     "smoothed": {"en": "Smoothed best", "zh": "平滑最佳"},
-    "last_k": {"en": "Mean of last k", "zh": "最后 k 轮均值"},
+    "last_k": {"en": "Mean of last k", "zh": "最后 k 个 epoch 均值"},
     "train_at_best": {"en": "Train at best", "zh": "最佳处训练值"},
     "onset": {"en": "Onset", "zh": "过拟合起点"},
     "significant": {"en": "Significant", "zh": "显著"},

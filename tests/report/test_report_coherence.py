@@ -122,3 +122,9 @@ def test_small_counts_and_shares_read_right():
     zh = report(plateau, "--lang", "zh")
     assert "线性预热 1 个 epoch 到 5e-05" in zh
     assert "最佳处 1.5e-05（峰值的 30%）；过拟合起点处 5e-05（100%）" in zh
+
+
+def test_the_chinese_report_counts_in_epochs_as_it_does_elsewhere():
+    """The smoothing window was '5 轮移动平均' (rounds) in reports that say 'epoch' everywhere else."""
+    zh = report(SEED_LOGS / "sst-try1.log", "--lang", "zh")
+    assert "5 个 epoch 的移动平均" in zh and "轮移动平均" not in zh
