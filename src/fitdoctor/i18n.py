@@ -26,19 +26,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "overfitting": {
         "en": "Overfitting from epoch {onset:g}: validation stopped improving at epoch "
-              "{stopped:g}{best_tied} while training kept improving ({train_from:.4g} "
+              "{onset:g}{best_tied} while training kept improving ({train_from:.4g} "
               "-> {train_to:.4g}){gap_growth}{decline}.",
-        "zh": "从 epoch {onset:g} 起过拟合：验证指标在 epoch {stopped:g} 停止提升{best_tied}，"
+        "zh": "从 epoch {onset:g} 起过拟合：验证指标在 epoch {onset:g} 停止提升{best_tied}，"
               "而训练指标继续提升（{train_from:.4g} -> {train_to:.4g}）{gap_growth}{decline}。",
     },
     "overfitting.loss": {
         "en": "Overfitting from epoch {onset:g}: {monitor} stopped improving at epoch "
-              "{stopped:g}{best_tied} while the validation loss rose {loss_rise:.0%} "
+              "{onset:g}{best_tied} while the validation loss rose {loss_rise:.0%} "
               "above its minimum ({loss_min:.4g} at epoch {loss_epoch:g} -> {loss_end:.4g}) and "
               "the training loss kept falling ({train_loss_from:.4g} -> {train_loss_to:.4g})"
               "{decline}: the model memorises its training set and grows over-confident on the "
               "examples it gets wrong.",
-        "zh": "从 epoch {onset:g} 起过拟合：{monitor} 在 epoch {stopped:g} 停止提升{best_tied}，"
+        "zh": "从 epoch {onset:g} 起过拟合：{monitor} 在 epoch {onset:g} 停止提升{best_tied}，"
               "而验证损失比最低点上升了 {loss_rise:.0%}（epoch {loss_epoch:g} 的 {loss_min:.4g} -> "
               "{loss_end:.4g}），训练损失继续下降（{train_loss_from:.4g} -> {train_loss_to:.4g}）"
               "{decline}：模型在记忆训练集，对判错的样本越来越自信。",
@@ -101,11 +101,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "underfitting.with_overfitting": {
         "en": "Underfitting as well: the training metric {train_col} is only {train_end:.4g} and "
               "still rising ({slope:.3g} per epoch, t {t_text}), while validation stopped "
-              "improving at epoch {stopped:g}. The model is both short of fitting the training "
+              "improving at epoch {onset:g}. The model is both short of fitting the training "
               "set and no longer generalising better: stopping at the overfitting onset comes "
               "first, not more epochs or less regularization.",
         "zh": "同时欠拟合：训练指标 {train_col} 只有 {train_end:.4g} 且仍在上升（每 epoch {slope:.3g}，"
-              "t {t_text}），而验证指标在 epoch {stopped:g} 停止提升。模型既没有拟合好训练集，"
+              "t {t_text}），而验证指标在 epoch {onset:g} 停止提升。模型既没有拟合好训练集，"
               "也不再带来更好的泛化：首先应在过拟合起点停止，而不是增加 epoch 或减弱正则化。",
     },
     "plateau": {
@@ -218,11 +218,11 @@ RECOMMENDATIONS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "regularize": {
         "en": ("Regularize more",
-               "After epoch {stopped:g} training kept improving{gap_growth} while validation did "
+               "After epoch {onset:g} training kept improving{gap_growth} while validation did "
                "not: the model memorises. More regularization ({what}) trades training fit for "
                "generalisation.{underfit_end}"),
         "zh": ("加强正则化",
-               "epoch {stopped:g} 之后训练指标仍在提升{gap_growth}，验证指标却没有：模型在记忆训练集。"
+               "epoch {onset:g} 之后训练指标仍在提升{gap_growth}，验证指标却没有：模型在记忆训练集。"
                "更强的正则化（{what}）用训练拟合换取泛化。{underfit_end}"),
     },
     "warm_restarts": {
@@ -368,9 +368,9 @@ FRAGMENTS: dict[str, dict[str, str]] = {
                    "zh": "，平滑后的训练-验证差距从 {gap_start:.3g} 增大到 {gap_end:.3g}"},
     # overfitting: where validation stopped is a tie of the best epoch (fitting._stopped)
     "best_tied": {"en": " (the best {monitor}, {best_value:.4g} at epoch {best_epoch:g}, is "
-                        "within noise of epoch {stopped:g})",
+                        "within noise of epoch {onset:g})",
                   "zh": "（epoch {best_epoch:g} 的最佳 {monitor} {best_value:.4g} 与 epoch "
-                        "{stopped:g} 在噪声范围内无差别）"},
+                        "{onset:g} 在噪声范围内无差别）"},
     # regularize, when underfitting is found too
     "underfit_end": {"en": " Training ({underfit_col}) is, though, only {underfit_end:.3g} and "
                            "still rising: the model is both short of fitting the training set "

@@ -130,12 +130,12 @@ def test_the_onset_is_the_first_epoch_at_the_best_level(seed_log):
     d = diagnose(read_history(seed_log("sst-try1")))
     assert "lucky_best" in d.codes
     of = d.finding("overfitting")
-    assert d.overfitting.onset_epoch == of.evidence["stopped"] == d.best.epoch == 13.0
+    assert d.overfitting.onset_epoch == of.evidence["onset"] == d.best.epoch == 13.0
     assert of.evidence["best_tied"] is None and "within noise" not in of.message
     d = diagnose(read_history(seed_log("sst-try4")))
     of = d.finding("overfitting")
     assert (d.best.epoch, min(d.best.tied_epochs)) == (10.0, 9.0)
-    assert d.overfitting.onset_epoch == of.evidence["stopped"] == 9.0
+    assert d.overfitting.onset_epoch == of.evidence["onset"] == 9.0
     assert of.evidence["best_tied"] is True and "within noise of epoch 9" in of.message
 
 
@@ -146,7 +146,7 @@ def test_warm_restarts_count_the_epochs_to_where_validation_stopped(seed_log):
     sentiment/overfit/s3 it was epoch 4 beside "about 9 epochs"."""
     for path in (seed_log("sst-try1"), TRUTH / "sentiment" / "overfit" / "s3" / "history.csv"):
         d = diagnose(read_history(path))
-        stopped = d.finding("overfitting").evidence["stopped"]
+        stopped = d.finding("overfitting").evidence["onset"]
         n = int(stopped - d.phases[0].start + 1)
         wr = next(r for r in d.recommendations if r.code == "warm_restarts")
         assert f"stopped improving at epoch {stopped:g}" in d.finding("overfitting").message

@@ -116,11 +116,12 @@ def test_underfitting_needs_a_training_proportion():
 
 def test_underfitting_beside_overfitting_names_both():
     g = 0.69 - 0.01 * np.arange(20)[::-1]
-    over = Finding("overfitting", "warning", "", {"stopped": 7.0, "onset": 9.0})
+    over = Finding("overfitting", "warning", "", {"onset": 9.0})
     f = fitting.underfitting(context(curve("val_acc", g), train=curve("train_acc", g, sigma=0.001)),
                              over)
     assert f.evidence["kind"] == "with_overfitting"
-    assert (f.evidence["stopped"], f.evidence["onset"]) == (7.0, 9.0)
+    assert f.evidence["onset"] == 9.0 and "stopped" not in f.evidence
+    assert "validation stopped improving at epoch 9" in f.message
 
 
 # -- plateau: at least 8 points, a flat tail (|t| <= z) for validation and training ---------------
@@ -365,7 +366,7 @@ def test_gap_onset_is_where_validation_stopped():
     out, (f,) = _gap_run()
     assert out.detected and out.reach_epoch == 5.0 and out.onset_epoch == 5.0
     assert f.code == "overfitting" and f.severity == "warning"
-    assert (f.evidence["onset"], f.evidence["reach"], f.evidence["stopped"]) == (5.0, 5.0, 5.0)
+    assert (f.evidence["onset"], f.evidence["reach"]) == (5.0, 5.0)
     assert f.evidence["gap_growth"] == pytest.approx(f.evidence["gap_end"] - f.evidence["gap_start"])
     assert f.evidence["train_column"] == "train_acc" and f.evidence["decline"] is None
     assert out.gap_trend.t > Z
@@ -464,7 +465,7 @@ def test_loss_rise_evidence():
     assert f.evidence["loss_min"] == 0.5 and f.evidence["loss_end"] == pytest.approx(0.6)
     assert f.evidence["loss_rise"] == pytest.approx(0.2)
     assert f.evidence["train_loss_from"] == tl[6] and f.evidence["train_loss_to"] == tl[17]
-    assert out.onset_epoch == 5.0 == f.evidence["stopped"]     # where the monitor stopped
+    assert out.onset_epoch == 5.0 == f.evidence["onset"]     # where the monitor stopped
     assert "loss" in f.message
 
 
@@ -605,7 +606,7 @@ def test_overfitting_block_and_evidence_in_full():
     assert out.gap_at_best == pytest.approx(t[7] - v[7])       # raw gap at the best epoch
     assert out.gap_at_end == pytest.approx(t[-1] - v[-1])
     ev = f.evidence
-    assert ev["stopped"] == 5.0 and ev["best_tied"] is True
+    assert ev["onset"] == 5.0 and ev["best_tied"] is True
     assert (ev["best_epoch"], ev["best_value"], ev["monitor"]) == (7.0, 0.8, "val_acc")
     assert ev["train_from"] == pytest.approx(t[5]) and ev["train_to"] == pytest.approx(t[-1])
     assert ev["gap_start"] == pytest.approx(gap_trend[5])
@@ -617,7 +618,7 @@ def test_overfitting_block_and_evidence_in_full():
 
 def test_overfitting_from_the_best_epoch_itself_says_no_tie():
     out, (f,) = _gap_run(best=15, tied=(16,))
-    assert out.onset_epoch == 15.0 and f.evidence["stopped"] == 15.0
+    assert out.onset_epoch == 15.0 and f.evidence["onset"] == 15.0
     assert f.evidence["best_tied"] is None and "within noise" not in f.message
 
 

@@ -42,8 +42,8 @@ def finding(code, **evidence):
     return Finding(code, "warning", code, evidence)
 
 
-def overfit(onset=12.0, reach=20.0, stopped=11.0, **more):
-    return finding("overfitting", onset=onset, reach=reach, stopped=stopped, **more)
+def overfit(onset=12.0, reach=20.0, **more):
+    return finding("overfitting", onset=onset, reach=reach, **more)
 
 
 def test_no_findings_no_advice():
@@ -174,7 +174,7 @@ def test_regularize_patch(config, patch, what):
     rec = by_code(run(overfit(), config=config))["regularize"]
     assert rec.patch == patch
     assert rec.because == ("overfitting",)
-    assert "After epoch 11 training kept improving while validation did not" in rec.rationale
+    assert "After epoch 12 training kept improving while validation did not" in rec.rationale
     assert f"More regularization ({what})" in rec.rationale
     assert "Training (" not in rec.rationale        # no underfitting clause without underfitting
 

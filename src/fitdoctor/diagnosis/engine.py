@@ -87,8 +87,7 @@ def diagnose(history: History, options: DiagnoseOptions | None = None) -> Diagno
                      epochs_run=float(ctx.epochs[-1]), first_epoch=float(ctx.epochs[0]),
                      peak_lr=lr_info.peak if lr_info is not None else None, config=history.config,
                      schedule=schedule, window=ctx.val.window,
-                     lr_fell=bool(lr_info is not None and lr_info.at_onset is not None
-                                  and lr_info.final is not None and lr_info.final < lr_info.at_onset))
+                     lr_fell=lr_info is not None and lr_info.fell_after_onset)
     return Diagnosis(
         source=history.source, format=history.format, name=history.name,
         monitor=ctx.val.name, mode=ctx.val.mode, monitor_reason=history.monitor_reason,

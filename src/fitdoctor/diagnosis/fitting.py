@@ -7,8 +7,6 @@ noise estimate, and the detectors that need one return nothing."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 from scipy.ndimage import median_filter
 
@@ -158,19 +156,19 @@ def _loss_rise(ctx: Context) -> dict | None:
 def overfitting(ctx: Context, best: Best) -> tuple[Overfitting, list[Finding]]:
     v, z, e = ctx.val, ctx.options.z, ctx.epochs
     gap = ctx.gap
-    out = Overfitting() if gap is None else \
-        Overfitting(gap_at_best=float(gap.raw[best.index]), gap_at_end=float(gap.raw[-1]))
+    # the summary's fields as they become known; every return builds it from them
+    known: dict = {} if gap is None else {"gap_at_best": float(gap.raw[best.index]),
+                                          "gap_at_end": float(gap.raw[-1])}
     if not v.known:
-        return out, []
+        return Overfitting(**known), []
     reach = reach_index(v, z)
-    out = dataclasses.replace(out, reach_epoch=float(e[reach]))
+    known["reach_epoch"] = float(e[reach])
     if v.n - 1 - reach < max(5, int(0.15 * v.n)):   # too few points after it to say it stopped
-        return out, []
-    grew, side, gap_trend = _gap_grew(ctx, reach)
-    out = dataclasses.replace(out, gap_trend=gap_trend)
+        return Overfitting(**known), []
+    grew, side, known["gap_trend"] = _gap_grew(ctx, reach)
     loss = None if grew else _loss_rise(ctx)
     if not grew and loss is None:
-        return out, side
+        return Overfitting(**known), side
     peak = float(v.trend.max())
     decline = peak - float(v.trend[-1])
     severity = "critical" if decline > v.tol(z) else "warning"
@@ -179,10 +177,10 @@ def overfitting(ctx: Context, best: Best) -> tuple[Overfitting, list[Finding]]:
     # reached its best level); the gap's growth or the loss's rise only decides whether it is
     # overfitting
     onset, tied = _stopped(ctx, best)
-    out = dataclasses.replace(out, detected=True, onset_epoch=float(e[onset]))
+    out = Overfitting(**known, detected=True, onset_epoch=float(e[onset]))
     gap_start = float(gap.trend[onset]) if gap is not None else None
     gap_end = float(gap.trend[-1]) if gap is not None else None
-    ev = {"onset": float(e[onset]), "reach": float(e[reach]), "stopped": float(e[onset]),
+    ev = {"onset": float(e[onset]), "reach": float(e[reach]),
           "monitor": v.name, "best_epoch": best.epoch, "best_value": best.value,
           "best_tied": True if tied else None,
           "train_from": tr.value(float(tr.trend[onset])), "train_to": tr.value(float(tr.trend[-1])),
@@ -265,8 +263,7 @@ def underfitting(ctx: Context, overfit: Finding | None = None) -> Finding | None
         return None
     ev = {"train_col": tr.name, "train_end": end, "slope": slope / _spacing(ctx.epochs), "t": t}
     if overfit is not None:
-        ev.update(kind="with_overfitting", stopped=overfit.evidence["stopped"],
-                  onset=overfit.evidence["onset"])
+        ev.update(kind="with_overfitting", onset=overfit.evidence["onset"])
         return Finding("underfitting", "warning", message("underfitting.with_overfitting", ev), ev)
     return Finding("underfitting", "warning", message("underfitting", ev), ev)
 
@@ -302,11 +299,11 @@ def _lr_over_plateau(ctx: Context, k: int) -> dict:
     """The logged LR at the plateau's first and last points, and whether it was already lowered
     there (``lr_lowered``: then 'drop the LR on the plateau' is advice the run has taken)."""
     lr = ctx.lr
-    if lr is None:
+    span = np.array([]) if lr is None else lr[-k:][np.isfinite(lr[-k:])]
+    if len(span) < 2:
         return {}
-    span = lr[-k:][np.isfinite(lr[-k:])]
-    peak = float(np.nanmax(lr)) if np.isfinite(lr).any() else float("nan")
-    if len(span) < 2 or not peak > 0:
+    peak = float(np.nanmax(lr))
+    if not peak > 0:
         return {}
     # the tenth-of-peak clause only where the LR did not rise over the plateau (a restart's or a
     # warmup's climb from a low LR is no lowered LR: "lowered there (1e-05 -> 0.0009)")

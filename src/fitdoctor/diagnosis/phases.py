@@ -1,5 +1,6 @@
 """Phases of a run found from the data (not fixed windows): contiguous segments labelled
-underfit / fit / overfit / plateau / no_learning / diverged, with the mean LR, metrics and gap in each."""
+underfit / fit / overfit / plateau / no_learning / diverged, with the mean LR, metrics and gap
+in each."""
 
 from __future__ import annotations
 
@@ -34,8 +35,9 @@ def find_phases(ctx: Context, overfit: Overfitting, findings: list[Finding]) -> 
         labels[max(reach, _index(ctx, codes["plateau"].evidence["start"])):] = "plateau"
     if overfit.detected:
         labels[_index(ctx, overfit.onset_epoch):] = "overfit"
-    if "no_learning" in codes:        # the stretch it judged; before it the run never fit (or,
-        nl = codes["no_learning"].evidence        # for a collapse, fit and then fell back)
+    if "no_learning" in codes:
+        # the stretch it judged; before it the run never fit (a collapse fit, then fell back)
+        nl = codes["no_learning"].evidence
         start = _index(ctx, nl["from_epoch"])
         if not nl.get("nl_collapse"):
             labels[:start] = "underfit"

@@ -120,7 +120,7 @@ def _overfitting(r: _Run, out: list) -> list[Recommendation]:
     # "validation converged after about t0 epochs": the epochs up to where the overfitting
     # finding says validation stopped improving (its onset), not the smoothed curve's reach,
     # which can lie several epochs either side of it
-    t0 = int(max(2, round(max(1.0, onset - r.first_epoch + 1))))
+    t0 = int(max(2, round(onset - r.first_epoch + 1)))
     params: dict = {"T_0": t0, "T_mult": 2}
     if r.lr:
         params["eta_min"] = float(f"{r.lr * 0.01:.3g}")
@@ -139,10 +139,10 @@ def _confounded(r: _Run, out: list) -> list[Recommendation]:
     epoch', ahead of training longer)."""
     if "lr_epoch_confounded" not in r.f:
         return []
-    control_lr = r.f["lr_epoch_confounded"].evidence.get("lr_at_onset")
+    ev = r.f["lr_epoch_confounded"].evidence
+    control_lr = ev.get("lr_at_onset")
     if not control_lr:
         return []
-    ev = r.f["lr_epoch_confounded"].evidence
     return [_rec("constant_lr_control", {"training": {
         "scheduler": None, "learning_rate": float(f"{control_lr:.3g}")}},
         {"r": ev["r"], "lr": control_lr}, ("lr_epoch_confounded",))]

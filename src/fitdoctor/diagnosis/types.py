@@ -113,6 +113,11 @@ class LRSummary:
     final_frac: float | None
     corr_with_epoch: float                # Pearson's r of the LR with the epoch
 
+    @property
+    def fell_after_onset(self) -> bool:
+        """The LR ended below its level at the overfitting onset."""
+        return self.at_onset is not None and self.final is not None and self.final < self.at_onset
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
