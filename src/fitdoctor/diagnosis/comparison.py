@@ -47,12 +47,9 @@ class RunInput:
 
 @dataclass(frozen=True)
 class EntryRow:
-    """What the comparison table shows of an entry beyond its name and value (the JSON's "runs"
-    items, in this order: ``to_dict``)."""
+    """What the comparison table shows of an entry beyond its name, its value and its best seed's
+    best (the JSON's "runs" items after those, in this order: ``to_dict``)."""
     config: dict[str, Any]            # the keys that differ between the compared runs
-    best: float                       # the best seed's best value and its epoch
-    best_epoch: float
-    smoothed_best: float
     last_mean: float | None
     test: dict[str, float]
     train_at_best: float | None
@@ -257,8 +254,7 @@ def _entries(runs: list[RunInput], differing: tuple[str, ...], mode: str) -> lis
         top = max(g, key=lambda r: sign * r.diagnosis.best.value)
         row = EntryRow(
             config={k: g[0].config.get(k) for k in differing if k != "training.seed"},
-            best=top.diagnosis.best.value, best_epoch=top.diagnosis.best.epoch,
-            smoothed_best=float(np.mean(vals)), last_mean=g[0].last_mean,
+            last_mean=g[0].last_mean,
             test=dict(g[0].test_metrics), train_at_best=g[0].train_at_best,
             gap_at_best=d0.overfitting.gap_at_best,
             onset=d0.overfitting.onset_epoch, verdict=d0.verdict, seeds=len(g),

@@ -27,8 +27,7 @@ def comparison_document(c: Comparison) -> dict:
     return clean({
         "schema": SCHEMA, "monitor": {"name": c.monitor, "mode": c.mode},
         "runs": [{"name": e.name, "best": e.raw_best, "best_epoch": e.best_epoch,
-                  "smoothed_best": e.value, "members": list(e.members), **{k: v for k, v in e.row.to_dict().items()
-                                                                             if k not in ("best", "best_epoch")}}
+                  "smoothed_best": e.value, "members": list(e.members), **e.row.to_dict()}
                  for e in c.entries],
         "pairs": [{"a": p.a, "b": p.b, "delta": p.delta, "ci95": list(p.ci95), "p_value": p.p_value,
                    "p_holm": p.p_holm, "significant": p.significant, "method": p.method,
