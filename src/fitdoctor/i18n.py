@@ -624,6 +624,8 @@ LABELS: dict[str, dict[str, str]] = {
     "lr.at_best": {"en": "{lr} @ best", "zh": "最佳处 {lr}"},
     "lr.of_peak": {"en": " ({frac} of peak)", "zh": "（峰值的 {frac}）"},
     "lr.at_onset": {"en": "{lr} @ onset", "zh": "过拟合起点处 {lr}"},
+    "lr.share": {"en": " ({frac})", "zh": "（{frac}）"},
+    "lr.separator": {"en": "; ", "zh": "；"},
     "severity": {"en": "Severity", "zh": "严重程度"},
     "code": {"en": "Code", "zh": "代码"},
     "message": {"en": "Message", "zh": "说明"},

@@ -64,9 +64,9 @@ def headline(d: Diagnosis, lang: str) -> dict[str, str]:
                     if best_frac is not None else "")]
         if d.lr.at_onset is not None:
             parts.append(label("lr.at_onset", lang).format(lr=fmt(d.lr.at_onset, 3))
-                         + ({"en": " ({})", "zh": "（{}）"}[lang].format(_share(onset_frac))
+                         + (label("lr.share", lang).format(frac=_share(onset_frac))
                             if onset_frac is not None else ""))
-        out["lr"] = {"en": "; ", "zh": "；"}[lang].join(parts)
+        out["lr"] = label("lr.separator", lang).join(parts)
     return out
 
 
