@@ -9,9 +9,8 @@ import typer
 
 from . import __version__
 from .commands import demo, diagnose, runs, train, watch
-from .commands.common import FLAGS
 
-__all__ = ["FLAGS", "app", "main"]     # FLAGS: where an error's parameter names map to options
+__all__ = ["app", "main"]
 
 HELP = {"help_option_names": ["-h", "--help"]}    # subcommands inherit it from the root context
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, context_settings=HELP,
