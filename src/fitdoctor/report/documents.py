@@ -138,7 +138,7 @@ def render_html(d: Diagnosis, lang: str = "en", png: bytes | None = None, figure
         "report.html", lang=lang, name=d.name, source=d.source, format=d.format, head=headline(d, lang),
         figure=figure_block(figure, "curves", lang, fallback="curves.png") if interactive else None,
         png=base64.b64encode(png).decode("ascii") if png else None,
-        phase_header=phase_header(d, lang) if d.phases else [], phase_rows=phase_rows(d, lang) if d.phases else [],
+        phase_header=phase_header(d, lang), phase_rows=phase_rows(d, lang),
         findings=[(f.severity, f.code, finding_text(f, lang)) for f in shown_findings(d)],
         recommendations=[(*recommendation_text(r, lang), patch_yaml(r.patch)) for r in d.recommendations],
         notes=notes_text(d, lang), scripts=scripts(asset) if interactive else None)
