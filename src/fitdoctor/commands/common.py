@@ -42,6 +42,12 @@ def user_errors(on_interrupt: Optional[Callable[[Interrupted], str]] = None) -> 
         raise typer.Exit(exc.exit_code) from None
 
 
+def say(m: str) -> None:
+    """A line of news on stdout (a step of the demo, a change seen by watch), as it is: no markup,
+    no highlighting, never wrapped."""
+    out_console.print(m, highlight=False, markup=False, soft_wrap=True)
+
+
 def warn(m: str) -> None:
     err_console.print(f"[yellow]warning:[/] {m}", highlight=False, soft_wrap=True)
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .common import check_lang, out_console, user_errors, warn
+from .common import check_lang, out_console, say, user_errors, warn
 
 
 def demo_cmd(
@@ -23,6 +23,5 @@ def demo_cmd(
         check_lang(lang)
         from ..demo import run_demo
 
-        say = lambda m: out_console.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
         index = run_demo(out, lang=lang, say=say, warn=warn, progress=progress, config=config)
         out_console.print(f"report: {os.path.abspath(index)}", highlight=False, soft_wrap=True)

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from ..store import DEFAULT_PATH as DEFAULT_STORE
-from .common import out_console, user_errors
+from .common import say, user_errors
 
 
 def watch_cmd(
@@ -31,8 +31,7 @@ def watch_cmd(
     with user_errors():
         try:
             code = watch(target, store=store, interval=interval, until=until, on_finding=on_finding,
-                         idle=idle, say=lambda m: out_console.print(m, highlight=False, markup=False,
-                                                                    soft_wrap=True))
+                         idle=idle, say=say)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
     raise typer.Exit(code)
