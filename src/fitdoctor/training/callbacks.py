@@ -8,7 +8,6 @@ import os
 from typing import Callable
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import RichProgressBar
 
 from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
@@ -62,20 +61,13 @@ class EpochRecorder(L.Callback):
     def load_state_dict(self, state: dict) -> None:
         self.best = tuple(state["best"]) if state.get("best") else None
 
-    @staticmethod
-    def _trained(trainer: L.Trainer, module) -> int:
-        """Examples trained on since the last record, over all ranks: every rank must take the
-        same branch below (the record's reductions are collectives), and a rank's own count can
-        be 0 where another's is not (fast mode stops counting at a rank's own first non-finite
-        loss)."""
-        n = module.train_examples
-        if trainer.world_size > 1:
-            n = int(trainer.strategy.reduce(torch.tensor(float(n), device=module.device), reduce_op="sum"))
-        return n
-
     def on_train_epoch_end(self, trainer: L.Trainer, module) -> None:
-        if module.non_finite is not None and self._trained(trainer, module) == 0:
-            return                                    # nothing finite to record this epoch
+        # nothing finite to record this epoch, on any rank: every rank must take the same branch
+        # (the record's reductions are collectives), and a rank's own count can be 0 where
+        # another's is not (fast mode stops counting at a rank's own first non-finite loss)
+        if module.non_finite is not None and trainer.strategy.reduce_boolean_decision(
+                module.train_examples == 0, all=True):
+            return
         rec = module.epoch_record()
         self.last = rec
         value = rec.get(self.monitor)
