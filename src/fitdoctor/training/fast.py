@@ -114,14 +114,6 @@ def plan(cfg, task, accelerator: str, resumed: str | None = None) -> tuple[bool,
     return True, ""
 
 
-def rank_world(module: torch.nn.Module) -> tuple[int, int]:
-    """(rank, world size) of the module's trainer; (0, 1) before it has one. The trainer's, not
-    the process group's: a one-device run in a process that already holds a group (a user's
-    torchrun, an earlier DDP fit) must not shard its data over ranks that are not training."""
-    trainer = getattr(module, "_trainer", None)
-    return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
-
-
 class DeviceBatches:
     """Batches of example indices, on the module's device: the training order is the task's own
     sampler (``EpochShuffle``, set per epoch by Lightning), cut into full steps; validation is
@@ -134,23 +126,21 @@ class DeviceBatches:
 
     batch_sampler = None                  # (Lightning looks for one)
 
-    def __init__(self, owner: torch.nn.Module, n: int, batch: int, sampler=None):
+    def __init__(self, owner: FitModule, n: int, batch: int, sampler=None):
         self.owner, self.n, self.batch, self.sampler = owner, n, batch, sampler
 
     def __len__(self) -> int:
-        rank, world = rank_world(self.owner)
+        rank, world = self.owner.global_rank, self.owner._world()
         if self.sampler is not None:
             return self.n // (self.batch * world)
         return math.ceil(len(range(rank, self.n, world)) / self.batch)
 
-    def left_out(self, world: int | None = None) -> int:
-        """Training examples each epoch leaves out (a static step shape), with ``world`` processes
-        (default: the process group's)."""
-        step = self.batch * (world or rank_world(self.owner)[1])
-        return self.n % step if self.sampler is not None else 0
+    def left_out(self, world: int) -> int:
+        """Training examples each epoch leaves out (a static step shape), with ``world`` processes."""
+        return self.n % (self.batch * world) if self.sampler is not None else 0
 
     def __iter__(self):
-        rank, world = rank_world(self.owner)
+        rank, world = self.owner.global_rank, self.owner._world()
         if self.sampler is None:
             order = torch.arange(rank, self.n, world, device=self.owner.device)
             for i in range(len(self)):
@@ -486,8 +476,7 @@ class FastModule(FitModule):
     def _prepare_val(self) -> None:
         dev = self.device
         n = self._data("val")[-1].shape[0]
-        rank, world = rank_world(self)
-        self._val_mine = torch.arange(rank, n, world, device=dev)       # this rank's examples
+        self._val_mine = torch.arange(self.global_rank, n, self._world(), device=dev)       # this rank's examples
         self._val_total = torch.zeros((), device=dev)
         self._val_pred = torch.zeros(n, dtype=torch.long, device=dev)
         self._val_idx = torch.arange(min(n, self.val_batch), device=dev)

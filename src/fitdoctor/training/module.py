@@ -126,6 +126,10 @@ class FitModule(L.LightningModule):
         return loss
 
     def _world(self) -> int:
+        """The trainer's world size (1 before there is one); with ``global_rank``, what a rank
+        trains and validates. The trainer's, not the process group's: a one-device run in a
+        process that already holds a group (a user's torchrun, an earlier DDP fit) must not
+        shard its data over ranks that are not training."""
         return self._trainer.world_size if self._trainer is not None else 1
 
     def _non_finite(self, loss: torch.Tensor, batch_idx: int) -> bool:
