@@ -118,6 +118,11 @@ class TrainingConfig(_Strict):
             return None
         return v
 
+    @property
+    def processes(self) -> int:
+        """The training processes (devices x nodes; over 1: DDP)."""
+        return self.devices * self.num_nodes
+
     @model_validator(mode="after")
     def _warmup_within_the_run(self) -> "TrainingConfig":
         if self.warmup_epochs >= self.epochs:

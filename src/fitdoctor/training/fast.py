@@ -81,6 +81,11 @@ def _loaders_why_not(task, step: int) -> str:
     return ""
 
 
+def step_examples(t, task) -> int:
+    """The training examples of one fast-mode step, over all processes (a static shape)."""
+    return task.train.batch_size * t.accumulate_grad_batches * t.processes
+
+
 def plan(cfg, task, accelerator: str, resumed: str | None = None) -> tuple[bool, str]:
     """(use fast mode, why not). ``training.fast: false`` turns it off; None and true ask for it.
     ``resumed``: the loop a resumed run's checkpoint was written by ("fast" or "standard")."""
@@ -101,8 +106,7 @@ def plan(cfg, task, accelerator: str, resumed: str | None = None) -> tuple[bool,
     if t.scheduler in ("OneCycleLR", "CyclicLR") and t.scheduler_params.get("cycle_momentum", True):
         return False, (f"{t.scheduler} cycles the optimizer's momentum (betas) every step, which a "
                        "captured step cannot follow: set scheduler_params.cycle_momentum: false")
-    why = _loaders_why_not(task, task.train.batch_size * t.accumulate_grad_batches * t.devices * t.num_nodes
-                           if task.train.batch_size else 0)
+    why = _loaders_why_not(task, step_examples(t, task) if task.train.batch_size else 0)
     if why:
         return False, why
     if cuda:

@@ -158,7 +158,7 @@ def _resumed(store: RunStore, resume: str, warn: Callable[[str], None]):
 def _choose_loop(cfg: RunConfig, task, accelerator: str, resumed_loop: str | None,
                  run_id: str | None) -> tuple[bool, str, int]:
     """(fast mode, why not, optimizer steps per epoch); a fast run resumes only in fast mode."""
-    from .fast import plan
+    from .fast import plan, step_examples
 
     t = cfg.training
     fast, why_not = plan(cfg, task, accelerator, resumed_loop)
@@ -166,8 +166,7 @@ def _choose_loop(cfg: RunConfig, task, accelerator: str, resumed_loop: str | Non
         raise UsageError(f"run {run_id} was trained in fast mode and resumes only in it, which is not "
                          f"possible here: {why_not}. Resume it on a machine where fast mode runs.")
     if fast:
-        step = task.train.batch_size * t.accumulate_grad_batches * t.devices * t.num_nodes
-        return True, "", len(task.train.dataset) // step
+        return True, "", len(task.train.dataset) // step_examples(t, task)
     return False, why_not, max(1, math.ceil(len(task.train) / t.accumulate_grad_batches))
 
 
@@ -189,10 +188,10 @@ def _trainer(t, accelerator: str, fast: bool, callbacks: list, progress: bool, r
     import lightning as L
 
     strategy = "auto"
-    if t.devices * t.num_nodes > 1 and fast:    # fast mode averages the gradients inside its graph
+    if t.processes > 1 and fast:          # fast mode averages the gradients inside its graph
         from .fast import unwrapped_ddp
         strategy = unwrapped_ddp()
-    elif t.devices * t.num_nodes > 1:     # gradients as views of DDP's buckets: no copy back a step
+    elif t.processes > 1:                 # gradients as views of DDP's buckets: no copy back a step
         from lightning.pytorch.strategies import DDPStrategy
         strategy = DDPStrategy(gradient_as_bucket_view=True)
     _quiet_lightning()          # here, after every Lightning import: importing lightning.pytorch's
@@ -326,10 +325,10 @@ def _build_module(plan: _Plan, say: Callable[[str], None]):
     t = plan.cfg.training
     module = (FastModule if plan.fast else FitModule)(plan.task, plan.cfg, plan.loss, plan.watch)
     if plan.fast and not _is_child():
-        left = module.train_batches.left_out(t.devices * t.num_nodes)
+        left = module.train_batches.left_out(t.processes)
         say("fast mode: each training step is one CUDA graph, the data on the GPU"
-            + (f" of each of {t.devices * t.num_nodes} processes (gradients averaged inside the graph)"
-               if t.devices * t.num_nodes > 1 else "")
+            + (f" of each of {t.processes} processes (gradients averaged inside the graph)"
+               if t.processes > 1 else "")
             + (f"; each epoch leaves out {left} of its {module.train_batches.n} shuffled training "
                "examples (a static batch shape)" if left else ""))
     elif not _is_child() and (t.fast or (t.fast is None and plan.accelerator != "cpu")):
