@@ -168,6 +168,15 @@ def unwrapped_ddp():
     return FastDDP()
 
 
+def average_gradients(grads: list[torch.Tensor], world: int) -> None:
+    """The gradients' mean over the ``world`` ranks, in place: one flat all-reduce (captured with
+    the step: NCCL collectives can live in a CUDA graph), then copied back."""
+    flat = torch.cat([g.flatten() for g in grads])
+    dist.all_reduce(flat)
+    flat.mul_(1.0 / world)
+    torch._foreach_copy_(grads, [f.view_as(g) for f, g in zip(flat.split([g.numel() for g in grads]), grads)])
+
+
 class _Graph:
     """A function run eagerly until captured; then replayed."""
 
@@ -286,7 +295,7 @@ class FastModule(FitModule):
         parts = self._forward_backward()
         grads = [p.grad for p in self._params if p.grad is not None]
         if self._world() > 1:
-            self._average(grads)
+            average_gradients(grads, self._world())
         norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)).float())
         clip = self.cfg.training.max_grad_norm
         if clip is not None:                          # as torch.nn.utils.clip_grad_norm_
@@ -315,14 +324,6 @@ class FastModule(FitModule):
         acc[BAD] += new_bad.float()
         acc[FIRST_BAD] += new_bad.float() * acc[STEP]
         acc[STEP] += 1
-
-    def _average(self, grads: list[torch.Tensor]) -> None:
-        """The gradients' mean over the ranks: one flat all-reduce (captured with the step: NCCL
-        collectives can live in a CUDA graph), then copied back."""
-        flat = torch.cat([g.flatten() for g in grads])
-        dist.all_reduce(flat)
-        flat.mul_(1.0 / self._world())
-        torch._foreach_copy_(grads, [f.view_as(g) for f, g in zip(flat.split([g.numel() for g in grads]), grads)])
 
     def _sync_from_rank0(self) -> None:
         """Rank 0's weights and buffers (BatchNorm statistics, the EMA's) to every rank: once
