@@ -78,7 +78,7 @@ def _docs(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
-def measure(tmp: str, store: str, run_id: str, p: dict, *, wall: float, reports: int,
+def measure(store: str, run_id: str, p: dict, *, wall: float, reports: int,
             step: int | None = None) -> dict:
     """One training's figures and invariants, read from its store. ``step``: the examples of one
     fast-mode step (its static shape leaves the epoch's remainder untrained)."""
@@ -113,7 +113,7 @@ def train(tmp: str, p: dict, *, gpus: int, per_gpu: int, fast: bool, tag: str) -
     docs = _docs(out.stdout)
     loop = next((line for line in out.stderr.splitlines() if "fast mode" in line or "standard loop" in line), "")
     fast_loop = loop.startswith("fast mode")
-    row = measure(tmp, store, docs[0]["run_id"], p, wall=time.perf_counter() - t0, reports=len(docs),
+    row = measure(store, docs[0]["run_id"], p, wall=time.perf_counter() - t0, reports=len(docs),
                   step=gpus * per_gpu if fast_loop else None)
     return {**row, "loop": "fast" if fast_loop else "standard", "loop_note": loop.strip()}
 
@@ -181,7 +181,7 @@ def nodes(tmp: str, p: dict, cpu: bool) -> dict:
         return {"error": "\n".join(err[-1200:] for _, err in outs)}
     docs = [d for out, _ in outs for d in _docs(out)]
     return {"nodes": 2, "gpus_per_node": 1, "per_gpu_batch": p["batch"],
-            **measure(tmp, store, docs[0]["run_id"], p, wall=wall, reports=len(docs))}
+            **measure(store, docs[0]["run_id"], p, wall=wall, reports=len(docs))}
 
 
 def main() -> None:
