@@ -143,13 +143,17 @@ class DeviceBatches:
         """Training examples each epoch leaves out (a static step shape), with ``world`` processes."""
         return self.n % (self.batch * world) if self.sampler is not None else 0
 
+    def mine(self) -> torch.Tensor:
+        """This rank's examples of an unsampled set (validation): r, r + W, r + 2W, ..."""
+        return torch.arange(self.owner.global_rank, self.n, self.owner._world(), device=self.owner.device)
+
     def __iter__(self):
-        rank, world = self.owner.global_rank, self.owner._world()
         if self.sampler is None:
-            order = torch.arange(rank, self.n, world, device=self.owner.device)
+            order = self.mine()
             for i in range(len(self)):
                 yield order[i * self.batch:(i + 1) * self.batch]
             return
+        rank, world = self.owner.global_rank, self.owner._world()
         order = torch.tensor(list(self.sampler)).to(self.owner.device)            # one copy an epoch
         step = self.batch * world
         for i in range(len(self)):
@@ -481,7 +485,7 @@ class FastModule(FitModule):
     def _prepare_val(self) -> None:
         dev = self.device
         n = self._data("val")[-1].shape[0]
-        self._val_mine = torch.arange(self.global_rank, n, self._world(), device=dev)       # this rank's examples
+        self._val_mine = self.val_batches.mine()         # the examples this rank's batches hold
         self._val_total = torch.zeros((), device=dev)
         self._val_pred = torch.zeros(n, dtype=torch.long, device=dev)
         self._val_idx = torch.arange(min(n, self.val_batch), device=dev)
